@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sbx_config: everything the command line asked for, built by cmd/ with no side effects. */
+#ifndef SBX_CONFIG_H
+#define SBX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SBX_VERSION "0.1.0"
+
+/* Exit statuses sbx itself chooses (the payload's own status is passed through). */
+enum {
+	SBX_EXIT_TIMEOUT = 124,
+	SBX_EXIT_FAILURE = 125,
+	SBX_EXIT_NOEXEC = 126,
+	SBX_EXIT_NOTFOUND = 127,
+};
+
+enum sbx_command {
+	SBX_CMD_NONE = 0,
+	SBX_CMD_HELP,
+	SBX_CMD_VERSION,
+	SBX_CMD_RUN,
+	SBX_CMD_CHECK,
+	SBX_CMD_PRESETS,
+};
+
+enum sbx_posture {
+	SBX_POSTURE_BLOCKED = 0,
+	SBX_POSTURE_ALLOWLIST,
+	SBX_POSTURE_OPEN,
+};
+
+/* One --allow/--deny/--policy argument, kept in command-line order. */
+enum sbx_rule_arg_kind {
+	SBX_RULE_ARG_ALLOW,
+	SBX_RULE_ARG_DENY,
+	SBX_RULE_ARG_FILE,
+};
+
+struct sbx_rule_arg {
+	enum sbx_rule_arg_kind kind;
+	const char *text; /* rule text, or policy file path for SBX_RULE_ARG_FILE */
+};
+
+/* One filesystem operation, applied in command-line order after the defaults. */
+enum sbx_mount_kind {
+	SBX_MOUNT_BIND,    /* --bind SRC[:DST]    read-write bind */
+	SBX_MOUNT_RO_BIND, /* --ro-bind SRC[:DST] read-only bind */
+	SBX_MOUNT_TMPFS,   /* --tmpfs DST         fresh empty tmpfs */
+	SBX_MOUNT_HIDE,    /* --hide PATH         empty read-only object over PATH */
+};
+
+struct sbx_mount_op {
+	enum sbx_mount_kind kind;
+	const char *src; /* NULL for tmpfs/hide */
+	const char *dst; /* absolute path inside the sandbox */
+};
+
+/* One --setenv/--unsetenv, applied in order after --clearenv. */
+struct sbx_env_op {
+	const char *name;
+	const char *value; /* NULL means unset */
+};
+
+struct sbx_config {
+	enum sbx_command command;
+	const char *help_topic; /* "run", "check", ... or NULL */
+
+	/* Network policy (run and check). */
+	enum sbx_posture posture;
+	bool posture_set; /* --network was given */
+	struct sbx_rule_arg *rules;
+	size_t n_rules;
+	bool no_default_deny;
+
+	/* check */
+	bool resolve;
+	char **dests;
+	size_t n_dests;
+
+	/* presets */
+	const char *preset_name; /* NULL: list all */
+
+	/* run: identity */
+	uid_t uid;
+	gid_t gid;
+	bool uid_set;
+	bool gid_set;
+	const char *hostname;
+
+	/* run: filesystem */
+	struct sbx_mount_op *mounts;
+	size_t n_mounts;
+	const char *chdir; /* NULL: the caller's working directory */
+
+	/* run: environment */
+	bool clearenv;
+	struct sbx_env_op *env_ops;
+	size_t n_env_ops;
+
+	/* run: descriptors and reporting */
+	int *pass_fds;
+	size_t n_pass_fds;
+	int json_status_fd; /* -1 when unset */
+
+	/* run: limits */
+	double timeout_sec; /* 0: none */
+
+	/* run: the payload */
+	char **argv; /* NULL-terminated, points into the caller's argv */
+	int argc;
+};
+
+#endif
