@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# t-cli: --help, --version, option syntax, and bad input: exit 125 with one
+# "sbx: " line on stderr and nothing run.
+. "$(dirname "$0")/lib.sh"
+
+BAD=(
+	"--bogus"
+	"run --bogus -- MARK"
+	"run --network=bogus -- MARK"
+	"run --network -- MARK"
+	"run --uid notanumber -- MARK"
+	"run --uid=-5 -- MARK"
+	"run --gid= -- MARK"
+	"run --timeout abc -- MARK"
+	"run --timeout=-1 -- MARK"
+	"run --pass-fd notanfd -- MARK"
+	"run --json-status-fd=x -- MARK"
+	"run --setenv NOEQUALSIGN -- MARK"
+	"run --hostname"
+	"run"
+	"run --"
+	"nosuchsubcommand MARK"
+)
+
+tap_plan $((9 + ${#BAD[@]}))
+
+capture sbx --help
+if [ "$RC" = 0 ] && grep -qi 'usage' <<<"$OUT" && grep -q -- '--network' <<<"$OUT"; then
+	tap_ok "--help: usage on stdout, exit 0"
+else
+	show; tap_fail "--help"
+fi
+help_out=$OUT
+
+capture sbx -h
+if [ "$RC" = 0 ] && [ "$OUT" = "$help_out" ]; then
+	tap_ok "-h is --help"
+else
+	show; tap_fail "-h"
+fi
+
+missing=""
+for opt in --network --uid --gid --hostname --bind --ro-bind --tmpfs --hide --chdir \
+	--clearenv --setenv --unsetenv --pass-fd --json-status-fd --timeout; do
+	grep -q -- "$opt" <<<"$help_out" || missing="$missing $opt"
+done
+if [ -z "$missing" ]; then
+	tap_ok "--help names every run option"
+else
+	tap_fail "--help does not mention:$missing"
+fi
+
+capture sbx --version
+if [ "$RC" = 0 ] && [ "$OUT" = "sbx 0.1.0" ]; then
+	tap_ok "--version prints 'sbx 0.1.0'"
+else
+	show; tap_fail "--version"
+fi
+
+# Both option spellings, and options stop at the first non-option word.
+capture sbx run --hostname=eqform -- /bin/cat /proc/sys/kernel/hostname
+if [ "$RC" = 0 ] && [ "$OUT" = eqform ]; then tap_ok "--opt=VALUE form"; else show; tap_fail "--opt=VALUE form"; fi
+capture sbx run --hostname spaceform -- /bin/cat /proc/sys/kernel/hostname
+if [ "$RC" = 0 ] && [ "$OUT" = spaceform ]; then tap_ok "--opt VALUE form"; else show; tap_fail "--opt VALUE form"; fi
+capture sbx run /bin/echo --hostname=x --bogus
+if [ "$RC" = 0 ] && [ "$OUT" = "--hostname=x --bogus" ]; then
+	tap_ok "options stop at the first non-option word"
+else
+	show; tap_fail "options after the command must go to the command"
+fi
+capture sbx run -- /bin/echo -- --x
+if [ "$RC" = 0 ] && [ "$OUT" = "-- --x" ]; then
+	tap_ok "only the first -- is sbx's"
+else
+	show; tap_fail "second -- must reach the payload"
+fi
+capture sbx run --network=blocked -- "$P" exit 0
+if [ "$RC" = 0 ]; then tap_ok "--network=blocked accepted"; else show; tap_fail "--network=blocked"; fi
+
+# Bad input. MARK is replaced by a payload that would create a marker file.
+for b in "${BAD[@]}"; do
+	rm -f "$W/cwd/marker"
+	read -r -a args <<<"$b"
+	for i in "${!args[@]}"; do
+		if [ "${args[$i]}" = MARK ]; then
+			args[$i]=$P
+			args=("${args[@]:0:$((i + 1))}" write "$W/cwd/marker" "${args[@]:$((i + 1))}")
+			break
+		fi
+	done
+	capture sbx "${args[@]}"
+	nlines=$(grep -c '' <<<"$ERR")
+	[ -z "$ERR" ] && nlines=0
+	if [ "$RC" = 125 ] && [ "$nlines" = 1 ] && [[ "$ERR" == "sbx: "* ]] && [ ! -e "$W/cwd/marker" ] && [ -z "$OUT" ]; then
+		tap_ok "sbx $b: exit 125, one line: $ERR"
+	else
+		show "sbx $b"
+		[ -e "$W/cwd/marker" ] && tap_diag "payload ran (marker exists)"
+		tap_fail "sbx $b: want exit 125, one 'sbx: ' line on stderr, nothing run"
+	fi
+done
+
+tap_done
