@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Policy object, rule insertion, and the evaluation that turns a destination into a verdict. */
+
+/*
+ * Theory of operation
+ *
+ * Rules are parsed once into struct sbx_rule and indexed by what they
+ * match: host rules in a hash table keyed by normalised name (wildcards
+ * under the suffix they cover), address/CIDR rules in one patricia trie per
+ * family. A lookup never scans the rule list.
+ *
+ * Evaluation, in order (the first step that decides wins):
+ *   1. posture blocked denies everything;
+ *   2. any matching deny rule denies (deny beats allow, whatever the order);
+ *   3. special-purpose addresses (allowlist: every class; open: only cloud
+ *      metadata; --no-default-deny drops the metadata class) are denied
+ *      unless an allow rule matches whose prefix lies inside the narrowest
+ *      special range holding the address: "--allow 127.0.0.1:3141" opens
+ *      that loopback port, "--allow 0.0.0.0/0" opens nothing special.
+ *      An IPv6 address that embeds IPv4 addresses must pass this for each
+ *      of them, with IPv4 rules. Metadata host names are denied unless an
+ *      exact-name allow rule names them;
+ *   4. allowlist: a matching allow rule allows, else deny; open: allow.
+ * A resolved name is allowed when the name is, and each of its addresses
+ * passes steps 1 to 3 (it needs no allow rule of its own).
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+int sbx_policy_new(enum sbx_posture posture, bool no_default_deny, struct sbx_policy **out)
+{
+	struct sbx_policy *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	p->posture = posture;
+	p->no_default_deny = no_default_deny;
+	sbx_policy_trie_init(&p->t4, 32);
+	sbx_policy_trie_init(&p->t6, 128);
+	*out = p;
+	return 0;
+}
+
+void sbx_policy_free(struct sbx_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_rules; i++)
+		free(p->rules[i].text);
+	free(p->rules);
+	sbx_policy_hosts_free(&p->hosts);
+	sbx_policy_trie_free(&p->t4);
+	sbx_policy_trie_free(&p->t6);
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p);
+}
+
+void sbx_policy_set_posture(struct sbx_policy *p, enum sbx_posture posture)
+{
+	p->posture = posture;
+}
+
+enum sbx_posture sbx_policy_posture(const struct sbx_policy *p)
+{
+	return p->posture;
+}
+
+size_t sbx_policy_rule_count(const struct sbx_policy *p)
+{
+	return p->n_rules;
+}
+
+static const char *intern_file(struct sbx_policy *p, const char *file)
+{
+	char **nf;
+
+	if (!file)
+		return NULL;
+	for (size_t i = p->n_files; i > 0; i--)
+		if (strcmp(p->files[i - 1], file) == 0)
+			return p->files[i - 1];
+	nf = realloc(p->files, (p->n_files + 1) * sizeof(*nf));
+	if (!nf)
+		return NULL;
+	p->files = nf;
+	nf[p->n_files] = strdup(file);
+	if (!nf[p->n_files])
+		return NULL;
+	return nf[p->n_files++];
+}
+
+static int insert(struct sbx_policy *p, bool deny, const char *text, const struct sbx_rule_spec *s,
+		  const struct sbx_rule_origin *origin, const char *file, const char *preset)
+{
+	struct sbx_rule *r;
+	uint32_t idx;
+
+	if (p->n_rules >= UINT32_MAX - 1)
+		return -E2BIG;
+	if (p->n_rules == p->cap_rules) {
+		size_t ncap = p->cap_rules ? p->cap_rules * 2 : 32;
+		struct sbx_rule *nr = realloc(p->rules, ncap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		p->rules = nr;
+		p->cap_rules = ncap;
+	}
+	idx = (uint32_t)p->n_rules;
+	r = &p->rules[idx];
+	memset(r, 0, sizeof(*r));
+	r->text = strdup(text);
+	if (!r->text)
+		return -ENOMEM;
+	r->kind = s->kind;
+	r->deny = deny;
+	r->any_port = s->any_port;
+	r->port_lo = s->port_lo;
+	r->port_hi = s->port_hi;
+	r->addr = s->addr;
+	r->plen = s->plen;
+	r->origin = origin ? origin->kind : SBX_ORIGIN_BUILTIN;
+	r->file = file;
+	r->line = origin ? origin->line : 0;
+	r->preset = preset;
+	r->next = SBX_NONE;
+	p->n_rules++;
+	if (s->kind == SBX_RULE_CIDR)
+		return sbx_policy_trie_add(p, s->addr.family == AF_INET ? &p->t4 : &p->t6, s->addr.b,
+					   s->plen, idx);
+	return sbx_policy_hosts_add(p, s->host, s->kind == SBX_RULE_WILDCARD, idx);
+}
+
+int sbx_policy_add_rule(struct sbx_policy *p, bool deny, const char *text,
+			const struct sbx_rule_origin *origin, char *err, size_t errlen)
+{
+	struct sbx_rule_spec spec;
+	const char *file = NULL;
+	int r;
+
+	r = sbx_policy_rule_parse(text, &spec, err, errlen);
+	if (r < 0)
+		return r;
+	if (origin && origin->kind == SBX_ORIGIN_FILE) {
+		file = intern_file(p, origin->file);
+		if (!file)
+			return -ENOMEM;
+	}
+	if (!spec.preset)
+		return insert(p, deny, text, &spec, origin, file, NULL);
+
+	{
+		const struct sbx_preset *pr = sbx_policy_preset_find(spec.preset, strlen(spec.preset));
+
+		for (const char *const *t = pr->rules; *t; t++) {
+			struct sbx_rule_spec ps;
+
+			r = sbx_policy_rule_parse(*t, &ps, err, errlen);
+			if (r < 0 || ps.preset)
+				return -EINVAL; /* presets are checked by the unit tests */
+			r = insert(p, deny, *t, &ps, origin, file, pr->name);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ---- evaluation ---------------------------------------------------------- */
+
+static bool port_ok(const struct sbx_rule *r, uint16_t port)
+{
+	if (r->any_port)
+		return true;
+	if (port == 0) /* "every port": a port-limited deny denies it, a port-limited allow cannot allow it */
+		return r->deny;
+	return port >= r->port_lo && port <= r->port_hi;
+}
+
+static void host_scan(const struct sbx_policy *p, uint32_t head, uint16_t port,
+		      const struct sbx_rule **deny, const struct sbx_rule **allow)
+{
+	for (uint32_t i = head; i != SBX_NONE; i = p->rules[i].next) {
+		const struct sbx_rule *r = &p->rules[i];
+
+		if (!port_ok(r, port))
+			continue;
+		if (r->deny && !*deny)
+			*deny = r;
+		if (!r->deny && !*allow)
+			*allow = r;
+	}
+}
+
+static void host_match(const struct sbx_policy *p, const char *host, uint16_t port,
+		       const struct sbx_rule **deny, const struct sbx_rule **allow)
+{
+	size_t len = strlen(host);
+	const struct sbx_host_slot *s;
+
+	*deny = *allow = NULL;
+	s = sbx_policy_hosts_find(&p->hosts, host, len);
+	if (s)
+		host_scan(p, s->exact, port, deny, allow);
+	/* Wildcards: each proper suffix that starts after a dot, longest first. */
+	for (size_t i = 0; i < len; i++) {
+		if (host[i] != '.')
+			continue;
+		s = sbx_policy_hosts_find(&p->hosts, host + i + 1, len - i - 1);
+		if (s)
+			host_scan(p, s->wild, port, deny, allow);
+	}
+}
+
+static void decide(struct sbx_decision *d, enum sbx_verdict v, enum sbx_reason why,
+		   const struct sbx_rule *r)
+{
+	d->verdict = v;
+	d->reason = why;
+	d->rule = r;
+}
+
+enum sbx_verdict sbx_policy_judge_name(const struct sbx_policy *p, const char *host, uint16_t port,
+				       struct sbx_decision *d)
+{
+	const struct sbx_rule *deny, *allow;
+
+	memset(d, 0, sizeof(*d));
+	if (p->posture == SBX_POSTURE_BLOCKED) {
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_POSTURE_BLOCKED, NULL);
+		return d->verdict;
+	}
+	host_match(p, host, port, &deny, &allow);
+	if (deny)
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_RULE, deny);
+	else if (!p->no_default_deny && sbx_policy_is_metadata_name(host) &&
+		 !(allow && allow->kind == SBX_RULE_HOST))
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_METADATA_NAME, NULL);
+	else if (allow)
+		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_RULE, allow);
+	else if (p->posture == SBX_POSTURE_OPEN)
+		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_OPEN_DEFAULT, NULL);
+	else
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_NOT_ALLOWED, NULL);
+	return d->verdict;
+}
+
+struct walk_ctx {
+	uint16_t port;
+	bool deny;        /* looking for a deny rule (else an allow rule) */
+	unsigned min_plen; /* allow rules only: prefix at least this long */
+	const struct sbx_rule *found;
+};
+
+static bool walk_visit(const struct sbx_policy *p, const struct sbx_rule *r, unsigned plen, void *ctx)
+{
+	struct walk_ctx *c = ctx;
+
+	if (r->deny != c->deny || !port_ok(r, c->port) || (!c->deny && plen < c->min_plen))
+		return false;
+	c->found = r;
+	return true;
+}
+
+static const struct sbx_rule *cidr_find(const struct sbx_policy *p, const struct sbx_addr *a,
+					uint16_t port, bool deny, unsigned min_plen)
+{
+	struct walk_ctx c = { .port = port, .deny = deny, .min_plen = min_plen, .found = NULL };
+
+	sbx_policy_trie_walk(p, a->family == AF_INET ? &p->t4 : &p->t6, a->b, walk_visit, &c);
+	return c.found;
+}
+
+/* Steps 1-3 for one address, then step 4 only if @literal. */
+static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct sbx_addr *a,
+				      uint16_t port, bool literal, struct sbx_decision *d)
+{
+	struct sbx_addr_info info;
+	uint32_t ignore = 0, blocked = 0;
+	const struct sbx_rule *r, *opener = NULL;
+
+	memset(d, 0, sizeof(*d));
+	if (p->posture == SBX_POSTURE_BLOCKED) {
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_POSTURE_BLOCKED, NULL);
+		return d->verdict;
+	}
+	if (p->posture == SBX_POSTURE_OPEN)
+		ignore = ~(uint32_t)SBX_ADDR_METADATA;
+	if (p->no_default_deny)
+		ignore |= SBX_ADDR_METADATA;
+	sbx_policy_addr_classify_ex(a, ignore, &info);
+
+	r = cidr_find(p, a, port, true, 0);
+	for (unsigned i = 0; !r && i < info.n_embedded; i++)
+		r = cidr_find(p, &info.embedded[i], port, true, 0);
+	if (r) {
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_RULE, r);
+		return d->verdict;
+	}
+
+	if (info.self_classes) {
+		r = cidr_find(p, a, port, false, info.plen);
+		if (r)
+			opener = r;
+		else
+			blocked |= info.self_classes;
+	}
+	for (unsigned i = 0; i < info.n_embedded; i++) {
+		if (!info.emb_classes[i])
+			continue;
+		r = cidr_find(p, &info.embedded[i], port, false, info.emb_plen[i]);
+		if (r)
+			opener = opener ? opener : r;
+		else
+			blocked |= info.emb_classes[i];
+	}
+	if (blocked) {
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_SPECIAL, NULL);
+		d->classes = blocked;
+		return d->verdict;
+	}
+	if (opener) {
+		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_SPECIAL_OPENED, opener);
+		d->classes = info.classes;
+		return d->verdict;
+	}
+	if (!literal) {
+		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_RULE, NULL);
+		return d->verdict;
+	}
+
+	r = cidr_find(p, a, port, false, 0);
+	if (!r && info.n_embedded) {
+		const struct sbx_rule *first = NULL;
+		unsigned i;
+
+		for (i = 0; i < info.n_embedded; i++) {
+			const struct sbx_rule *e = cidr_find(p, &info.embedded[i], port, false, 0);
+
+			if (!e)
+				break;
+			first = first ? first : e;
+		}
+		if (i == info.n_embedded)
+			r = first;
+	}
+	if (r)
+		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_RULE, r);
+	else if (p->posture == SBX_POSTURE_OPEN)
+		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_OPEN_DEFAULT, NULL);
+	else
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_NOT_ALLOWED, NULL);
+	return d->verdict;
+}
+
+enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct sbx_addr *addr,
+				       uint16_t port, struct sbx_decision *d)
+{
+	return judge_address(p, addr, port, true, d);
+}
+
+enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const char *host,
+					   uint16_t port, const struct sbx_addr *addrs, size_t n,
+					   struct sbx_decision *d)
+{
+	struct sbx_decision nd;
+
+	if (sbx_policy_judge_name(p, host, port, &nd) == SBX_VERDICT_DENY) {
+		*d = nd;
+		return d->verdict;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sbx_decision ad;
+
+		if (judge_address(p, &addrs[i], port, false, &ad) == SBX_VERDICT_DENY) {
+			*d = ad;
+			d->has_addr = true;
+			d->addr = addrs[i];
+			return d->verdict;
+		}
+	}
+	*d = nd;
+	return d->verdict;
+}
+
+enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct sbx_dest *dest,
+				       struct sbx_decision *d)
+{
+	if (dest->is_addr)
+		return sbx_policy_judge_addr(p, &dest->addr, dest->port, d);
+	return sbx_policy_judge_name(p, dest->host, dest->port, d);
+}
+
+/* ---- explanations -------------------------------------------------------- */
+
+const char *sbx_policy_rule_text(const struct sbx_rule *r)
+{
+	return r->text;
+}
+
+bool sbx_policy_rule_is_deny(const struct sbx_rule *r)
+{
+	return r->deny;
+}
+
+int sbx_policy_rule_source(const struct sbx_rule *r, char *buf, size_t len)
+{
+	char where[300];
+
+	switch (r->origin) {
+	case SBX_ORIGIN_FLAG:
+		snprintf(where, sizeof(where), "%s", r->deny ? "--deny" : "--allow");
+		break;
+	case SBX_ORIGIN_FILE:
+		snprintf(where, sizeof(where), "%s:%u", r->file ? r->file : "?", r->line);
+		break;
+	default:
+		snprintf(where, sizeof(where), "built-in default");
+		break;
+	}
+	if (r->preset)
+		return snprintf(buf, len, "@%s via %s", r->preset, where);
+	return snprintf(buf, len, "%s", where);
+}
+
+int sbx_policy_explain(const struct sbx_decision *d, char *buf, size_t len)
+{
+	char pre[SBX_POLICY_ADDR_STRLEN + 16] = "";
+	char cls[200], src[400];
+
+	if (d->has_addr) {
+		char a[SBX_POLICY_ADDR_STRLEN];
+
+		if (sbx_policy_addr_format(&d->addr, a, sizeof(a)) < 0)
+			snprintf(a, sizeof(a), "?");
+		snprintf(pre, sizeof(pre), "address %s: ", a);
+	}
+	sbx_policy_class_names(d->classes, cls, sizeof(cls));
+	if (d->rule)
+		sbx_policy_rule_source(d->rule, src, sizeof(src));
+	switch (d->reason) {
+	case SBX_REASON_RULE:
+		if (!d->rule)
+			return snprintf(buf, len, "%sallowed by the name's rule", pre);
+		return snprintf(buf, len, "%srule \"%s\" (%s)", pre, d->rule->text, src);
+	case SBX_REASON_SPECIAL_OPENED:
+		return snprintf(buf, len, "%srule \"%s\" (%s) opens special-purpose address (%s)", pre,
+				d->rule->text, src, cls);
+	case SBX_REASON_POSTURE_BLOCKED:
+		return snprintf(buf, len, "%sposture blocked", pre);
+	case SBX_REASON_NOT_ALLOWED:
+		return snprintf(buf, len, "%sno allow rule matches, allowlist posture (built-in default)", pre);
+	case SBX_REASON_OPEN_DEFAULT:
+		return snprintf(buf, len, "%sno deny rule matches, open posture (built-in default)", pre);
+	case SBX_REASON_SPECIAL:
+		return snprintf(buf, len, "%sspecial-purpose address (%s) (built-in default)", pre, cls);
+	case SBX_REASON_METADATA_NAME:
+		return snprintf(buf, len, "%scloud metadata host name (built-in default)", pre);
+	}
+	return snprintf(buf, len, "%sunknown", pre);
+}
