@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Command-line parsing: argv -> struct sbx_config. Pure: no syscalls, no output. */
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbx/cli.h"
+
+#define SBX_MAX_REPEAT 64 /* --bind & co, --pass-fd: generous, and bounded */
+
+const char sbx_cli_usage_main[] =
+	"Usage: sbx COMMAND [OPTIONS]\n"
+	"\n"
+	"Run a command in a sandbox with exactly one network posture.\n"
+	"\n"
+	"Commands:\n"
+	"  run [OPTIONS] [--] COMMAND [ARGS...]   run COMMAND in a new sandbox\n"
+	"  check [POLICY OPTIONS] DEST...         judge destinations against a policy, no sandbox\n"
+	"  presets [NAME]                         list the named rule presets, or show one\n"
+	"  help [COMMAND]                         show help for a command\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help      show this help\n"
+	"  --version       show the version\n"
+	"\n"
+	"See sbx(1), sbx-check(1) and sbx-policy(5).\n";
+
+const char sbx_cli_usage_run[] =
+	"Usage: sbx run [OPTIONS] [--] COMMAND [ARGS...]\n"
+	"\n"
+	"Run COMMAND in new user, PID, mount, UTS, IPC, cgroup and network namespaces,\n"
+	"with no capabilities, no_new_privs and a seccomp filter.\n"
+	"\n"
+	"Network:\n"
+	"  --network=POSTURE       blocked (default): own loopback only;\n"
+	"                          allowlist, open: not available in this version\n"
+	"  --allow RULE            allow a destination (allowlist posture)\n"
+	"  --deny RULE             deny a destination\n"
+	"  --policy FILE           read rules from FILE (see sbx-policy(5))\n"
+	"  --no-default-deny       do not deny @cloud-metadata by default (open posture)\n"
+	"\n"
+	"Identity:\n"
+	"  --uid N                 user id inside the sandbox (default: yours)\n"
+	"  --gid N                 group id inside the sandbox (default: yours)\n"
+	"  --hostname NAME         host name inside the sandbox (default: sbx)\n"
+	"\n"
+	"Filesystem (host tree read-only, working directory read-write, private /tmp):\n"
+	"  --bind SRC[:DST]        bind SRC read-write at DST (default: same path)\n"
+	"  --ro-bind SRC[:DST]     bind SRC read-only at DST\n"
+	"  --tmpfs DST             mount an empty tmpfs at DST\n"
+	"  --hide PATH             hide PATH behind an empty read-only file or directory\n"
+	"  --chdir DIR             start COMMAND in DIR (default: the working directory)\n"
+	"\n"
+	"Environment:\n"
+	"  --clearenv              start from an empty environment\n"
+	"  --setenv NAME=VALUE     set a variable\n"
+	"  --unsetenv NAME         remove a variable\n"
+	"\n"
+	"Descriptors, reporting and limits:\n"
+	"  --pass-fd FD            keep descriptor FD open in COMMAND (only 0, 1, 2 otherwise)\n"
+	"  --json-status-fd FD     write JSON lines (started, exited, timeout, error) to FD\n"
+	"  --timeout SECONDS       kill the sandbox after SECONDS and exit 124\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Exit status: COMMAND's; 128+N if killed by signal N; 124 timeout; 125 sbx\n"
+	"failed (COMMAND did not run); 126 COMMAND not executable; 127 not found.\n";
+
+const char sbx_cli_usage_check[] =
+	"Usage: sbx check [OPTIONS] DEST...\n"
+	"\n"
+	"Judge each DEST (host, host:port, IPv4, [IPv6]:port) against a policy without\n"
+	"creating a sandbox, and say why. Exit 0 if all are allowed, 1 if any is denied,\n"
+	"125 on bad input.\n"
+	"\n"
+	"  --network=POSTURE       allowlist (default), open or blocked\n"
+	"  --allow RULE            allow a destination\n"
+	"  --deny RULE             deny a destination\n"
+	"  --policy FILE           read rules from FILE (see sbx-policy(5))\n"
+	"  --no-default-deny       do not deny @cloud-metadata by default (open posture)\n"
+	"  --resolve               resolve names and judge every address\n"
+	"  -h, --help              show this help\n";
+
+const char sbx_cli_usage_presets[] =
+	"Usage: sbx presets [NAME]\n"
+	"\n"
+	"List the rule presets (@NAME in --allow/--deny), or print the rules of one.\n"
+	"\n"
+	"  -h, --help              show this help\n";
+
+enum opt_id {
+	OPT_HELP,
+	OPT_NETWORK,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_POLICY,
+	OPT_NO_DEFAULT_DENY,
+	OPT_RESOLVE,
+	OPT_UID,
+	OPT_GID,
+	OPT_HOSTNAME,
+	OPT_BIND,
+	OPT_RO_BIND,
+	OPT_TMPFS,
+	OPT_HIDE,
+	OPT_CHDIR,
+	OPT_CLEARENV,
+	OPT_SETENV,
+	OPT_UNSETENV,
+	OPT_PASS_FD,
+	OPT_JSON_STATUS_FD,
+	OPT_TIMEOUT,
+};
+
+/* Which commands accept an option. */
+enum { FOR_RUN = 1, FOR_CHECK = 2, FOR_PRESETS = 4 };
+
+struct opt {
+	const char *name;
+	enum opt_id id;
+	bool has_arg;
+	unsigned commands;
+};
+
+static const struct opt sbx_opts[] = {
+	{"--help", OPT_HELP, false, FOR_RUN | FOR_CHECK | FOR_PRESETS},
+	{"-h", OPT_HELP, false, FOR_RUN | FOR_CHECK | FOR_PRESETS},
+	{"--network", OPT_NETWORK, true, FOR_RUN | FOR_CHECK},
+	{"--allow", OPT_ALLOW, true, FOR_RUN | FOR_CHECK},
+	{"--deny", OPT_DENY, true, FOR_RUN | FOR_CHECK},
+	{"--policy", OPT_POLICY, true, FOR_RUN | FOR_CHECK},
+	{"--no-default-deny", OPT_NO_DEFAULT_DENY, false, FOR_RUN | FOR_CHECK},
+	{"--resolve", OPT_RESOLVE, false, FOR_CHECK},
+	{"--uid", OPT_UID, true, FOR_RUN},
+	{"--gid", OPT_GID, true, FOR_RUN},
+	{"--hostname", OPT_HOSTNAME, true, FOR_RUN},
+	{"--bind", OPT_BIND, true, FOR_RUN},
+	{"--ro-bind", OPT_RO_BIND, true, FOR_RUN},
+	{"--tmpfs", OPT_TMPFS, true, FOR_RUN},
+	{"--hide", OPT_HIDE, true, FOR_RUN},
+	{"--chdir", OPT_CHDIR, true, FOR_RUN},
+	{"--clearenv", OPT_CLEARENV, false, FOR_RUN},
+	{"--setenv", OPT_SETENV, true, FOR_RUN},
+	{"--unsetenv", OPT_UNSETENV, true, FOR_RUN},
+	{"--pass-fd", OPT_PASS_FD, true, FOR_RUN},
+	{"--json-status-fd", OPT_JSON_STATUS_FD, true, FOR_RUN},
+	{"--timeout", OPT_TIMEOUT, true, FOR_RUN},
+};
+
+__attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *command_name(enum sbx_command c)
+{
+	return c == SBX_CMD_CHECK ? "check" : c == SBX_CMD_PRESETS ? "presets" : "run";
+}
+
+/* Append one element to a heap array, bounded by SBX_MAX_REPEAT. */
+static int push(void **arr, size_t *n, size_t elem_size, const void *elem)
+{
+	void *grown;
+
+	if (*n >= SBX_MAX_REPEAT)
+		return -E2BIG;
+	grown = realloc(*arr, (*n + 1) * elem_size);
+	if (!grown)
+		return -ENOMEM;
+	memcpy((char *)grown + *n * elem_size, elem, elem_size);
+	*arr = grown;
+	(*n)++;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s[0] || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool valid_hostname(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 64 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (const char *p = s; *p; p++) {
+		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			  *p == '-' || *p == '.';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool valid_env_name(const char *s)
+{
+	return s[0] && !strchr(s, '=');
+}
+
+/* SRC[:DST] for --bind and --ro-bind. The value is split in place. */
+static int parse_bind(char *value, const char *opt, struct sbx_mount_op *m, char *err, size_t errlen)
+{
+	char *colon = strchr(value, ':');
+
+	if (colon) {
+		*colon = '\0';
+		m->dst = colon + 1;
+	} else {
+		m->dst = value;
+	}
+	m->src = value;
+	if (!m->src[0])
+		return usage_error(err, errlen, "%s: empty source path", opt);
+	if (m->dst[0] != '/')
+		return usage_error(err, errlen, "%s: '%s' must be an absolute path%s", opt, m->dst,
+				   colon ? "" : " (or give SRC:DST with an absolute DST)");
+	return 0;
+}
+
+static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, char *err, size_t errlen)
+{
+	struct sbx_mount_op mnt = {0};
+	unsigned long n;
+	int r = 0;
+
+	switch (o->id) {
+	case OPT_HELP:
+		cfg->help_topic = command_name(cfg->command);
+		cfg->command = SBX_CMD_HELP;
+		return 0;
+	case OPT_NETWORK:
+		if (strcmp(value, "blocked") == 0)
+			cfg->posture = SBX_POSTURE_BLOCKED;
+		else if (strcmp(value, "allowlist") == 0)
+			cfg->posture = SBX_POSTURE_ALLOWLIST;
+		else if (strcmp(value, "open") == 0)
+			cfg->posture = SBX_POSTURE_OPEN;
+		else
+			return usage_error(err, errlen, "--network: unknown posture '%s' (use blocked, allowlist or open)",
+					   value);
+		cfg->posture_set = true;
+		return 0;
+	case OPT_ALLOW:
+	case OPT_DENY:
+	case OPT_POLICY: {
+		struct sbx_rule_arg ra = {
+			.kind = o->id == OPT_ALLOW  ? SBX_RULE_ARG_ALLOW
+				: o->id == OPT_DENY ? SBX_RULE_ARG_DENY
+						    : SBX_RULE_ARG_FILE,
+			.text = value,
+		};
+		if (!value[0])
+			return usage_error(err, errlen, "%s: empty argument", o->name);
+		r = push((void **)&cfg->rules, &cfg->n_rules, sizeof(ra), &ra);
+		break;
+	}
+	case OPT_NO_DEFAULT_DENY:
+		cfg->no_default_deny = true;
+		return 0;
+	case OPT_RESOLVE:
+		cfg->resolve = true;
+		return 0;
+	case OPT_UID:
+	case OPT_GID:
+		/* (uid_t)-1 means "no change" to the kernel: never a valid id. */
+		if (parse_uint(value, UINT_MAX - 1, &n) < 0)
+			return usage_error(err, errlen, "%s: '%s' is not a valid id (0 to %u)", o->name, value,
+					   UINT_MAX - 1);
+		if (o->id == OPT_UID) {
+			cfg->uid = (uid_t)n;
+			cfg->uid_set = true;
+		} else {
+			cfg->gid = (gid_t)n;
+			cfg->gid_set = true;
+		}
+		return 0;
+	case OPT_HOSTNAME:
+		if (!valid_hostname(value))
+			return usage_error(err, errlen,
+					   "--hostname: '%s' is not a valid host name (letters, digits, '-', '.'; 1-64 chars)",
+					   value);
+		cfg->hostname = value;
+		return 0;
+	case OPT_BIND:
+	case OPT_RO_BIND:
+		mnt.kind = o->id == OPT_BIND ? SBX_MOUNT_BIND : SBX_MOUNT_RO_BIND;
+		r = parse_bind(value, o->name, &mnt, err, errlen);
+		if (r < 0)
+			return r;
+		r = push((void **)&cfg->mounts, &cfg->n_mounts, sizeof(mnt), &mnt);
+		break;
+	case OPT_TMPFS:
+	case OPT_HIDE:
+		if (value[0] != '/')
+			return usage_error(err, errlen, "%s: '%s' must be an absolute path", o->name, value);
+		mnt.kind = o->id == OPT_TMPFS ? SBX_MOUNT_TMPFS : SBX_MOUNT_HIDE;
+		mnt.dst = value;
+		r = push((void **)&cfg->mounts, &cfg->n_mounts, sizeof(mnt), &mnt);
+		break;
+	case OPT_CHDIR:
+		if (value[0] != '/')
+			return usage_error(err, errlen, "--chdir: '%s' must be an absolute path", value);
+		cfg->chdir = value;
+		return 0;
+	case OPT_CLEARENV:
+		cfg->clearenv = true;
+		return 0;
+	case OPT_SETENV:
+	case OPT_UNSETENV: {
+		struct sbx_env_op e = {.name = value};
+		if (o->id == OPT_SETENV) {
+			char *eq = strchr(value, '=');
+			if (!eq || eq == value)
+				return usage_error(err, errlen, "--setenv: expected NAME=VALUE, got '%s'", value);
+			*eq = '\0';
+			e.value = eq + 1;
+		} else if (!valid_env_name(value)) {
+			return usage_error(err, errlen, "--unsetenv: '%s' is not a variable name", value);
+		}
+		r = push((void **)&cfg->env_ops, &cfg->n_env_ops, sizeof(e), &e);
+		break;
+	}
+	case OPT_PASS_FD:
+	case OPT_JSON_STATUS_FD: {
+		int fd;
+		if (parse_uint(value, INT_MAX, &n) < 0)
+			return usage_error(err, errlen, "%s: '%s' is not a descriptor number", o->name, value);
+		fd = (int)n;
+		if (o->id == OPT_JSON_STATUS_FD) {
+			cfg->json_status_fd = fd;
+			return 0;
+		}
+		r = push((void **)&cfg->pass_fds, &cfg->n_pass_fds, sizeof(fd), &fd);
+		break;
+	}
+	case OPT_TIMEOUT: {
+		char *end;
+		double t;
+
+		errno = 0;
+		t = strtod(value, &end);
+		if (errno || end == value || *end || !isfinite(t) || t <= 0 || t > 1e9 || value[0] == '-' ||
+		    value[0] == '+' || value[0] == ' ')
+			return usage_error(err, errlen, "--timeout: '%s' is not a positive number of seconds", value);
+		cfg->timeout_sec = t;
+		return 0;
+	}
+	}
+	if (r == -E2BIG)
+		return usage_error(err, errlen, "%s: given too many times (at most %d)", o->name, SBX_MAX_REPEAT);
+	if (r < 0)
+		return usage_error(err, errlen, "out of memory");
+	return 0;
+}
+
+static const struct opt *find_opt(const char *arg, size_t name_len)
+{
+	for (size_t i = 0; i < sizeof(sbx_opts) / sizeof(sbx_opts[0]); i++) {
+		if (strlen(sbx_opts[i].name) == name_len && strncmp(sbx_opts[i].name, arg, name_len) == 0)
+			return &sbx_opts[i];
+	}
+	return NULL;
+}
+
+static void config_init(struct sbx_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->json_status_fd = -1;
+	cfg->hostname = "sbx";
+}
+
+/* Options of one command, up to "--" or the first operand. Returns the index of the first operand. */
+static int parse_options(int argc, char **argv, int i, struct sbx_config *cfg, char *err, size_t errlen)
+{
+	unsigned mask = cfg->command == SBX_CMD_RUN ? FOR_RUN : cfg->command == SBX_CMD_CHECK ? FOR_CHECK : FOR_PRESETS;
+
+	for (; i < argc; i++) {
+		char *arg = argv[i];
+		char *eq, *value = NULL;
+		const struct opt *o;
+		size_t name_len;
+		int r;
+
+		if (strcmp(arg, "--") == 0)
+			return i + 1;
+		if (arg[0] != '-' || arg[1] == '\0')
+			return i;
+		eq = strchr(arg, '=');
+		name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
+		o = find_opt(arg, name_len);
+		if (!o || !(o->commands & mask))
+			return usage_error(err, errlen, "unknown option '%.*s' for 'sbx %s' (see 'sbx %s --help')",
+					   (int)name_len, arg, command_name(cfg->command), command_name(cfg->command));
+		if (o->has_arg) {
+			if (eq && arg[1] == '-') {
+				value = eq + 1;
+			} else {
+				if (i + 1 >= argc)
+					return usage_error(err, errlen, "%s needs an argument", o->name);
+				value = argv[++i];
+			}
+		} else if (eq && arg[1] == '-') {
+			return usage_error(err, errlen, "%s takes no argument", o->name);
+		}
+		r = set_option(cfg, o, value, err, errlen);
+		if (r < 0)
+			return r;
+		if (cfg->command == SBX_CMD_HELP)
+			return argc;
+	}
+	return argc;
+}
+
+/**
+ * sbx_cli_parse() - parse sbx's command line.
+ * @argc: argument count
+ * @argv: arguments; values are referenced (and some split in place), not copied
+ * @cfg: filled in; free with sbx_config_free() whatever the result
+ * @err: receives one line describing a usage error
+ * @errlen: size of @err
+ *
+ * Context: pure; no system calls. Checks that need the system (does a
+ * descriptor exist, does a path exist) happen later, before anything starts.
+ * Return: 0, or -EINVAL with @err set.
+ */
+int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size_t errlen)
+{
+	const char *cmd;
+	int i;
+
+	config_init(cfg);
+	if (errlen)
+		err[0] = '\0';
+	if (argc < 2)
+		return usage_error(err, errlen, "missing command (try 'sbx --help')");
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		cfg->command = SBX_CMD_HELP;
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		cfg->command = SBX_CMD_VERSION;
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		cfg->command = SBX_CMD_HELP;
+		if (argc > 2) {
+			if (strcmp(argv[2], "run") && strcmp(argv[2], "check") && strcmp(argv[2], "presets"))
+				return usage_error(err, errlen, "help: unknown command '%s'", argv[2]);
+			cfg->help_topic = argv[2];
+		}
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		cfg->command = SBX_CMD_RUN;
+	else if (strcmp(cmd, "check") == 0)
+		cfg->command = SBX_CMD_CHECK;
+	else if (strcmp(cmd, "presets") == 0)
+		cfg->command = SBX_CMD_PRESETS;
+	else
+		return usage_error(err, errlen, "unknown command '%s' (try 'sbx --help')", cmd);
+
+	i = parse_options(argc, argv, 2, cfg, err, errlen);
+	if (i < 0)
+		return i;
+	if (cfg->command == SBX_CMD_HELP)
+		return 0;
+
+	switch (cfg->command) {
+	case SBX_CMD_RUN:
+		if (i >= argc)
+			return usage_error(err, errlen, "run: missing COMMAND (usage: sbx run [OPTIONS] [--] COMMAND [ARGS...])");
+		if (!argv[i][0])
+			return usage_error(err, errlen, "run: empty COMMAND");
+		cfg->argv = argv + i;
+		cfg->argc = argc - i;
+		if (cfg->posture != SBX_POSTURE_BLOCKED)
+			return usage_error(err, errlen,
+					   "--network=%s is not available in this version of sbx; use --network=blocked",
+					   cfg->posture == SBX_POSTURE_OPEN ? "open" : "allowlist");
+		if (cfg->n_rules || cfg->no_default_deny)
+			return usage_error(err, errlen,
+					   "--allow, --deny, --policy and --no-default-deny have no effect with "
+					   "--network=blocked (everything but the sandbox's own loopback is unreachable)");
+		break;
+	case SBX_CMD_CHECK:
+		if (i >= argc)
+			return usage_error(err, errlen, "check: missing DEST (usage: sbx check [OPTIONS] DEST...)");
+		if (!cfg->posture_set)
+			cfg->posture = SBX_POSTURE_ALLOWLIST;
+		cfg->dests = argv + i;
+		cfg->n_dests = (size_t)(argc - i);
+		break;
+	case SBX_CMD_PRESETS:
+		if (argc - i > 1)
+			return usage_error(err, errlen, "presets: at most one NAME");
+		cfg->preset_name = i < argc ? argv[i] : NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/**
+ * sbx_config_free() - release what sbx_cli_parse() allocated.
+ * @cfg: configuration; left empty
+ */
+void sbx_config_free(struct sbx_config *cfg)
+{
+	free(cfg->rules);
+	free(cfg->mounts);
+	free(cfg->env_ops);
+	free(cfg->pass_fds);
+	config_init(cfg);
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+/* sbx: parse the command line, check what needs the system, call into src/, choose the exit status. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "sbx/cli.h"
+#include "sbx/policy.h"
+#include "sbx/sandbox.h"
+
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sbx: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return SBX_EXIT_FAILURE;
+}
+
+static int show_help(const char *topic)
+{
+	const char *text = sbx_cli_usage_main;
+
+	if (topic && strcmp(topic, "run") == 0)
+		text = sbx_cli_usage_run;
+	else if (topic && strcmp(topic, "check") == 0)
+		text = sbx_cli_usage_check;
+	else if (topic && strcmp(topic, "presets") == 0)
+		text = sbx_cli_usage_presets;
+	fputs(text, stdout);
+	return fflush(stdout) == 0 ? 0 : SBX_EXIT_FAILURE;
+}
+
+static int fd_is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+static int cmd_run(const struct sbx_config *cfg)
+{
+	struct sbx_outcome out;
+	int r;
+
+	if (cfg->json_status_fd >= 0 && !fd_is_open(cfg->json_status_fd))
+		return fail("--json-status-fd %d: not an open descriptor", cfg->json_status_fd);
+	for (size_t i = 0; i < cfg->n_pass_fds; i++) {
+		if (!fd_is_open(cfg->pass_fds[i]))
+			return fail("--pass-fd %d: not an open descriptor", cfg->pass_fds[i]);
+	}
+	r = sbx_sandbox_run(cfg, &out);
+	if (r < 0)
+		return fail("%s", out.message);
+	if (out.kind != SBX_OUTCOME_EXITED && out.kind != SBX_OUTCOME_SIGNALED)
+		fprintf(stderr, "sbx: %s\n", out.message);
+	return sbx_outcome_exit_status(&out);
+}
+
+static int cmd_check(const struct sbx_config *cfg)
+{
+	int r = sbx_check_run(cfg, stdout, stderr);
+
+	if (fflush(stdout) != 0)
+		return SBX_EXIT_FAILURE;
+	if (r < 0)
+		return SBX_EXIT_FAILURE;
+	return r > 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sbx_config cfg;
+	char err[512];
+	int r;
+
+	/* Before any descriptor is opened: a closed 0/1/2 must not be taken by one of ours. */
+	if (sbx_fds_sanitize_std() < 0)
+		return SBX_EXIT_FAILURE;
+	/* sbx needs no privilege and must never run with more than its caller has. */
+	if (getauxval(AT_SECURE) || getuid() != geteuid() || getgid() != getegid())
+		return fail("refusing to run setuid, setgid or with file capabilities: sbx needs no privilege; "
+			    "remove the bit (chmod u-s,g-s; setcap -r)");
+
+	r = sbx_cli_parse(argc, argv, &cfg, err, sizeof(err));
+	if (r < 0) {
+		sbx_config_free(&cfg);
+		return fail("%s", err);
+	}
+	switch (cfg.command) {
+	case SBX_CMD_HELP:
+		r = show_help(cfg.help_topic);
+		break;
+	case SBX_CMD_VERSION:
+		r = printf("sbx %s\n", SBX_VERSION) < 0 || fflush(stdout) ? SBX_EXIT_FAILURE : 0;
+		break;
+	case SBX_CMD_RUN:
+		r = cmd_run(&cfg);
+		break;
+	case SBX_CMD_CHECK:
+		r = cmd_check(&cfg);
+		break;
+	case SBX_CMD_PRESETS:
+		r = sbx_presets_print(cfg.preset_name, stdout, stderr) < 0 ? SBX_EXIT_FAILURE : 0;
+		break;
+	default:
+		r = SBX_EXIT_FAILURE;
+		break;
+	}
+	sbx_config_free(&cfg);
+	return r;
+}

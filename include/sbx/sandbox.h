@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sandbox: supervisor, sandbox init, and the messages between them. */
+#ifndef SBX_SANDBOX_H
+#define SBX_SANDBOX_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sbx/config.h"
+
+/*
+ * Setup stages, in the order sandbox init runs them. A failure in any of them
+ * is reported as {stage, errno, detail} and the payload never runs.
+ */
+enum sbx_stage {
+	SBX_STAGE_NONE = 0,
+	SBX_STAGE_CLONE,
+	SBX_STAGE_IDMAP,
+	SBX_STAGE_SYNC,
+	SBX_STAGE_USERNS_LIMIT,
+	SBX_STAGE_MOUNT_PRIVATE,
+	SBX_STAGE_MOUNT_ROOT,
+	SBX_STAGE_MOUNT_TMP,
+	SBX_STAGE_MOUNT_PROC,
+	SBX_STAGE_MOUNT_DEV,
+	SBX_STAGE_MOUNT_CWD,
+	SBX_STAGE_MOUNT_ETC,
+	SBX_STAGE_MOUNT_USER,
+	SBX_STAGE_PIVOT_ROOT,
+	SBX_STAGE_HOSTNAME,
+	SBX_STAGE_NETWORK,
+	SBX_STAGE_SECCOMP_BUILD,
+	SBX_STAGE_FORK,
+	SBX_STAGE_SESSION,
+	SBX_STAGE_FDS,
+	SBX_STAGE_CHDIR,
+	SBX_STAGE_CAPS,
+	SBX_STAGE_NO_NEW_PRIVS,
+	SBX_STAGE_SECCOMP_LOAD,
+	SBX_STAGE_EXEC,
+	SBX_STAGE_MAX,
+};
+
+enum sbx_report_type {
+	SBX_REPORT_ERROR = 1, /* a setup stage failed: stage, err, detail */
+	SBX_REPORT_STARTED,   /* payload exec'd: ns_pid; host pid in SCM_CREDENTIALS */
+	SBX_REPORT_EXITED,    /* payload reaped: wait status */
+};
+
+/* One message from sandbox init to the supervisor (SOCK_SEQPACKET, one per datagram). */
+struct sbx_report {
+	uint32_t type;
+	uint32_t stage;
+	int32_t err;	/* positive errno */
+	int32_t status; /* wait status for SBX_REPORT_EXITED */
+	int32_t ns_pid; /* payload pid inside the sandbox */
+	char detail[256];
+};
+
+/* Everything sandbox init needs, prepared by the supervisor before clone. */
+struct sbx_init_args {
+	const struct sbx_config *cfg;
+	int report_fd;		/* init's end of the report socket */
+	const char *cwd;	/* caller's working directory (host path) */
+	char **envp;		/* payload environment */
+	sigset_t saved_mask;	/* the caller's signal mask, restored for the payload */
+	bool sigpipe_ignored;	/* the caller ignored SIGPIPE: keep it so for the payload */
+};
+
+/* How a sandbox run ended, decided by the supervisor; cmd/ maps it to an exit status. */
+enum sbx_outcome_kind {
+	SBX_OUTCOME_EXITED,	  /* payload exited: code */
+	SBX_OUTCOME_SIGNALED,	  /* payload killed: signal */
+	SBX_OUTCOME_TIMEOUT,	  /* --timeout expired, sandbox killed */
+	SBX_OUTCOME_SETUP_FAILED, /* a stage failed before exec: message */
+	SBX_OUTCOME_NOT_FOUND,	  /* exec: command not found */
+	SBX_OUTCOME_NOT_EXECUTABLE, /* exec: found but could not be executed */
+};
+
+struct sbx_outcome {
+	enum sbx_outcome_kind kind;
+	int code;
+	int signal;
+	char message[768];
+};
+
+const char *sbx_stage_name(enum sbx_stage stage);
+
+int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out);
+int sbx_outcome_exit_status(const struct sbx_outcome *out);
+
+_Noreturn void sbx_init_main(const struct sbx_init_args *args);
+
+int sbx_mounts_setup(const struct sbx_init_args *args, struct sbx_report *rep);
+int sbx_net_loopback_up(void);
+int sbx_caps_drop_all(void);
+
+int sbx_seccomp_build(void **ctx_out);
+int sbx_seccomp_load(void *ctx);
+int sbx_seccomp_export(int fd);
+
+int sbx_fds_close_except(const int *keep, size_t n_keep);
+int sbx_fds_sanitize_std(void);
+
+int sbx_env_build(const struct sbx_config *cfg, char **environ_in, char ***out);
+
+#endif

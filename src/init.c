@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Sandbox init: PID 1 of the sandbox. Sets it up, starts the payload, reaps, forwards signals. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sbx/sandbox.h"
+#include "sbx/util.h"
+
+/*
+ * Theory of operation
+ *
+ * Sandbox init is cloned by the supervisor into new user, PID, mount, UTS,
+ * IPC, cgroup and network namespaces. Every failure below is sent to the
+ * supervisor as {stage, errno, detail} and init exits: the payload never runs
+ * unless every stage succeeded.
+ *
+ * 1. Tie our life to the supervisor: PR_SET_PDEATHSIG(SIGKILL) first, then
+ *    wait for the supervisor's "id maps written" byte. If the supervisor
+ *    died before prctl() ran, that read sees EOF and we exit, so there is no
+ *    window in which init outlives it. Init's own death kills every process
+ *    of the PID namespace.
+ * 2. Cap nested user namespaces at 0 for this user namespace while /proc/sys
+ *    is still writable (the payload will have no CAP_SYS_RESOURCE to raise it).
+ * 3. Filesystem (mounts.c), hostname, loopback up (net.c), seccomp filter
+ *    built (not loaded).
+ * 4. Fork the payload. In the child, in this order: default signal mask and
+ *    dispositions, new session (no controlling terminal: TIOCSTI has nothing
+ *    to push into), close every descriptor but 0-2 and --pass-fd ones, chdir,
+ *    drop all capabilities, no_new_privs, load seccomp, execvp. A failure is
+ *    written to a close-on-exec pipe; EOF on it means exec succeeded.
+ * 5. Serve as PID 1: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+ *    SIGUSR2, SIGWINCH to the payload; reap every child; when the payload
+ *    is reaped, report its wait status and exit, which kills what is left.
+ */
+
+static const int sbx_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+static void send_report(int fd, const struct sbx_report *rep, pid_t cred_pid)
+{
+	struct iovec iov = {.iov_base = (void *)rep, .iov_len = sizeof(*rep)};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (cred_pid > 0) {
+		/* The kernel translates the pid into the supervisor's PID namespace. */
+		struct ucred cred = {.pid = cred_pid, .uid = getuid(), .gid = getgid()};
+		struct cmsghdr *c;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_CREDENTIALS;
+		c->cmsg_len = CMSG_LEN(sizeof(cred));
+		memcpy(CMSG_DATA(c), &cred, sizeof(cred));
+	}
+	while (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+static _Noreturn void init_fail(int report_fd, enum sbx_stage stage, int err, const char *detail)
+{
+	struct sbx_report rep = {.type = SBX_REPORT_ERROR, .stage = stage, .err = err < 0 ? -err : err};
+
+	if (detail)
+		snprintf(rep.detail, sizeof(rep.detail), "%s", detail);
+	send_report(report_fd, &rep, 0);
+	_exit(SBX_EXIT_FAILURE);
+}
+
+static int write_proc_file(const char *path, const char *value)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, len) != (ssize_t)len)
+		return sbx_neg_errno();
+	return 0;
+}
+
+/* A failing step in the payload child: tell init through the pipe and die. */
+struct exec_failure {
+	int32_t stage;
+	int32_t err;
+};
+
+static _Noreturn void child_fail(int pipe_fd, enum sbx_stage stage, int err)
+{
+	struct exec_failure f = {.stage = stage, .err = err < 0 ? -err : err};
+
+	if (write(pipe_fd, &f, sizeof(f)) < 0) {
+		/* nothing more can be reported */
+	}
+	_exit(SBX_EXIT_FAILURE);
+}
+
+static _Noreturn void payload_exec(const struct sbx_init_args *a, int pipe_fd, void *seccomp_ctx)
+{
+	const struct sbx_config *cfg = a->cfg;
+	int keep[64 + 4];
+	size_t n_keep = 0;
+	int r;
+
+	if (sigprocmask(SIG_SETMASK, &a->saved_mask, NULL) < 0)
+		child_fail(pipe_fd, SBX_STAGE_FORK, -errno);
+	signal(SIGPIPE, a->sigpipe_ignored ? SIG_IGN : SIG_DFL);
+	if (setsid() < 0)
+		child_fail(pipe_fd, SBX_STAGE_SESSION, -errno);
+
+	keep[n_keep++] = 0;
+	keep[n_keep++] = 1;
+	keep[n_keep++] = 2;
+	keep[n_keep++] = pipe_fd;
+	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
+		keep[n_keep++] = cfg->pass_fds[i];
+	r = sbx_fds_close_except(keep, n_keep);
+	if (r < 0)
+		child_fail(pipe_fd, SBX_STAGE_FDS, r);
+
+	if (chdir(cfg->chdir ? cfg->chdir : a->cwd) < 0)
+		child_fail(pipe_fd, SBX_STAGE_CHDIR, -errno);
+	r = sbx_caps_drop_all();
+	if (r < 0)
+		child_fail(pipe_fd, SBX_STAGE_CAPS, r);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(pipe_fd, SBX_STAGE_NO_NEW_PRIVS, -errno);
+	r = sbx_seccomp_load(seccomp_ctx);
+	if (r < 0)
+		child_fail(pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
+
+	environ = a->envp;
+	execvp(cfg->argv[0], cfg->argv);
+	child_fail(pipe_fd, SBX_STAGE_EXEC, -errno);
+}
+
+static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(sbx_forwarded_signals); i++)
+		sigaddset(&set, sbx_forwarded_signals[i]);
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(payload, sig);
+			continue;
+		}
+		for (;;) {
+			int status;
+			pid_t pid = waitpid(-1, &status, WNOHANG);
+
+			if (pid <= 0)
+				break;
+			if (pid == payload) {
+				struct sbx_report rep = {.type = SBX_REPORT_EXITED, .status = status, .ns_pid = payload};
+
+				send_report(report_fd, &rep, 0);
+				_exit(0);
+			}
+		}
+	}
+}
+
+/**
+ * sbx_init_main() - sandbox init, from clone to the payload's exit.
+ * @a: everything prepared by the supervisor before clone
+ *
+ * Context: PID 1 of the new PID namespace, all capabilities in the new user
+ * namespace (not yet usable until the supervisor has written the id maps).
+ * Return: never; exits after reporting to the supervisor.
+ */
+_Noreturn void sbx_init_main(const struct sbx_init_args *a)
+{
+	const struct sbx_config *cfg = a->cfg;
+	struct sbx_report rep = {0};
+	void *seccomp_ctx = NULL;
+	int pipe_fds[2];
+	int keep[64 + 4];
+	size_t n_keep = 0;
+	char go;
+	pid_t child;
+	int r;
+
+	/* 1 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(SBX_EXIT_FAILURE);
+	if (read(a->report_fd, &go, 1) != 1)
+		_exit(SBX_EXIT_FAILURE); /* supervisor gone, or id maps failed */
+	{
+		/* SIGCHLD joins the forwarded signals (blocked by the supervisor before clone) for sigwaitinfo(). */
+		sigset_t chld;
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigprocmask(SIG_BLOCK, &chld, NULL);
+	}
+	/* Keep the payload (same uid, no capabilities) from ptracing or reading our fds. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	/* Nothing of the caller's leaks further than init; --pass-fd ones are kept for the payload. */
+	keep[n_keep++] = 0;
+	keep[n_keep++] = 1;
+	keep[n_keep++] = 2;
+	keep[n_keep++] = a->report_fd;
+	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
+		keep[n_keep++] = cfg->pass_fds[i];
+	r = sbx_fds_close_except(keep, n_keep);
+	if (r < 0)
+		init_fail(a->report_fd, SBX_STAGE_FDS, r, NULL);
+
+	/* 2 */
+	r = write_proc_file("/proc/sys/user/max_user_namespaces", "0");
+	if (r < 0)
+		init_fail(a->report_fd, SBX_STAGE_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
+
+	/* 3 */
+	r = sbx_mounts_setup(a, &rep);
+	if (r < 0)
+		init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, -errno, cfg->hostname);
+	r = sbx_net_loopback_up();
+	if (r < 0)
+		init_fail(a->report_fd, SBX_STAGE_NETWORK, r, "lo");
+	r = sbx_seccomp_build(&seccomp_ctx);
+	if (r < 0)
+		init_fail(a->report_fd, SBX_STAGE_SECCOMP_BUILD, r, NULL);
+
+	/* 4 */
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
+	child = fork();
+	if (child < 0)
+		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
+	if (child == 0) {
+		close(pipe_fds[0]);
+		close(a->report_fd);
+		payload_exec(a, pipe_fds[1], seccomp_ctx);
+	}
+	close(pipe_fds[1]);
+	{
+		struct exec_failure f;
+		ssize_t n;
+
+		do
+			n = read(pipe_fds[0], &f, sizeof(f));
+		while (n < 0 && errno == EINTR);
+		close(pipe_fds[0]);
+		if (n == (ssize_t)sizeof(f)) {
+			waitpid(child, NULL, 0);
+			init_fail(a->report_fd, (enum sbx_stage)f.stage, f.err,
+				  f.stage == SBX_STAGE_EXEC ? cfg->argv[0]
+				  : f.stage == SBX_STAGE_CHDIR ? (cfg->chdir ? cfg->chdir : a->cwd)
+							      : NULL);
+		}
+	}
+	rep = (struct sbx_report){.type = SBX_REPORT_STARTED, .ns_pid = child};
+	send_report(a->report_fd, &rep, child);
+
+	/* 5 */
+	serve_as_pid1(a->report_fd, child);
+}

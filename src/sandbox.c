@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The supervisor: clone sandbox init, write its id maps, run the event loop until the payload exits. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sbx/sandbox.h"
+#include "sbx/status.h"
+#include "sbx/util.h"
+
+/*
+ * Theory of operation
+ *
+ * 1. Before clone: compute the payload's environment and working directory,
+ *    block the signals we forward (the child inherits the mask and turns it
+ *    into sigwaitinfo() duties), create the report socket pair.
+ * 2. clone3() with CLONE_NEWUSER|NEWPID|NEWNS|NEWUTS|NEWIPC|NEWCGROUP|NEWNET
+ *    and CLONE_PIDFD. Init waits for one byte; the supervisor writes
+ *    setgroups=deny, uid_map and gid_map (a single id each: all an
+ *    unprivileged process may map), then sends it.
+ * 3. Event loop (epoll): the report socket (errors, "started", the payload's
+ *    wait status), the pidfd (init's death), a signalfd (signals to forward),
+ *    a timerfd (--timeout). On timeout init gets SIGKILL, which takes the
+ *    whole PID namespace with it. If the supervisor itself dies, init's
+ *    PDEATHSIG does the same.
+ */
+
+static const int sbx_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
+	[SBX_STAGE_NONE] = "setup",
+	[SBX_STAGE_CLONE] = "creating namespaces",
+	[SBX_STAGE_IDMAP] = "writing uid/gid maps",
+	[SBX_STAGE_SYNC] = "starting sandbox init",
+	[SBX_STAGE_USERNS_LIMIT] = "disabling nested user namespaces",
+	[SBX_STAGE_MOUNT_PRIVATE] = "making mounts private",
+	[SBX_STAGE_MOUNT_ROOT] = "mounting the read-only host tree",
+	[SBX_STAGE_MOUNT_TMP] = "mounting /tmp",
+	[SBX_STAGE_MOUNT_PROC] = "mounting /proc",
+	[SBX_STAGE_MOUNT_DEV] = "setting up /dev",
+	[SBX_STAGE_MOUNT_CWD] = "binding the working directory",
+	[SBX_STAGE_MOUNT_ETC] = "generating /etc files",
+	[SBX_STAGE_MOUNT_USER] = "applying filesystem options",
+	[SBX_STAGE_PIVOT_ROOT] = "switching to the sandbox root",
+	[SBX_STAGE_HOSTNAME] = "setting the hostname",
+	[SBX_STAGE_NETWORK] = "setting up the network",
+	[SBX_STAGE_SECCOMP_BUILD] = "building the seccomp filter",
+	[SBX_STAGE_FORK] = "starting the payload",
+	[SBX_STAGE_SESSION] = "creating a new session",
+	[SBX_STAGE_FDS] = "closing inherited descriptors",
+	[SBX_STAGE_CHDIR] = "changing directory",
+	[SBX_STAGE_CAPS] = "dropping capabilities",
+	[SBX_STAGE_NO_NEW_PRIVS] = "setting no_new_privs",
+	[SBX_STAGE_SECCOMP_LOAD] = "loading the seccomp filter",
+	[SBX_STAGE_EXEC] = "executing",
+};
+
+/**
+ * sbx_stage_name() - human-readable name of a setup stage.
+ * @stage: the stage
+ *
+ * Return: a static string.
+ */
+const char *sbx_stage_name(enum sbx_stage stage)
+{
+	if ((unsigned)stage >= SBX_STAGE_MAX || !sbx_stage_names[stage])
+		return "setup";
+	return sbx_stage_names[stage];
+}
+
+static int read_sysctl_int(const char *path)
+{
+	char buf[32] = {0};
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return -1;
+	return atoi(buf);
+}
+
+/* What to do about a failure: the user-namespace hints are what users hit most. */
+static const char *hint_for(enum sbx_stage stage, int err)
+{
+	if (stage == SBX_STAGE_CLONE) {
+		if (read_sysctl_int("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+			return "unprivileged user namespaces are disabled: run 'sysctl -w kernel.unprivileged_userns_clone=1'";
+		if (read_sysctl_int("/proc/sys/user/max_user_namespaces") == 0 || err == ENOSPC)
+			return "user namespaces are limited: run 'sysctl -w user.max_user_namespaces=15000'";
+		if (err == EPERM)
+			return "unprivileged user namespaces are not allowed here (a container or security policy "
+			       "forbids them; see 'Enabling user namespaces' in the README)";
+		if (err == EINVAL)
+			return "the kernel lacks a namespace type sbx needs (user, pid, mount, uts, ipc, cgroup, net)";
+		return NULL;
+	}
+	if ((err == EPERM || err == EACCES) && stage != SBX_STAGE_EXEC && stage != SBX_STAGE_CHDIR &&
+	    stage != SBX_STAGE_MOUNT_USER && read_sysctl_int("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+		return "AppArmor restricts unprivileged user namespaces: run 'sysctl -w "
+		       "kernel.apparmor_restrict_unprivileged_userns=0' or install an AppArmor profile for sbx "
+		       "(see the README)";
+	if (err == ENOSYS && stage >= SBX_STAGE_MOUNT_PRIVATE && stage <= SBX_STAGE_PIVOT_ROOT)
+		return "sbx needs Linux 5.12 or later (new mount API)";
+	if (stage == SBX_STAGE_MOUNT_USER && err == ENOENT)
+		return "a mount source or target does not exist; targets must exist in the host tree or lie under a --tmpfs";
+	return NULL;
+}
+
+static void set_failure(struct sbx_outcome *out, enum sbx_stage stage, int err, const char *detail)
+{
+	const char *hint = hint_for(stage, err);
+
+	out->kind = SBX_OUTCOME_SETUP_FAILED;
+	if (stage == SBX_STAGE_EXEC) {
+		out->kind = err == ENOENT ? SBX_OUTCOME_NOT_FOUND : SBX_OUTCOME_NOT_EXECUTABLE;
+		snprintf(out->message, sizeof(out->message), "%s: %s", detail && *detail ? detail : "command",
+			 err == ENOENT ? "command not found" : strerror(err));
+		return;
+	}
+	snprintf(out->message, sizeof(out->message), "%s%s%s: %s%s%s", sbx_stage_name(stage),
+		 detail && *detail ? " " : "", detail ? detail : "", strerror(err), hint ? "; " : "",
+		 hint ? hint : "");
+}
+
+static int write_map(pid_t pid, const char *file, const char *content)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(content);
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, content, len) != (ssize_t)len)
+		return sbx_neg_errno();
+	return 0;
+}
+
+static int write_id_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid, gid_t out_gid)
+{
+	char map[64];
+	int r;
+
+	snprintf(map, sizeof(map), "%u %u 1\n", in_uid, out_uid);
+	r = write_map(pid, "uid_map", map);
+	if (r < 0)
+		return r;
+	r = write_map(pid, "setgroups", "deny");
+	if (r < 0 && r != -ENOENT)
+		return r;
+	snprintf(map, sizeof(map), "%u %u 1\n", in_gid, out_gid);
+	return write_map(pid, "gid_map", map);
+}
+
+struct supervisor {
+	const struct sbx_config *cfg;
+	struct sbx_outcome *out;
+	int pidfd;
+	pid_t init_pid;
+	int report_fd;
+	bool have_result; /* out->kind decided by a report */
+	bool timed_out;
+};
+
+static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid)
+{
+	switch (rep->type) {
+	case SBX_REPORT_ERROR:
+		set_failure(s->out, (enum sbx_stage)rep->stage, rep->err, rep->detail);
+		sbx_status_error(s->cfg->json_status_fd, sbx_stage_name((enum sbx_stage)rep->stage), rep->err,
+				 s->out->message);
+		s->have_result = true;
+		break;
+	case SBX_REPORT_STARTED:
+		sbx_status_started(s->cfg->json_status_fd, getpid(), s->init_pid, host_pid, rep->ns_pid);
+		break;
+	case SBX_REPORT_EXITED:
+		if (WIFSIGNALED(rep->status)) {
+			s->out->kind = SBX_OUTCOME_SIGNALED;
+			s->out->signal = WTERMSIG(rep->status);
+		} else {
+			s->out->kind = SBX_OUTCOME_EXITED;
+			s->out->code = WEXITSTATUS(rep->status);
+		}
+		s->have_result = true;
+		break;
+	}
+}
+
+/* Read every queued report; the kernel keeps them after init exits. */
+static void drain_reports(struct supervisor *s)
+{
+	for (;;) {
+		struct sbx_report rep;
+		union {
+			char buf[CMSG_SPACE(sizeof(struct ucred))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf)};
+		pid_t host_pid = 0;
+		ssize_t n = recvmsg(s->report_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		if ((size_t)n != sizeof(rep))
+			continue;
+		rep.detail[sizeof(rep.detail) - 1] = '\0';
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+				struct ucred cred;
+				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+				host_pid = cred.pid;
+			}
+		}
+		handle_report(s, &rep, host_pid);
+	}
+}
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int event_loop(struct supervisor *s, int sig_fd)
+{
+	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
+	_cleanup_close_ int timer_fd = -1;
+	int r;
+
+	if (ep < 0)
+		return -errno;
+	if (s->cfg->timeout_sec > 0) {
+		struct itimerspec its = {0};
+		double t = s->cfg->timeout_sec;
+
+		timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (timer_fd < 0)
+			return -errno;
+		its.it_value.tv_sec = (time_t)t;
+		its.it_value.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+		if (timerfd_settime(timer_fd, 0, &its, NULL) < 0)
+			return -errno;
+		if ((r = add_fd(ep, timer_fd)) < 0)
+			return r;
+	}
+	if ((r = add_fd(ep, s->pidfd)) < 0 || (r = add_fd(ep, s->report_fd)) < 0 || (r = add_fd(ep, sig_fd)) < 0)
+		return r;
+
+	for (;;) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, SBX_ARRAY_SIZE(evs), -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == s->report_fd) {
+				drain_reports(s);
+			} else if (fd == sig_fd) {
+				struct signalfd_siginfo si;
+				while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+					pidfd_send_signal(s->pidfd, (int)si.ssi_signo, NULL, 0);
+			} else if (fd == timer_fd) {
+				s->timed_out = true;
+				pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
+				epoll_ctl(ep, EPOLL_CTL_DEL, timer_fd, NULL);
+			} else if (fd == s->pidfd) {
+				siginfo_t si = {0};
+
+				drain_reports(s);
+				if (waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED) < 0)
+					return -errno;
+				return 0;
+			}
+		}
+	}
+}
+
+/**
+ * sbx_sandbox_run() - run cfg->argv in a new sandbox and wait for it.
+ * @cfg: validated configuration (posture blocked)
+ * @out: how the run ended (exit code, signal, timeout or a setup failure with its message)
+ *
+ * Context: the supervisor, in the caller's namespaces, single-threaded.
+ * Return: 0 when @out is filled in (including setup failures inside the
+ * sandbox), or a negative errno for a failure of the supervisor itself,
+ * with @out->message set.
+ */
+int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
+{
+	struct sbx_init_args args = {.cfg = cfg};
+	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1};
+	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1;
+	char cwd[4096];
+	sigset_t fwd;
+	struct sigaction old_pipe;
+	struct clone_args ca = {0};
+	int sv[2], one = 1;
+	long pid;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!getcwd(cwd, sizeof(cwd))) {
+		snprintf(out->message, sizeof(out->message), "cannot determine the working directory: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	args.cwd = cwd;
+	r = sbx_env_build(cfg, environ, &args.envp);
+	if (r < 0) {
+		snprintf(out->message, sizeof(out->message), "building the environment: %s", strerror(-r));
+		return r;
+	}
+
+	sigemptyset(&fwd);
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(sbx_forwarded); i++)
+		sigaddset(&fwd, sbx_forwarded[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &args.saved_mask);
+	sig_fd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* A closed --json-status-fd reader must not kill the supervisor. */
+	sigaction(SIGPIPE, NULL, &old_pipe);
+	args.sigpipe_ignored = old_pipe.sa_handler == SIG_IGN;
+	signal(SIGPIPE, SIG_IGN);
+	if (sig_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		snprintf(out->message, sizeof(out->message), "creating supervisor descriptors: %s", strerror(errno));
+		goto out;
+	}
+	report_fd = sv[0];
+	child_end = sv[1];
+	setsockopt(report_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	args.report_fd = child_end;
+
+	ca.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
+		   CLONE_NEWNET | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	ca.exit_signal = SIGCHLD;
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		r = -errno;
+		set_failure(out, SBX_STAGE_CLONE, errno, NULL);
+		sbx_status_error(cfg->json_status_fd, sbx_stage_name(SBX_STAGE_CLONE), -r, out->message);
+		r = 0;
+		goto out;
+	}
+	if (pid == 0) {
+		close(report_fd);
+		sbx_init_main(&args);
+	}
+	SBX_TAKE_FD(child_end);
+	close(sv[1]);
+	s.pidfd = pidfd;
+	s.init_pid = (pid_t)pid;
+	s.report_fd = report_fd;
+
+	r = write_id_maps(s.init_pid, cfg->uid_set ? cfg->uid : getuid(), getuid(), cfg->gid_set ? cfg->gid : getgid(),
+			  getgid());
+	if (r < 0) {
+		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &(siginfo_t){0}, WEXITED);
+		set_failure(out, SBX_STAGE_IDMAP, -r, NULL);
+		sbx_status_error(cfg->json_status_fd, sbx_stage_name(SBX_STAGE_IDMAP), -r, out->message);
+		r = 0;
+		goto out;
+	}
+	if (write(report_fd, "g", 1) != 1) {
+		r = -errno;
+		snprintf(out->message, sizeof(out->message), "starting sandbox init: %s", strerror(errno));
+		goto out;
+	}
+
+	r = event_loop(&s, sig_fd);
+	if (r < 0) {
+		snprintf(out->message, sizeof(out->message), "supervisor event loop: %s", strerror(-r));
+		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+		goto out;
+	}
+	if (s.timed_out) {
+		out->kind = SBX_OUTCOME_TIMEOUT;
+		snprintf(out->message, sizeof(out->message), "timeout after %g seconds: sandbox killed", cfg->timeout_sec);
+		sbx_status_timeout(cfg->json_status_fd, cfg->timeout_sec);
+	} else if (!s.have_result) {
+		out->kind = SBX_OUTCOME_SETUP_FAILED;
+		snprintf(out->message, sizeof(out->message), "sandbox init ended without reporting the payload's status");
+	} else if (out->kind == SBX_OUTCOME_EXITED || out->kind == SBX_OUTCOME_SIGNALED) {
+		sbx_status_exited(cfg->json_status_fd, out->kind == SBX_OUTCOME_SIGNALED ? out->signal : 0,
+				  sbx_outcome_exit_status(out));
+	}
+	r = 0;
+out:
+	for (char **e = args.envp; e && *e; e++)
+		free(*e);
+	free(args.envp);
+	return r;
+}
+
+/**
+ * sbx_outcome_exit_status() - the exit status sbx reports for an outcome.
+ * @o: the outcome
+ *
+ * Return: the payload's code, 128+N for signal N, 124 timeout, 125 setup
+ * failure, 126 not executable, 127 not found.
+ */
+int sbx_outcome_exit_status(const struct sbx_outcome *o)
+{
+	switch (o->kind) {
+	case SBX_OUTCOME_EXITED:
+		return o->code;
+	case SBX_OUTCOME_SIGNALED:
+		return 128 + o->signal;
+	case SBX_OUTCOME_TIMEOUT:
+		return SBX_EXIT_TIMEOUT;
+	case SBX_OUTCOME_NOT_FOUND:
+		return SBX_EXIT_NOTFOUND;
+	case SBX_OUTCOME_NOT_EXECUTABLE:
+		return SBX_EXIT_NOEXEC;
+	case SBX_OUTCOME_SETUP_FAILED:
+		break;
+	}
+	return SBX_EXIT_FAILURE;
+}

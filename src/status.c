@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+/* --json-status-fd: lifecycle events as JSON lines. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sbx/status.h"
+
+/**
+ * sbx_json_escape() - escape @src as the inside of a JSON string.
+ * @dst: output buffer, always NUL-terminated when @dst_len > 0
+ * @dst_len: size of @dst
+ * @src: NUL-terminated input (bytes >= 0x80 are copied as they are)
+ *
+ * Return: the length written (truncated at a character boundary if @dst is short).
+ */
+size_t sbx_json_escape(char *dst, size_t dst_len, const char *src)
+{
+	size_t o = 0;
+
+	if (dst_len == 0)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+		char esc[8];
+		size_t n;
+
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			n = 2;
+		} else if (*p == '\n') {
+			memcpy(esc, "\\n", 2);
+			n = 2;
+		} else if (*p == '\t') {
+			memcpy(esc, "\\t", 2);
+			n = 2;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		} else {
+			esc[0] = (char)*p;
+			n = 1;
+		}
+		if (o + n >= dst_len)
+			break;
+		memcpy(dst + o, esc, n);
+		o += n;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+__attribute__((format(printf, 2, 3))) static void emit(int fd, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line: readers see whole lines. A gone reader is not our failure. */
+	while (write(fd, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}
+
+/**
+ * sbx_status_started() - the payload was exec'd.
+ * @fd: status descriptor, or -1
+ * @sbx_pid: the supervisor's pid
+ * @init_pid: sandbox init's pid in the caller's PID namespace
+ * @pid: the payload's pid in the caller's PID namespace
+ * @ns_pid: the payload's pid inside the sandbox
+ */
+void sbx_status_started(int fd, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid)
+{
+	emit(fd, "{\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid,
+	     init_pid, pid, ns_pid);
+}
+
+/**
+ * sbx_status_exited() - the payload ended.
+ * @fd: status descriptor, or -1
+ * @signal: the signal that killed it, or 0 if it exited
+ * @code: sbx's exit status for it (128+signal when killed)
+ */
+void sbx_status_exited(int fd, int signal, int code)
+{
+	if (signal)
+		emit(fd, "{\"event\":\"exited\",\"signal\":%d,\"code\":%d}", signal, code);
+	else
+		emit(fd, "{\"event\":\"exited\",\"code\":%d}", code);
+}
+
+/**
+ * sbx_status_timeout() - --timeout expired and the sandbox was killed.
+ * @fd: status descriptor, or -1
+ * @seconds: the timeout
+ */
+void sbx_status_timeout(int fd, double seconds)
+{
+	emit(fd, "{\"event\":\"timeout\",\"seconds\":%g,\"code\":124}", seconds);
+}
+
+/**
+ * sbx_status_error() - setup failed; the payload did not run (or could not be executed).
+ * @fd: status descriptor, or -1
+ * @stage: stage name
+ * @err: positive errno
+ * @message: the same one-line message sbx prints on stderr
+ */
+void sbx_status_error(int fd, const char *stage, int err, const char *message)
+{
+	char s[128], m[800];
+
+	sbx_json_escape(s, sizeof(s), stage);
+	sbx_json_escape(m, sizeof(m), message);
+	emit(fd, "{\"event\":\"error\",\"stage\":\"%s\",\"errno\":%d,\"message\":\"%s\"}", s, err, m);
+}
