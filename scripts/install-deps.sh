@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what sbx needs to build and test on Debian 12 (uses sudo when not root).
+# Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite and benchmarks use)
+set -euo pipefail
+
+build_pkgs=(gcc meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libnl-3-dev libnl-route-3-dev libidn2-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 util-linux bubblewrap procps iproute2)
+
+pkgs=("${build_pkgs[@]}")
+[[ ${1:-} == --test ]] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -eq 0 ]]; then
+	sudo=()
+elif command -v sudo >/dev/null; then
+	sudo=(sudo)
+else
+	echo "install-deps: missing packages (${missing[*]}) and no sudo to install them; install them as root" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

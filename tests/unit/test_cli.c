@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for the command-line parser (cmd/cli.c). */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sbx/cli.h"
+
+struct parsed {
+	struct sbx_config cfg;
+	char err[512];
+	int r;
+	char *argv[32];
+	char store[32][128];
+};
+
+/* Parse a NULL-terminated list of arguments (copied: the parser splits values in place). */
+static struct parsed *parse(struct parsed *p, ...)
+{
+	va_list ap;
+	int argc = 0;
+	const char *a;
+
+	va_start(ap, p);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		snprintf(p->store[argc], sizeof(p->store[argc]), "%s", a);
+		p->argv[argc] = p->store[argc];
+		argc++;
+	}
+	va_end(ap);
+	p->argv[argc] = NULL;
+	p->r = sbx_cli_parse(argc, p->argv, &p->cfg, p->err, sizeof(p->err));
+	return p;
+}
+
+#define PARSE(p, ...) parse(p, "sbx", __VA_ARGS__, (const char *)NULL)
+
+static void expect_error(const char *needle, struct parsed *p)
+{
+	assert_int_equal(p->r, -EINVAL);
+	if (!strstr(p->err, needle))
+		fail_msg("error '%s' does not mention '%s'", p->err, needle);
+	assert_null(strchr(p->err, '\n'));
+	sbx_config_free(&p->cfg);
+}
+
+static void test_run_defaults(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--", "/bin/echo", "hi");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.command, SBX_CMD_RUN);
+	assert_int_equal(p.cfg.posture, SBX_POSTURE_BLOCKED);
+	assert_false(p.cfg.posture_set);
+	assert_string_equal(p.cfg.hostname, "sbx");
+	assert_int_equal(p.cfg.json_status_fd, -1);
+	assert_false(p.cfg.uid_set);
+	assert_int_equal(p.cfg.argc, 2);
+	assert_string_equal(p.cfg.argv[0], "/bin/echo");
+	assert_string_equal(p.cfg.argv[1], "hi");
+	assert_null(p.cfg.argv[2]);
+	sbx_config_free(&p.cfg);
+}
+
+static void test_run_stops_at_first_operand(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--hostname=box", "ls", "--uid", "5");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.cfg.hostname, "box");
+	assert_false(p.cfg.uid_set);
+	assert_int_equal(p.cfg.argc, 3);
+	assert_string_equal(p.cfg.argv[1], "--uid");
+	sbx_config_free(&p.cfg);
+}
+
+static void test_run_all_options(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--network", "blocked", "--uid", "0", "--gid=100", "--bind", "/src:/dst", "--ro-bind=/etc",
+	      "--tmpfs", "/scratch", "--hide", "/home/u/.ssh", "--chdir", "/dst", "--clearenv", "--setenv", "A=b=c",
+	      "--unsetenv", "HOME", "--pass-fd", "5", "--pass-fd=7", "--json-status-fd", "9", "--timeout", "1.5",
+	      "true");
+	assert_int_equal(p.r, 0);
+	assert_true(p.cfg.posture_set);
+	assert_true(p.cfg.uid_set);
+	assert_int_equal(p.cfg.uid, 0);
+	assert_int_equal(p.cfg.gid, 100);
+	assert_int_equal(p.cfg.n_mounts, 4);
+	assert_int_equal(p.cfg.mounts[0].kind, SBX_MOUNT_BIND);
+	assert_string_equal(p.cfg.mounts[0].src, "/src");
+	assert_string_equal(p.cfg.mounts[0].dst, "/dst");
+	assert_int_equal(p.cfg.mounts[1].kind, SBX_MOUNT_RO_BIND);
+	assert_string_equal(p.cfg.mounts[1].src, "/etc");
+	assert_string_equal(p.cfg.mounts[1].dst, "/etc");
+	assert_int_equal(p.cfg.mounts[2].kind, SBX_MOUNT_TMPFS);
+	assert_null(p.cfg.mounts[2].src);
+	assert_int_equal(p.cfg.mounts[3].kind, SBX_MOUNT_HIDE);
+	assert_string_equal(p.cfg.chdir, "/dst");
+	assert_true(p.cfg.clearenv);
+	assert_int_equal(p.cfg.n_env_ops, 2);
+	assert_string_equal(p.cfg.env_ops[0].name, "A");
+	assert_string_equal(p.cfg.env_ops[0].value, "b=c");
+	assert_string_equal(p.cfg.env_ops[1].name, "HOME");
+	assert_null(p.cfg.env_ops[1].value);
+	assert_int_equal(p.cfg.n_pass_fds, 2);
+	assert_int_equal(p.cfg.pass_fds[1], 7);
+	assert_int_equal(p.cfg.json_status_fd, 9);
+	assert_true(p.cfg.timeout_sec > 1.49 && p.cfg.timeout_sec < 1.51);
+	sbx_config_free(&p.cfg);
+}
+
+static void test_run_bad_input(void **state)
+{
+	struct parsed p;
+
+	expect_error("missing COMMAND", PARSE(&p, "run"));
+	expect_error("missing COMMAND", PARSE(&p, "run", "--"));
+	expect_error("empty COMMAND", PARSE(&p, "run", ""));
+	expect_error("unknown option '--frobnicate'", PARSE(&p, "run", "--frobnicate", "true"));
+	expect_error("unknown option '--resolve'", PARSE(&p, "run", "--resolve", "true"));
+	expect_error("--uid needs an argument", PARSE(&p, "run", "--uid"));
+	expect_error("not a valid id", PARSE(&p, "run", "--uid", "-1", "true"));
+	expect_error("not a valid id", PARSE(&p, "run", "--uid", "4294967295", "true"));
+	expect_error("not a valid id", PARSE(&p, "run", "--uid", "99999999999999999999", "true"));
+	expect_error("not a valid id", PARSE(&p, "run", "--gid", "12x", "true"));
+	expect_error("not a valid id", PARSE(&p, "run", "--gid", "012", "true"));
+	expect_error("not a valid id", PARSE(&p, "run", "--gid=", "true"));
+	expect_error("unknown posture", PARSE(&p, "run", "--network=wide", "true"));
+	expect_error("not available", PARSE(&p, "run", "--network=open", "true"));
+	expect_error("no effect", PARSE(&p, "run", "--allow", "pypi.org", "true"));
+	expect_error("absolute", PARSE(&p, "run", "--bind", "rel", "true"));
+	expect_error("absolute", PARSE(&p, "run", "--bind", "/a:rel", "true"));
+	expect_error("empty source", PARSE(&p, "run", "--ro-bind", ":/x", "true"));
+	expect_error("absolute", PARSE(&p, "run", "--tmpfs", "x", "true"));
+	expect_error("absolute", PARSE(&p, "run", "--hide", "x", "true"));
+	expect_error("absolute", PARSE(&p, "run", "--chdir", "x", "true"));
+	expect_error("NAME=VALUE", PARSE(&p, "run", "--setenv", "NOVALUE", "true"));
+	expect_error("NAME=VALUE", PARSE(&p, "run", "--setenv", "=v", "true"));
+	expect_error("not a variable name", PARSE(&p, "run", "--unsetenv", "A=B", "true"));
+	expect_error("not a descriptor", PARSE(&p, "run", "--pass-fd", "-3", "true"));
+	expect_error("not a descriptor", PARSE(&p, "run", "--json-status-fd", "x", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--timeout", "0", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--timeout", "-1", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--timeout", "nan", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--timeout", "inf", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--timeout", "5s", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--timeout", "1e99", "true"));
+	expect_error("not a valid host name", PARSE(&p, "run", "--hostname", "a b", "true"));
+	expect_error("not a valid host name", PARSE(&p, "run", "--hostname", "", "true"));
+	expect_error("not a valid host name",
+		     PARSE(&p, "run", "--hostname", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "true"));
+	expect_error("takes no argument", PARSE(&p, "run", "--clearenv=1", "true"));
+	expect_error("unknown command 'frob'", PARSE(&p, "frob"));
+	expect_error("missing command", parse(&p, "sbx", (const char *)NULL));
+}
+
+static void test_repeat_limit(void **state)
+{
+	char *argv[80];
+	char vals[70][16];
+	struct sbx_config cfg;
+	char err[256];
+	int argc = 0;
+
+	argv[argc++] = "sbx";
+	argv[argc++] = "run";
+	for (int i = 0; i < 65; i++) {
+		argv[argc++] = "--pass-fd";
+		snprintf(vals[i], sizeof(vals[i]), "%d", i + 3);
+		argv[argc++] = vals[i];
+	}
+	argv[argc++] = "true";
+	argv[argc] = NULL;
+	assert_int_equal(sbx_cli_parse(argc, argv, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "too many times"));
+	sbx_config_free(&cfg);
+}
+
+static void test_check_and_presets(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "check", "--allow", "pypi.org", "--deny=10.0.0.0/8", "--policy", "f.policy", "--resolve",
+	      "pypi.org:443", "10.1.1.1");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.command, SBX_CMD_CHECK);
+	assert_int_equal(p.cfg.posture, SBX_POSTURE_ALLOWLIST);
+	assert_true(p.cfg.resolve);
+	assert_int_equal(p.cfg.n_rules, 3);
+	assert_int_equal(p.cfg.rules[0].kind, SBX_RULE_ARG_ALLOW);
+	assert_int_equal(p.cfg.rules[1].kind, SBX_RULE_ARG_DENY);
+	assert_string_equal(p.cfg.rules[1].text, "10.0.0.0/8");
+	assert_int_equal(p.cfg.rules[2].kind, SBX_RULE_ARG_FILE);
+	assert_int_equal(p.cfg.n_dests, 2);
+	assert_string_equal(p.cfg.dests[1], "10.1.1.1");
+	sbx_config_free(&p.cfg);
+
+	PARSE(&p, "check", "--network=open", "x.org");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.posture, SBX_POSTURE_OPEN);
+	sbx_config_free(&p.cfg);
+
+	expect_error("missing DEST", PARSE(&p, "check", "--allow", "x.org"));
+	expect_error("unknown option '--uid'", PARSE(&p, "check", "--uid", "0", "x.org"));
+	expect_error("empty argument", PARSE(&p, "check", "--allow", "", "x.org"));
+
+	PARSE(&p, "presets");
+	assert_int_equal(p.r, 0);
+	assert_null(p.cfg.preset_name);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "presets", "pypi");
+	assert_string_equal(p.cfg.preset_name, "pypi");
+	sbx_config_free(&p.cfg);
+	expect_error("at most one", PARSE(&p, "presets", "a", "b"));
+}
+
+static void test_help_and_version(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "--help");
+	assert_int_equal(p.cfg.command, SBX_CMD_HELP);
+	assert_null(p.cfg.help_topic);
+	PARSE(&p, "--version");
+	assert_int_equal(p.cfg.command, SBX_CMD_VERSION);
+	PARSE(&p, "run", "--uid", "3", "--help");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.command, SBX_CMD_HELP);
+	assert_string_equal(p.cfg.help_topic, "run");
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "check", "-h");
+	assert_string_equal(p.cfg.help_topic, "check");
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "help", "presets");
+	assert_string_equal(p.cfg.help_topic, "presets");
+	expect_error("unknown command", PARSE(&p, "help", "nope"));
+	/* --help after the COMMAND belongs to the payload */
+	PARSE(&p, "run", "ls", "--help");
+	assert_int_equal(p.cfg.command, SBX_CMD_RUN);
+	sbx_config_free(&p.cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_defaults),    cmocka_unit_test(test_run_stops_at_first_operand),
+		cmocka_unit_test(test_run_all_options), cmocka_unit_test(test_run_bad_input),
+		cmocka_unit_test(test_repeat_limit),    cmocka_unit_test(test_check_and_presets),
+		cmocka_unit_test(test_help_and_version),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

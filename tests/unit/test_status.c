@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for the JSON status lines (src/status.c). */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sbx/status.h"
+
+static void test_escape(void **state)
+{
+	char out[64];
+
+	sbx_json_escape(out, sizeof(out), "plain");
+	assert_string_equal(out, "plain");
+	sbx_json_escape(out, sizeof(out), "a\"b\\c\nd\te\x01f\x7f");
+	assert_string_equal(out, "a\\\"b\\\\c\\nd\\te\\u0001f\\u007f");
+	/* truncation never splits an escape sequence */
+	sbx_json_escape(out, 4, "a\"b");
+	assert_string_equal(out, "a\\\"");
+	sbx_json_escape(out, 3, "a\"b");
+	assert_string_equal(out, "a");
+	assert_int_equal(sbx_json_escape(out, 0, "x"), 0);
+}
+
+static char *read_pipe(int fd)
+{
+	static char buf[2048];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void test_lines(void **state)
+{
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	sbx_status_started(p[1], 10, 11, 12, 2);
+	assert_string_equal(read_pipe(p[0]), "{\"event\":\"started\",\"sbx_pid\":10,\"init_pid\":11,\"pid\":12,\"ns_pid\":2}\n");
+	sbx_status_exited(p[1], 0, 3);
+	assert_string_equal(read_pipe(p[0]), "{\"event\":\"exited\",\"code\":3}\n");
+	sbx_status_exited(p[1], 9, 137);
+	assert_string_equal(read_pipe(p[0]), "{\"event\":\"exited\",\"signal\":9,\"code\":137}\n");
+	sbx_status_timeout(p[1], 1.5);
+	assert_string_equal(read_pipe(p[0]), "{\"event\":\"timeout\",\"seconds\":1.5,\"code\":124}\n");
+	sbx_status_error(p[1], "mounting /proc", 1, "say \"no\"");
+	assert_string_equal(read_pipe(p[0]),
+			    "{\"event\":\"error\",\"stage\":\"mounting /proc\",\"errno\":1,\"message\":\"say \\\"no\\\"\"}\n");
+	/* fd -1 writes nothing and does not crash */
+	sbx_status_exited(-1, 0, 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_lines),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
