@@ -414,40 +414,32 @@ static void add_rfc6052(struct sbx_addr_info *info, const uint8_t *b)
 static void classify_one(const struct sbx_addr *a, uint32_t ignore, uint32_t *classes,
 			 unsigned *plen, struct sbx_addr_info *info)
 {
+	const size_t n = sizeof(specials) / sizeof(specials[0]);
+	const struct special *embed = NULL;
+	bool overridden = false;
 	int global = -1;
 	uint32_t specific = 0, generic = 0;
 	unsigned plen_s = 0, plen_g = 0;
-	const size_t n = sizeof(specials) / sizeof(specials[0]);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct special *s = &specials[i];
 
 		if (s->family == a->family && (s->flags & SP_GLOBAL) &&
-		    sbx_policy_prefix_match(s->b, a->b, s->plen) && (int)s->plen > global)
+		    sbx_policy_prefix_match(s->b, a->b, s->plen) && (int)s->plen > global) {
 			global = s->plen;
+			embed = s;
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct special *s = &specials[i];
 		uint32_t c = s->classes & ~ignore;
 
-		if (s->family != a->family || !sbx_policy_prefix_match(s->b, a->b, s->plen))
+		if (s->family != a->family || (s->flags & SP_GLOBAL) || (int)s->plen <= global ||
+		    !sbx_policy_prefix_match(s->b, a->b, s->plen))
 			continue;
-		if (s->flags & SP_GLOBAL) {
-			if (!info || (int)s->plen != global)
-				continue;
-			if (s->flags & SP_EMBED96)
-				add_embedded(info, a->b + 12, false);
-			if (s->flags & SP_EMBED6TO4)
-				add_embedded(info, a->b + 2, false);
-			if (s->flags & SP_TEREDO) {
-				add_embedded(info, a->b + 4, false);
-				add_embedded(info, a->b + 12, true);
-			}
-			if (s->flags & SP_RFC6052)
-				add_rfc6052(info, a->b);
-			continue;
-		}
-		if ((int)s->plen <= global || !c)
+		if (!(s->flags & SP_GENERIC))
+			overridden = true;
+		if (!c)
 			continue;
 		if (s->flags & SP_GENERIC) {
 			generic |= c;
@@ -459,6 +451,20 @@ static void classify_one(const struct sbx_addr *a, uint32_t ignore, uint32_t *cl
 	}
 	*classes = specific ? specific : generic;
 	*plen = specific ? plen_s : plen_g;
+
+	/* A narrower registry entry (::1 inside ::/96) wins over the embedding reading. */
+	if (!info || !embed || overridden)
+		return;
+	if (embed->flags & SP_EMBED96)
+		add_embedded(info, a->b + 12, false);
+	if (embed->flags & SP_EMBED6TO4)
+		add_embedded(info, a->b + 2, false);
+	if (embed->flags & SP_TEREDO) {
+		add_embedded(info, a->b + 4, false);
+		add_embedded(info, a->b + 12, true);
+	}
+	if (embed->flags & SP_RFC6052)
+		add_rfc6052(info, a->b);
 }
 
 void sbx_policy_addr_classify_ex(const struct sbx_addr *a, uint32_t ignore, struct sbx_addr_info *info)

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests: policy-file syntax and errors, sbx_policy_build() from a config, `sbx check` output. */
+
+#include "helpers.h"
+
+#include <unistd.h>
+
+static void test_file_ok(void **state)
+{
+	static const char text[] = "# registries\n"
+				   "network allowlist\n"
+				   "allow pypi.org *.pythonhosted.org   # two rules\n"
+				   "\r\n"
+				   "\tdeny 10.0.0.0/8:22\r\n"
+				   "allow @npm";
+	struct sbx_policy *p = policy_of(SBX_POSTURE_BLOCKED, false, NULL);
+	enum sbx_posture posture = SBX_POSTURE_BLOCKED;
+	bool set = false;
+	char err[256] = "", why[SBX_POLICY_EXPLAIN_MAX];
+
+	assert_int_equal(sbx_policy_load_buffer(p, "t.policy", text, sizeof(text) - 1, &posture, &set,
+						err, sizeof(err)),
+			 0);
+	assert_true(set);
+	assert_int_equal(posture, SBX_POSTURE_ALLOWLIST);
+	assert_int_equal(sbx_policy_posture(p), SBX_POSTURE_ALLOWLIST);
+	assert_int_equal(judge(p, "files.pythonhosted.org:443", why, sizeof(why)), SBX_VERDICT_ALLOW);
+	assert_string_equal(why, "rule \"*.pythonhosted.org\" (t.policy:3)");
+	assert_int_equal(judge(p, "registry.npmjs.org:443", why, sizeof(why)), SBX_VERDICT_ALLOW);
+	assert_string_equal(why, "rule \"registry.npmjs.org:443\" (@npm via t.policy:6)");
+	sbx_policy_free(p);
+}
+
+static void test_file_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *err; /* exact message */
+	} t[] = {
+		{ "allow pypi.org\nalow x\n", "f:2:1: unknown directive 'alow' (expected allow, deny or network)" },
+		{ "allow\n", "f:1:1: allow needs at least one rule" },
+		{ "  deny   # nothing\n", "f:1:3: deny needs at least one rule" },
+		{ "allow pypi.org 127.1\n",
+		  "f:1:16: invalid rule '127.1': numeric host that is not a canonical dotted-quad or IPv6 address" },
+		{ "\n\n   allow  10.1.2.3/8\n",
+		  "f:3:11: invalid rule '10.1.2.3/8': address has bits set past the prefix length (did you mean 10.0.0.0/8?)" },
+		{ "allow a:0\n", "f:1:7: invalid rule 'a:0': invalid port (expected 1-65535)" },
+		{ "allow @nope\n", "f:1:7: invalid rule '@nope': unknown preset (see `sbx presets`)" },
+		{ "network\n", "f:1:1: network needs a posture (blocked, allowlist or open)" },
+		{ "network wide\n", "f:1:9: unknown posture 'wide' (expected blocked, allowlist or open)" },
+		{ "network open open\n", "f:1:14: network takes one posture" },
+		{ "network open\nnetwork allowlist\n",
+		  "f:2:9: network posture 'allowlist' conflicts with f:1 (open)" },
+		{ "allow fe80::1%eth0\n", "f:1:7: invalid rule 'fe80::1%eth0': IPv6 zone ids are not accepted" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sbx_policy *p = policy_of(SBX_POSTURE_ALLOWLIST, false, NULL);
+		enum sbx_posture posture;
+		bool set = false;
+		char err[512] = "";
+		int r = sbx_policy_load_buffer(p, "f", t[i].text, strlen(t[i].text), &posture, &set, err,
+					       sizeof(err));
+
+		if (r != -EINVAL || strcmp(err, t[i].err) != 0)
+			fail_msg("case %zu: r=%d err '%s', expected '%s'", i, r, err, t[i].err);
+		sbx_policy_free(p);
+	}
+	{
+		struct sbx_policy *p = policy_of(SBX_POSTURE_ALLOWLIST, false, NULL);
+		enum sbx_posture posture;
+		bool set = false;
+		char err[256] = "";
+
+		assert_int_equal(sbx_policy_load_buffer(p, "f", "allow a\0b\n", 10, &posture, &set, err,
+							sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, "f:1:8: NUL byte in policy file");
+		sbx_policy_free(p);
+	}
+}
+
+static char *write_tmp(const char *text)
+{
+	char *path = strdup("/tmp/sbx-policy-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_build(void **state)
+{
+	char *file = write_tmp("network open\ndeny example.com\n");
+	struct sbx_rule_arg rules[] = {
+		{ SBX_RULE_ARG_ALLOW, "pypi.org" },
+		{ SBX_RULE_ARG_FILE, file },
+		{ SBX_RULE_ARG_DENY, "10.0.0.0/8" },
+	};
+	struct sbx_config cfg = { .posture = SBX_POSTURE_ALLOWLIST, .rules = rules, .n_rules = 3 };
+	struct sbx_policy *p = NULL;
+	char err[512] = "", why[SBX_POLICY_EXPLAIN_MAX], want[600];
+
+	/* No --network: the file sets the posture. */
+	assert_int_equal(sbx_policy_build(&cfg, &p, err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_posture(p), SBX_POSTURE_OPEN);
+	assert_int_equal(sbx_policy_rule_count(p), 3);
+	assert_int_equal(judge(p, "example.com", why, sizeof(why)), SBX_VERDICT_DENY);
+	snprintf(want, sizeof(want), "rule \"example.com\" (%s:2)", file);
+	assert_string_equal(why, want);
+	sbx_policy_free(p);
+
+	/* --network=allowlist given and the file says open: error at the file's line. */
+	cfg.posture_set = true;
+	assert_int_equal(sbx_policy_build(&cfg, &p, err, sizeof(err)), -EINVAL);
+	assert_null(p);
+	snprintf(want, sizeof(want), "%s:1:9: network posture 'open' conflicts with --network=allowlist (allowlist)", file);
+	assert_string_equal(err, want);
+
+	/* Same posture: fine. */
+	cfg.posture = SBX_POSTURE_OPEN;
+	assert_int_equal(sbx_policy_build(&cfg, &p, err, sizeof(err)), 0);
+	sbx_policy_free(p);
+
+	/* A bad flag argument is named. */
+	rules[2].text = "0x7f.1";
+	assert_int_equal(sbx_policy_build(&cfg, &p, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "--deny '0x7f.1': numeric host that is not a canonical dotted-quad or IPv6 address");
+
+	/* A missing file. */
+	rules[1].text = "/nonexistent/sbx.policy";
+	assert_true(sbx_policy_build(&cfg, &p, err, sizeof(err)) == -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/sbx.policy: cannot open policy file"));
+
+	unlink(file);
+	free(file);
+}
+
+static void test_check_run(void **state)
+{
+	struct sbx_rule_arg rules[] = {
+		{ SBX_RULE_ARG_ALLOW, "pypi.org" },
+		{ SBX_RULE_ARG_ALLOW, "127.0.0.1:3141" },
+		{ SBX_RULE_ARG_DENY, "*.evil.example" },
+	};
+	char *dests[] = { "pypi.org:443", "169.254.169.254:80", "[::ffff:127.0.0.1]:3141", "x.evil.example",
+			  "example.org" };
+	struct sbx_config cfg = { .posture = SBX_POSTURE_ALLOWLIST, .rules = rules, .n_rules = 3,
+				  .dests = dests, .n_dests = 5 };
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, elen = 0;
+	FILE *out = open_memstream(&obuf, &olen), *err = open_memstream(&ebuf, &elen);
+
+	assert_int_equal(sbx_check_run(&cfg, out, err), 3);
+	fflush(out);
+	assert_string_equal(obuf,
+			    "allow  pypi.org:443  rule \"pypi.org\" (--allow)\n"
+			    "deny  169.254.169.254:80  special-purpose address (link-local, cloud metadata) (built-in default)\n"
+			    "allow  [::ffff:127.0.0.1]:3141  rule \"127.0.0.1:3141\" (--allow) opens special-purpose address (loopback)\n"
+			    "deny  x.evil.example  rule \"*.evil.example\" (--deny)\n"
+			    "deny  example.org  no allow rule matches, allowlist posture (built-in default)\n");
+
+	/* Refused spellings are bad input, not a verdict. */
+	dests[1] = "0177.0.0.1";
+	assert_int_equal(sbx_check_run(&cfg, out, err), -EINVAL);
+	fflush(err);
+	assert_non_null(strstr(ebuf, "invalid destination '0177.0.0.1'"));
+
+	/* Blocked posture. */
+	dests[1] = "8.8.8.8";
+	cfg.posture = SBX_POSTURE_BLOCKED;
+	cfg.n_dests = 2;
+	rewind(out);
+	olen = 0;
+	assert_int_equal(sbx_check_run(&cfg, out, err), 2);
+	fputc('\0', out);
+	fflush(out);
+	assert_string_equal(obuf, "deny  pypi.org:443  posture blocked\ndeny  8.8.8.8  posture blocked\n");
+
+	cfg.n_dests = 0;
+	assert_int_equal(sbx_check_run(&cfg, out, err), -EINVAL);
+	fclose(out);
+	fclose(err);
+	free(obuf);
+	free(ebuf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_file_ok),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_check_run),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
