@@ -37,8 +37,12 @@
  *    drop all capabilities, no_new_privs, load seccomp, execvp. A failure is
  *    written to a close-on-exec pipe; EOF on it means exec succeeded.
  * 5. Serve as PID 1: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
- *    SIGUSR2, SIGWINCH to the payload; reap every child; when the payload
- *    is reaped, report its wait status and exit, which kills what is left.
+ *    SIGUSR2, SIGWINCH to the payload; reap every child. When the payload
+ *    is reaped, SIGKILL and reap everything left, then report the payload's
+ *    wait status: from that moment only init remains, doing nothing but
+ *    _exit(), so the supervisor can return without waiting for the
+ *    kernel's namespace teardown (mount namespace release costs an RCU
+ *    grace period, several milliseconds).
  */
 
 static const int sbx_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
@@ -175,6 +179,11 @@ static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
 			if (pid == payload) {
 				struct sbx_report rep = {.type = SBX_REPORT_EXITED, .status = status, .ns_pid = payload};
 
+				/* Empty the sandbox before reporting: once the supervisor has the
+				 * status it may exit at once, so nothing may still be running. */
+				kill(-1, SIGKILL);
+				while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+					;
 				send_report(report_fd, &rep, 0);
 				_exit(0);
 			}

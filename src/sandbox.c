@@ -56,7 +56,7 @@ static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
 	[SBX_STAGE_MOUNT_CWD] = "binding the working directory",
 	[SBX_STAGE_MOUNT_ETC] = "generating /etc files",
 	[SBX_STAGE_MOUNT_USER] = "applying filesystem options",
-	[SBX_STAGE_PIVOT_ROOT] = "switching to the sandbox root",
+	[SBX_STAGE_PIVOT_ROOT] = "entering the sandbox root",
 	[SBX_STAGE_HOSTNAME] = "setting the hostname",
 	[SBX_STAGE_NETWORK] = "setting up the network",
 	[SBX_STAGE_SECCOMP_BUILD] = "building the seccomp filter",
@@ -282,6 +282,10 @@ static int event_loop(struct supervisor *s, int sig_fd)
 
 			if (fd == s->report_fd) {
 				drain_reports(s);
+				/* An exit status or a setup error is final: by then sandbox init has
+				 * emptied the sandbox and only _exit()s (see init.c). */
+				if (s->have_result)
+					return 0;
 			} else if (fd == sig_fd) {
 				struct signalfd_siginfo si;
 				while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))

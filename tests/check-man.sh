@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# TAP: every option in `--help` is documented in the man page, and the man page documents no option --help lacks.
+set -u
+sbx=${SBX:?set SBX to the sbx binary}
+mandir=${MANDIR:?set MANDIR to the man/ directory}
+
+n=0 failed=0
+help_opts() { "$sbx" "$@" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u; }
+man_opts() { grep -oE -- '\\-\\-[a-z][a-z\\-]*' "$1" | sed 's/\\-/-/g' | sort -u; }
+
+compare() { # label manpage help-args...
+	local label=$1 page=$2
+	shift 2
+	n=$((n + 1))
+	if [[ ! -f $page ]]; then
+		echo "not ok $n - $label: $page missing"
+		failed=1
+		return
+	fi
+	local h m
+	h=$( { "$sbx" --help | grep -oE -- '--[a-z][a-z-]*'; help_opts "$@"; } | sort -u)
+	m=$(man_opts "$page")
+	if [[ -z $h ]]; then
+		echo "not ok $n - $label: --help lists no options"
+		failed=1
+	elif [[ $h == "$m" ]]; then
+		echo "ok $n - $label: --help and $(basename "$page") list the same $(wc -l <<<"$h") options"
+	else
+		echo "not ok $n - $label: --help and $(basename "$page") differ"
+		diff <(echo "$h") <(echo "$m") | sed 's/^/# /'
+		failed=1
+	fi
+}
+
+echo "1..2"
+compare "sbx run" "$mandir/sbx.1" run
+compare "sbx check/presets" "$mandir/sbx-check.1" check
+exit $failed
