@@ -163,23 +163,32 @@ is_refusal() {
 # names the work directory: every sbx, sandbox init and payload of this
 # script does, since they run from copies in $W.
 leftovers() {
-	local p cmd
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		[ "$p" = "$$" ] && continue
-		[ "$p" = "$BASHPID" ] && continue
-		cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
-		case "$cmd" in
-		*"$W"*) echo "$p" ;;
-		esac
+	local f p
+	# "[.]" keeps grep's own command line from matching its pattern.
+	for f in $(grep -lsE -- "${W//./[.]}" /proc/[0-9]*/cmdline); do
+		p=${f#/proc/}
+		p=${p%/cmdline}
+		[ "$p" != "$$" ] && [ "$p" != "$BASHPID" ] && alive "$p" && echo "$p"
 	done
+}
+
+# alive PID: PID exists and is not a zombie (a zombie runs nothing; one
+# reparented to the host's init waits for that init to reap it).
+alive() {
+	local st
+	st=$(awk '{ print $3 }' 2>/dev/null <"/proc/$1/stat") || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
 }
 
 # uid_procs: pids of processes running as the test uid (root mode only;
 # the unprivileged user's own shell would match otherwise).
 uid_procs() {
 	[ "$IS_ROOT" = 1 ] || return 0
-	pgrep -u "$TESTUID" || true
+	local p
+	for p in $(pgrep -u "$TESTUID"); do
+		alive "$p" && echo "$p"
+	done
+	return 0
 }
 
 _lib_cleanup() {
@@ -239,6 +248,23 @@ require_userns() {
 now_ms() {
 	local t=${EPOCHREALTIME/./}
 	echo $((t / 1000))
+}
+
+# wait_pid PID SECS: wait for a background child of this shell, at most
+# SECS seconds; sets WRC to its status, or 999 if it is still running.
+wait_pid() {
+	local i st
+	WRC=999
+	for ((i = 0; i < $2 * 50; i++)); do
+		st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+		if [ -z "$st" ] || [ "$st" = Z ]; then
+			wait "$1"
+			WRC=$?
+			return 0
+		fi
+		sleep 0.02
+	done
+	return 1
 }
 
 _lib_setup
