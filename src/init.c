@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,10 +30,10 @@
  *    of the PID namespace.
  * 2. Cap nested user namespaces at 0 for this user namespace while /proc/sys
  *    is still writable (the payload will have no CAP_SYS_RESOURCE to raise it).
- * 3. Filesystem (mounts.c), hostname, loopback up (net.c), seccomp filter
- *    built (not loaded).
- * 4. Fork the payload. In the child, in this order: default signal mask and
- *    dispositions, new session (no controlling terminal: TIOCSTI has nothing
+ * 3. Filesystem (mounts.c), hostname, loopback up (net.c).
+ * 4. Spawn the payload with clone(CLONE_VM|CLONE_VFORK): the child borrows
+ *    init's memory until execve, so nothing is copied. In the child, in this
+ *    order: the caller's signal mask, new session (no controlling terminal: TIOCSTI has nothing
  *    to push into), close every descriptor but 0-2 and --pass-fd ones, chdir,
  *    drop all capabilities, no_new_privs, load seccomp, execvp. A failure is
  *    written to a close-on-exec pipe; EOF on it means exec succeeded.
@@ -46,6 +47,9 @@
  */
 
 static const int sbx_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+/* Stack of the vfork-style payload child (execvp may use a few KiB for PATH search). */
+static char sbx_payload_stack[256 * 1024] __attribute__((aligned(64)));
 
 static void send_report(int fd, const struct sbx_report *rep, pid_t cred_pid)
 {
@@ -112,43 +116,56 @@ static _Noreturn void child_fail(int pipe_fd, enum sbx_stage stage, int err)
 	_exit(SBX_EXIT_FAILURE);
 }
 
-static _Noreturn void payload_exec(const struct sbx_init_args *a, int pipe_fd, void *seccomp_ctx)
+struct payload_args {
+	const struct sbx_init_args *a;
+	int pipe_fd;
+};
+
+/*
+ * The payload child. It runs on its own stack but in init's memory
+ * (CLONE_VM|CLONE_VFORK: no page tables to copy, init resumes once exec
+ * succeeded or the child died), so it allocates nothing and only changes
+ * per-process state: signal mask, session, descriptor table, cwd, creds.
+ */
+static int payload_exec(void *arg)
 {
+	const struct payload_args *p = arg;
+	const struct sbx_init_args *a = p->a;
 	const struct sbx_config *cfg = a->cfg;
 	int keep[64 + 4];
 	size_t n_keep = 0;
 	int r;
 
 	if (sigprocmask(SIG_SETMASK, &a->saved_mask, NULL) < 0)
-		child_fail(pipe_fd, SBX_STAGE_FORK, -errno);
+		child_fail(p->pipe_fd, SBX_STAGE_FORK, -errno);
 	signal(SIGPIPE, a->sigpipe_ignored ? SIG_IGN : SIG_DFL);
 	if (setsid() < 0)
-		child_fail(pipe_fd, SBX_STAGE_SESSION, -errno);
+		child_fail(p->pipe_fd, SBX_STAGE_SESSION, -errno);
 
 	keep[n_keep++] = 0;
 	keep[n_keep++] = 1;
 	keep[n_keep++] = 2;
-	keep[n_keep++] = pipe_fd;
+	keep[n_keep++] = p->pipe_fd;
 	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
 		keep[n_keep++] = cfg->pass_fds[i];
 	r = sbx_fds_close_except(keep, n_keep);
 	if (r < 0)
-		child_fail(pipe_fd, SBX_STAGE_FDS, r);
+		child_fail(p->pipe_fd, SBX_STAGE_FDS, r);
 
 	if (chdir(cfg->chdir ? cfg->chdir : a->cwd) < 0)
-		child_fail(pipe_fd, SBX_STAGE_CHDIR, -errno);
+		child_fail(p->pipe_fd, SBX_STAGE_CHDIR, -errno);
 	r = sbx_caps_drop_all();
 	if (r < 0)
-		child_fail(pipe_fd, SBX_STAGE_CAPS, r);
+		child_fail(p->pipe_fd, SBX_STAGE_CAPS, r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		child_fail(pipe_fd, SBX_STAGE_NO_NEW_PRIVS, -errno);
-	r = sbx_seccomp_load(seccomp_ctx);
+		child_fail(p->pipe_fd, SBX_STAGE_NO_NEW_PRIVS, -errno);
+	r = sbx_seccomp_load();
 	if (r < 0)
-		child_fail(pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
 
 	environ = a->envp;
 	execvp(cfg->argv[0], cfg->argv);
-	child_fail(pipe_fd, SBX_STAGE_EXEC, -errno);
+	child_fail(p->pipe_fd, SBX_STAGE_EXEC, -errno);
 }
 
 static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
@@ -203,7 +220,6 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 {
 	const struct sbx_config *cfg = a->cfg;
 	struct sbx_report rep = {0};
-	void *seccomp_ctx = NULL;
 	int pipe_fds[2];
 	int keep[64 + 4];
 	size_t n_keep = 0;
@@ -251,21 +267,20 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	r = sbx_net_loopback_up();
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_NETWORK, r, "lo");
-	r = sbx_seccomp_build(&seccomp_ctx);
+	r = sbx_caps_prepare();
 	if (r < 0)
-		init_fail(a->report_fd, SBX_STAGE_SECCOMP_BUILD, r, NULL);
+		init_fail(a->report_fd, SBX_STAGE_CAPS, r, NULL);
 
 	/* 4 */
 	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
 		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
-	child = fork();
+	{
+		struct payload_args pa = {.a = a, .pipe_fd = pipe_fds[1]};
+		child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack),
+			      CLONE_VM | CLONE_VFORK | SIGCHLD, &pa);
+	}
 	if (child < 0)
 		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
-	if (child == 0) {
-		close(pipe_fds[0]);
-		close(a->report_fd);
-		payload_exec(a, pipe_fds[1], seccomp_ctx);
-	}
 	close(pipe_fds[1]);
 	{
 		struct exec_failure f;

@@ -59,7 +59,6 @@ static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
 	[SBX_STAGE_PIVOT_ROOT] = "entering the sandbox root",
 	[SBX_STAGE_HOSTNAME] = "setting the hostname",
 	[SBX_STAGE_NETWORK] = "setting up the network",
-	[SBX_STAGE_SECCOMP_BUILD] = "building the seccomp filter",
 	[SBX_STAGE_FORK] = "starting the payload",
 	[SBX_STAGE_SESSION] = "creating a new session",
 	[SBX_STAGE_FDS] = "closing inherited descriptors",

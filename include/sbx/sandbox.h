@@ -31,7 +31,6 @@ enum sbx_stage {
 	SBX_STAGE_PIVOT_ROOT,
 	SBX_STAGE_HOSTNAME,
 	SBX_STAGE_NETWORK,
-	SBX_STAGE_SECCOMP_BUILD,
 	SBX_STAGE_FORK,
 	SBX_STAGE_SESSION,
 	SBX_STAGE_FDS,
@@ -95,11 +94,10 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *args);
 
 int sbx_mounts_setup(const struct sbx_init_args *args, struct sbx_report *rep);
 int sbx_net_loopback_up(void);
+int sbx_caps_prepare(void);
 int sbx_caps_drop_all(void);
 
-int sbx_seccomp_build(void **ctx_out);
-int sbx_seccomp_load(void *ctx);
-int sbx_seccomp_export(int fd);
+int sbx_seccomp_load(void);
 
 int sbx_fds_close_except(const int *keep, size_t n_keep);
 int sbx_fds_sanitize_std(void);

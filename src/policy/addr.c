@@ -204,8 +204,13 @@ bool sbx_policy_prefix_match(const uint8_t *a, const uint8_t *b, unsigned plen)
  */
 void sbx_policy_prefix_mask(uint8_t *a, unsigned width, unsigned plen)
 {
-	for (unsigned i = plen; i < width; i++)
-		a[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+	unsigned full = plen / 8;
+
+	if (full >= width / 8)
+		return;
+	if (plen % 8)
+		a[full++] &= (uint8_t)(0xff << (8 - plen % 8));
+	memset(a + full, 0, width / 8 - full);
 }
 
 enum {

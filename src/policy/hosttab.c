@@ -36,6 +36,24 @@ static int grow(struct sbx_host_table *t)
 }
 
 /**
+ * sbx_policy_hosts_reserve() - size the table for @n more keys.
+ * @t: the table.
+ * @n: expected number of new keys.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sbx_policy_hosts_reserve(struct sbx_host_table *t, size_t n)
+{
+	while ((t->used + n) * 2 > t->cap) {
+		int r = grow(t);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/**
  * sbx_policy_hosts_add() - link a rule under a host key.
  * @p: the policy (owns the table and the rules).
  * @key: normalised name (for wildcards, the part after "*.").

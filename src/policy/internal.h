@@ -90,7 +90,11 @@ unsigned sbx_policy_addr_width(const struct sbx_addr *a);
 uint64_t sbx_policy_hash(const char *s, size_t len);
 bool sbx_policy_looks_numeric(const char *s, size_t len);
 
+/* policy.c */
+int sbx_policy_reserve(struct sbx_policy *p, size_t n);
+
 /* hosttab.c */
+int sbx_policy_hosts_reserve(struct sbx_host_table *t, size_t n);
 int sbx_policy_hosts_add(struct sbx_policy *p, const char *key, bool wildcard, uint32_t rule);
 const struct sbx_host_slot *sbx_policy_hosts_find(const struct sbx_host_table *t, const char *key,
 						  size_t len);

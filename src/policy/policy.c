@@ -77,6 +77,31 @@ size_t sbx_policy_rule_count(const struct sbx_policy *p)
 	return p->n_rules;
 }
 
+/**
+ * sbx_policy_reserve() - make room for @n more rules before adding them.
+ * @p: the policy.
+ * @n: expected number of rules.
+ *
+ * Saves the repeated reallocations (and their page faults) that otherwise
+ * dominate loading a large policy.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sbx_policy_reserve(struct sbx_policy *p, size_t n)
+{
+	size_t want = p->n_rules + n;
+
+	if (want > p->cap_rules) {
+		struct sbx_rule *nr = realloc(p->rules, want * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		p->rules = nr;
+		p->cap_rules = want;
+	}
+	return sbx_policy_hosts_reserve(&p->hosts, n);
+}
+
 static const char *intern_file(struct sbx_policy *p, const char *file)
 {
 	char **nf;

@@ -228,6 +228,11 @@ int sbx_policy_build(const struct sbx_config *cfg, struct sbx_policy **out, char
 	r = sbx_policy_new(cfg->posture, cfg->no_default_deny, &p);
 	if (r < 0)
 		return r;
+	r = sbx_policy_reserve(p, cfg->n_rules);
+	if (r < 0) {
+		sbx_policy_free(p);
+		return r;
+	}
 	if (cfg->posture_set) {
 		p->posture_locked = true;
 		snprintf(p->posture_origin, sizeof(p->posture_origin), "--network=%s",

@@ -23,9 +23,13 @@ static unsigned common_bits(const uint8_t *a, const uint8_t *b, unsigned max)
 
 	while (i + 8 <= max && a[i / 8] == b[i / 8])
 		i += 8;
-	while (i < max && bit_at(a, i) == bit_at(b, i))
-		i++;
-	return i;
+	if (i < max) {
+		unsigned x = (unsigned)(a[i / 8] ^ b[i / 8]);
+
+		/* x != 0 here unless max is not a byte boundary; clz counts within 32 bits. */
+		i += x ? (unsigned)__builtin_clz(x) - 24 : 8;
+	}
+	return i < max ? i : max;
 }
 
 /**
