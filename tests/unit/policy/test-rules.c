@@ -354,6 +354,66 @@ static void test_resolved(void **state)
 	sbx_policy_free(p);
 }
 
+static bool count_visit(const struct sbx_policy *p, const struct sbx_rule *r, unsigned plen, void *ctx)
+{
+	(*(unsigned *)ctx)++;
+	return false;
+}
+
+/* The patricia trie against a linear scan, on random prefixes of both families. */
+static void test_trie_vs_scan(void **state)
+{
+	struct sbx_policy *p = policy_of(SBX_POSTURE_ALLOWLIST, false, NULL);
+	static struct sbx_rule_spec specs[3000];
+	uint32_t seed = 99;
+
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct sbx_rule_origin o = { .kind = SBX_ORIGIN_FLAG };
+		char text[80], a[SBX_POLICY_ADDR_STRLEN], err[256];
+		struct sbx_addr addr = { .family = i % 3 ? AF_INET : AF_INET6 };
+		unsigned width = addr.family == AF_INET ? 32 : 128, plen;
+
+		for (int k = 0; k < 16; k++) {
+			seed = seed * 1103515245u + 12345u;
+			/* few distinct leading bytes so prefixes nest and share paths */
+			addr.b[k] = (uint8_t)(k < 1 ? (seed >> 16) % 3 : seed >> 16);
+		}
+		seed = seed * 1103515245u + 12345u;
+		plen = (seed >> 16) % (width + 1);
+		sbx_policy_prefix_mask(addr.b, width, plen);
+		sbx_policy_addr_format(&addr, a, sizeof(a));
+		snprintf(text, sizeof(text), "%s/%u", a, plen);
+		if (sbx_policy_add_rule(p, false, text, &o, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", text, err);
+		assert_int_equal(sbx_policy_rule_parse(text, &specs[i], err, sizeof(err)), 0);
+	}
+	for (int q = 0; q < 3000; q++) {
+		struct sbx_addr addr = { .family = q % 2 ? AF_INET : AF_INET6 };
+		unsigned width = addr.family == AF_INET ? 32 : 128, want = 0, got = 0;
+
+		for (int k = 0; k < 16; k++) {
+			seed = seed * 1103515245u + 12345u;
+			addr.b[k] = (uint8_t)(k < 1 ? (seed >> 16) % 3 : seed >> 16);
+		}
+		/* Half the queries start inside a rule's prefix. */
+		if (q % 4 < 2) {
+			const struct sbx_rule_spec *s = &specs[(seed >> 8) % 3000];
+
+			if (s->addr.family == addr.family)
+				for (unsigned b = 0; b < s->plen; b++)
+					addr.b[b / 8] = (uint8_t)((addr.b[b / 8] & ~(0x80u >> (b % 8))) |
+								  (s->addr.b[b / 8] & (0x80u >> (b % 8))));
+		}
+		for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+			want += specs[i].addr.family == addr.family &&
+				sbx_policy_prefix_match(specs[i].addr.b, addr.b, specs[i].plen);
+		sbx_policy_trie_walk(p, addr.family == AF_INET ? &p->t4 : &p->t6, addr.b, count_visit, &got);
+		if (got != want)
+			fail_msg("query %d (width %u): trie found %u matching rules, scan %u", q, width, got, want);
+	}
+	sbx_policy_free(p);
+}
+
 static void test_presets_consistent(void **state)
 {
 	size_t n;
@@ -424,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_rule_syntax),
 		cmocka_unit_test(test_evaluation),
 		cmocka_unit_test(test_resolved),
+		cmocka_unit_test(test_trie_vs_scan),
 		cmocka_unit_test(test_presets_consistent),
 		cmocka_unit_test(test_presets_print),
 	};
