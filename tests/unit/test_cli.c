@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Unit tests for the command-line parser (cmd/cli.c). */
 
+#include <errno.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -165,7 +167,7 @@ static void test_run_bad_input(void **state)
 
 static void test_repeat_limit(void **state)
 {
-	char *argv[80];
+	char *argv[140];
 	char vals[70][16];
 	struct sbx_config cfg;
 	char err[256];

@@ -2,6 +2,7 @@
 /* Unit tests for the JSON status lines (src/status.c). */
 
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +19,7 @@ static void test_escape(void **state)
 
 	sbx_json_escape(out, sizeof(out), "plain");
 	assert_string_equal(out, "plain");
-	sbx_json_escape(out, sizeof(out), "a\"b\\c\nd\te\x01f\x7f");
+	sbx_json_escape(out, sizeof(out), "a\"b\\c\nd\te\x01" "f\x7f");
 	assert_string_equal(out, "a\\\"b\\\\c\\nd\\te\\u0001f\\u007f");
 	/* truncation never splits an escape sequence */
 	sbx_json_escape(out, 4, "a\"b");
