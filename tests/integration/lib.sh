@@ -230,6 +230,8 @@ _lib_setup() {
 	if [ "$IS_ROOT" = 1 ]; then
 		chown -R "$TESTUID:$TESTGID" "$W/cwd" "$W/outside" "$W/home"
 		export HOME="$W/home"
+		# root's PATH may name directories the test user cannot search.
+		export PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin
 	fi
 	P="$W/probe"
 	cd "$W/cwd" || exit 1

@@ -26,7 +26,7 @@ BAD=(
 tap_plan $((9 + ${#BAD[@]}))
 
 capture sbx --help
-if [ "$RC" = 0 ] && grep -qi 'usage' <<<"$OUT" && grep -q -- '--network' <<<"$OUT"; then
+if [ "$RC" = 0 ] && grep -qi 'usage' <<<"$OUT" && grep -qw 'run' <<<"$OUT" && [ -z "$ERR" ]; then
 	tap_ok "--help: usage on stdout, exit 0"
 else
 	show; tap_fail "--help"
@@ -40,15 +40,19 @@ else
 	show; tap_fail "-h"
 fi
 
+# The run options are listed by 'sbx run --help' (the top-level help may
+# list only the commands).
+capture sbx run --help
+run_help=$OUT
 missing=""
 for opt in --network --uid --gid --hostname --bind --ro-bind --tmpfs --hide --chdir \
 	--clearenv --setenv --unsetenv --pass-fd --json-status-fd --timeout; do
-	grep -q -- "$opt" <<<"$help_out" || missing="$missing $opt"
+	grep -q -- "$opt" <<<"$run_help$help_out" || missing="$missing $opt"
 done
-if [ -z "$missing" ]; then
-	tap_ok "--help names every run option"
+if [ "$RC" = 0 ] && [ -z "$missing" ]; then
+	tap_ok "'sbx run --help' names every run option, exit 0"
 else
-	tap_fail "--help does not mention:$missing"
+	show; tap_fail "'sbx run --help' (rc $RC) does not mention:$missing"
 fi
 
 capture sbx --version
