@@ -29,12 +29,18 @@ static int show_help(const char *topic)
 {
 	const char *text = sbx_cli_usage_main;
 
-	if (topic && strcmp(topic, "run") == 0)
+	if (!topic) {
+		/* `run` is the command people come for: show its options right away. */
+		fputs(sbx_cli_usage_main, stdout);
+		fputs("\n", stdout);
 		text = sbx_cli_usage_run;
-	else if (topic && strcmp(topic, "check") == 0)
+	} else if (strcmp(topic, "run") == 0) {
+		text = sbx_cli_usage_run;
+	} else if (strcmp(topic, "check") == 0) {
 		text = sbx_cli_usage_check;
-	else if (topic && strcmp(topic, "presets") == 0)
+	} else if (strcmp(topic, "presets") == 0) {
 		text = sbx_cli_usage_presets;
+	}
 	fputs(text, stdout);
 	return fflush(stdout) == 0 ? 0 : SBX_EXIT_FAILURE;
 }

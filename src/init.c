@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,52 @@ static _Noreturn void child_fail(int pipe_fd, enum sbx_stage stage, int err)
 	_exit(SBX_EXIT_FAILURE);
 }
 
+/*
+ * execvp() with the payload's PATH and the shell's verdicts: 127 (ENOENT)
+ * unless a matching file exists somewhere on PATH, 126 (its errno) if one
+ * exists but cannot be executed. glibc's execvp() reports EACCES when any
+ * PATH directory is unreadable, which would turn "not found" into "not
+ * executable". No allocation: this runs in the vfork-style child.
+ */
+static int exec_search(char *const argv[], char *const envp[])
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	int found_err = 0;
+	char buf[4096];
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return -errno;
+	}
+	for (char *const *e = envp; *e; e++) {
+		if (strncmp(*e, "PATH=", 5) == 0) {
+			path = *e + 5;
+			break;
+		}
+	}
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		size_t flen = strlen(argv[0]);
+		struct stat st;
+
+		if (dlen + 1 + flen < sizeof(buf)) {
+			/* An empty PATH entry means the current directory. */
+			memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
+			dlen = dlen ? dlen : 1;
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, argv[0], flen + 1);
+			execve(buf, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR && stat(buf, &st) == 0 && !found_err)
+				found_err = errno;
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	return found_err ? -found_err : -ENOENT;
+}
+
 struct payload_args {
 	const struct sbx_init_args *a;
 	int pipe_fd;
@@ -163,9 +210,7 @@ static int payload_exec(void *arg)
 	if (r < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
 
-	environ = a->envp;
-	execvp(cfg->argv[0], cfg->argv);
-	child_fail(p->pipe_fd, SBX_STAGE_EXEC, -errno);
+	child_fail(p->pipe_fd, SBX_STAGE_EXEC, exec_search(cfg->argv, a->envp));
 }
 
 static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
