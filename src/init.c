@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,7 +32,10 @@
  *    of the PID namespace.
  * 2. Cap nested user namespaces at 0 for this user namespace while /proc/sys
  *    is still writable (the payload will have no CAP_SYS_RESOURCE to raise it).
- * 3. Filesystem (mounts.c), hostname, loopback up (net.c).
+ * 3. Filesystem (mounts.c) on this thread while a second thread creates
+ *    the network namespace and brings its loopback up (net.c); init joins
+ *    it with setns() once both are done, then sets the hostname. The two
+ *    are independent and each costs about a millisecond of kernel work.
  * 4. Spawn the payload with clone(CLONE_VM|CLONE_VFORK): the child borrows
  *    init's memory until execve, so nothing is copied. In the child, in this
  *    order: the caller's signal mask, new session (no controlling terminal: TIOCSTI has nothing
@@ -253,6 +257,19 @@ static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
 	}
 }
 
+struct net_job {
+	int err;
+	int ns_fd;
+};
+
+static void *net_main(void *arg)
+{
+	struct net_job *job = arg;
+
+	job->err = sbx_net_new_blocked(&job->ns_fd);
+	return NULL;
+}
+
 /**
  * sbx_init_main() - sandbox init, from clone to the payload's exit.
  * @a: everything prepared by the supervisor before clone
@@ -268,6 +285,8 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	int pipe_fds[2];
 	int keep[64 + 4];
 	size_t n_keep = 0;
+	struct net_job net = {.err = 0, .ns_fd = -1};
+	pthread_t net_thread;
 	char go;
 	pid_t child;
 	int r;
@@ -303,15 +322,21 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
 
-	/* 3 */
+	/* 3: the network namespace is built on a second thread while this one mounts. */
+	r = pthread_create(&net_thread, NULL, net_main, &net);
+	if (r != 0)
+		init_fail(a->report_fd, SBX_STAGE_NETWORK, -r, NULL);
 	r = sbx_mounts_setup(a, &rep);
+	pthread_join(net_thread, NULL);
 	if (r < 0)
 		init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
+	if (net.err < 0)
+		init_fail(a->report_fd, SBX_STAGE_NETWORK, net.err, "lo");
+	if (setns(net.ns_fd, CLONE_NEWNET) < 0)
+		init_fail(a->report_fd, SBX_STAGE_NETWORK, -errno, "joining the sandbox network namespace");
+	close(net.ns_fd);
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, -errno, cfg->hostname);
-	r = sbx_net_loopback_up();
-	if (r < 0)
-		init_fail(a->report_fd, SBX_STAGE_NETWORK, r, "lo");
 	r = sbx_caps_prepare();
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_CAPS, r, NULL);

@@ -29,8 +29,8 @@
  * 1. Before clone: compute the payload's environment and working directory,
  *    block the signals we forward (the child inherits the mask and turns it
  *    into sigwaitinfo() duties), create the report socket pair.
- * 2. clone3() with CLONE_NEWUSER|NEWPID|NEWNS|NEWUTS|NEWIPC|NEWCGROUP|NEWNET
- *    and CLONE_PIDFD. Init waits for one byte; the supervisor writes
+ * 2. clone3() with CLONE_NEWUSER|NEWPID|NEWNS|NEWUTS|NEWIPC|NEWCGROUP and
+ *    CLONE_PIDFD (init adds the network namespace, see init.c). Init waits for one byte; the supervisor writes
  *    setgroups=deny, uid_map and gid_map (a single id each: all an
  *    unprivileged process may map), then sends it.
  * 3. Event loop (epoll): the report socket (errors, "started", the payload's
@@ -360,8 +360,9 @@ int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	setsockopt(report_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	args.report_fd = child_end;
 
+	/* No CLONE_NEWNET: init creates the network namespace itself, in parallel with its mounts. */
 	ca.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
-		   CLONE_NEWNET | CLONE_PIDFD;
+		   CLONE_PIDFD;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	ca.exit_signal = SIGCHLD;
 	pid = syscall(SYS_clone3, &ca, sizeof(ca));

@@ -93,7 +93,7 @@ int sbx_outcome_exit_status(const struct sbx_outcome *out);
 _Noreturn void sbx_init_main(const struct sbx_init_args *args);
 
 int sbx_mounts_setup(const struct sbx_init_args *args, struct sbx_report *rep);
-int sbx_net_loopback_up(void);
+int sbx_net_new_blocked(int *ns_fd);
 int sbx_caps_prepare(void);
 int sbx_caps_drop_all(void);
 

@@ -2,7 +2,9 @@
 /* Host name normalisation: lower case, trailing dot, IDN to punycode, strict LDH syntax. */
 
 #include <errno.h>
+#include <dlfcn.h>
 #include <idn2.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
@@ -151,6 +153,44 @@ static int ascii_check(const char *in, size_t len, char *out, size_t outlen, con
 	return (int)len;
 }
 
+/*
+ * libidn2 is loaded on first use, not linked: only names with non-ASCII
+ * characters or "xn--" labels need it, and every `sbx run` would otherwise
+ * pay for loading it and libunistring (about 0.25 ms of start-up).
+ */
+struct idn_api {
+	int (*to_ascii)(const char *in, char **out, int flags);
+	int (*to_unicode)(const char *in, char **out, int flags);
+	void (*release)(void *p);
+};
+
+static struct idn_api idn;
+static bool idn_loaded;
+
+static void idn_load(void)
+{
+	void *h = dlopen("libidn2.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h)
+		return;
+	idn.to_ascii = (int (*)(const char *, char **, int))dlsym(h, "idn2_to_ascii_8z");
+	idn.to_unicode = (int (*)(const char *, char **, int))dlsym(h, "idn2_to_unicode_8z8z");
+	idn.release = (void (*)(void *))dlsym(h, "idn2_free");
+	idn_loaded = idn.to_ascii && idn.to_unicode && idn.release;
+}
+
+static const struct idn_api *idn_get(const char **why)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, idn_load);
+	if (!idn_loaded) {
+		*why = "internationalised host names need libidn2.so.0, which could not be loaded";
+		return NULL;
+	}
+	return &idn;
+}
+
 /* An "xn--" label must be what libidn2 itself would produce for its U-label. */
 static int check_alabels(const char *name, const char **why)
 {
@@ -160,10 +200,13 @@ static int check_alabels(const char *name, const char **why)
 
 	if (!strstr(name, "xn--"))
 		return 0;
-	ok = idn2_to_unicode_8z8z(name, &u, 0) == IDN2_OK &&
-	     idn2_to_ascii_8z(u, &back, IDN2_NONTRANSITIONAL) == IDN2_OK && strcmp(back, name) == 0;
-	idn2_free(u);
-	idn2_free(back);
+	const struct idn_api *api = idn_get(why);
+	if (!api)
+		return -EINVAL;
+	ok = api->to_unicode(name, &u, 0) == IDN2_OK &&
+	     api->to_ascii(u, &back, IDN2_NONTRANSITIONAL) == IDN2_OK && strcmp(back, name) == 0;
+	api->release(u);
+	api->release(back);
 	if (!ok) {
 		*why = "invalid punycode (xn--) label";
 		return -EINVAL;
@@ -194,18 +237,21 @@ int sbx_policy_host_normalise(const char *in, size_t len, char *out, size_t outl
 	if (ascii) {
 		r = ascii_check(in, len, out, outlen, why);
 	} else {
+		const struct idn_api *api = idn_get(why);
 		char buf[1025];
 		char *res = NULL;
 
+		if (!api)
+			return -EINVAL;
 		memcpy(buf, in, len);
 		buf[len] = '\0';
 		/* UTS #46 non-transitional mapping (lower case, width folding), IDNA2008. */
-		if (idn2_to_ascii_8z(buf, &res, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {
+		if (api->to_ascii(buf, &res, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {
 			*why = "invalid internationalised host name (IDNA2008 / UTS #46)";
 			return -EINVAL;
 		}
 		r = ascii_check(res, strlen(res), out, outlen, why);
-		idn2_free(res);
+		api->release(res);
 	}
 	if (r >= 0 && check_alabels(out, why) < 0)
 		return -EINVAL;
