@@ -60,8 +60,10 @@ else
 			tap_diag "round $i (kill after ${d} us): left: $left"
 			for p in $left; do
 				tap_diag "  $p: $(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")"
-				kill -KILL "$p" 2>/dev/null
+				tap_diag "    $(grep -E '^(State|PPid|NSpid|Threads|ShdPnd|SigPnd|SigBlk|SigIgn|SigCgt):' 2>/dev/null <"/proc/$p/status" | tr '\t\n' ' ;')"
+				tap_diag "    wchan: $(cat 2>/dev/null "/proc/$p/wchan")"
 			done
+			for p in $left; do kill -KILL "$p" 2>/dev/null; done
 			gone_within 2000
 		fi
 		el=$(($(now_ms) - t0))
