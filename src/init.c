@@ -25,8 +25,9 @@
  * supervisor as {stage, errno, detail} and init exits: the payload never runs
  * unless every stage succeeded.
  *
- * 1. Tie our life to the supervisor: PR_SET_PDEATHSIG(SIGKILL) first, then
- *    wait for the supervisor's "id maps written" byte. If the supervisor
+ * 1. Tie our life to the supervisor: PR_SET_PDEATHSIG(SIGKILL) first, close
+ *    inherited descriptors, start the network thread (step 3), then wait for
+ *    the supervisor's "id maps written" byte. If the supervisor
  *    died before prctl() ran, that read sees EOF and we exit, so there is no
  *    window in which init outlives it. Init's own death kills every process
  *    of the PID namespace.
@@ -294,8 +295,6 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	/* 1 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(SBX_EXIT_FAILURE);
-	if (read(a->report_fd, &go, 1) != 1)
-		_exit(SBX_EXIT_FAILURE); /* supervisor gone, or id maps failed */
 	{
 		/* SIGCHLD joins the forwarded signals (blocked by the supervisor before clone) for sigwaitinfo(). */
 		sigset_t chld;
@@ -303,10 +302,8 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 		sigaddset(&chld, SIGCHLD);
 		sigprocmask(SIG_BLOCK, &chld, NULL);
 	}
-	/* Keep the payload (same uid, no capabilities) from ptracing or reading our fds. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
-	/* Nothing of the caller's leaks further than init; --pass-fd ones are kept for the payload. */
+	/* Nothing of the caller's leaks further than init; --pass-fd ones are kept for the payload.
+	 * Before any thread exists: the descriptor table is shared with it. */
 	keep[n_keep++] = 0;
 	keep[n_keep++] = 1;
 	keep[n_keep++] = 2;
@@ -317,15 +314,25 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_FDS, r, NULL);
 
+	/* 3 (started early): the network namespace needs only the capabilities init got at
+	 * clone, not the id maps, so a second thread builds it while the supervisor writes
+	 * the maps and this thread mounts. */
+	r = pthread_create(&net_thread, NULL, net_main, &net);
+	if (r != 0)
+		init_fail(a->report_fd, SBX_STAGE_NETWORK, -r, NULL);
+
+	if (read(a->report_fd, &go, 1) != 1)
+		_exit(SBX_EXIT_FAILURE); /* supervisor gone, or id maps failed */
+	/* Keep the payload (same uid, no capabilities) from ptracing or reading our fds.
+	 * Only now: the supervisor needed our /proc files to write the id maps. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
 	/* 2 */
 	r = write_proc_file("/proc/sys/user/max_user_namespaces", "0");
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
 
-	/* 3: the network namespace is built on a second thread while this one mounts. */
-	r = pthread_create(&net_thread, NULL, net_main, &net);
-	if (r != 0)
-		init_fail(a->report_fd, SBX_STAGE_NETWORK, -r, NULL);
+	/* 3 */
 	r = sbx_mounts_setup(a, &rep);
 	pthread_join(net_thread, NULL);
 	if (r < 0)
