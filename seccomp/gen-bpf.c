@@ -78,8 +78,13 @@ int main(int argc, char **argv)
 	FILE *mem, *out;
 	int fds[2];
 
-	if (argc == 2 && strcmp(argv[1], "--pfc") == 0)
-		return seccomp_export_pfc(build(), 1) < 0;
+	if (argc == 2 && strcmp(argv[1], "--pfc") == 0) {
+		int r;
+		ctx = build();
+		r = seccomp_export_pfc(ctx, 1);
+		seccomp_release(ctx);
+		return r < 0;
+	}
 	if (argc != 2) {
 		fprintf(stderr, "usage: gen-bpf OUTPUT.h | --pfc\n");
 		return 2;
@@ -96,6 +101,7 @@ int main(int argc, char **argv)
 		_exit(seccomp_export_bpf(ctx, fds[1]) < 0);
 	}
 	close(fds[1]);
+	seccomp_release(ctx);
 	{
 		char buf[4096];
 		ssize_t n;
