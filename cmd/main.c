@@ -90,9 +90,11 @@ int main(int argc, char **argv)
 	if (sbx_fds_sanitize_std() < 0)
 		return SBX_EXIT_FAILURE;
 	/* sbx needs no privilege and must never run with more than its caller has. */
-	if (getauxval(AT_SECURE) || getuid() != geteuid() || getgid() != getegid())
-		return fail("refusing to run setuid, setgid or with file capabilities: sbx needs no privilege; "
-			    "remove the bit (chmod u-s,g-s; setcap -r)");
+	if (getauxval(AT_SECURE) || getuid() != geteuid() || getgid() != getegid()) {
+		fail("refusing to run setuid, setgid or with file capabilities: sbx needs no privilege; "
+		     "remove the bit (chmod u-s,g-s; setcap -r)");
+		_exit(SBX_EXIT_FAILURE); /* no atexit work at all in a privileged process */
+	}
 
 	r = sbx_cli_parse(argc, argv, &cfg, err, sizeof(err));
 	if (r < 0) {

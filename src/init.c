@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,12 +26,14 @@
  * supervisor as {stage, errno, detail} and init exits: the payload never runs
  * unless every stage succeeded.
  *
- * 1. Tie our life to the supervisor: PR_SET_PDEATHSIG(SIGKILL) first, close
- *    inherited descriptors, start the network thread (step 3), then wait for
- *    the supervisor's "id maps written" byte. If the supervisor
- *    died before prctl() ran, that read sees EOF and we exit, so there is no
- *    window in which init outlives it. Init's own death kills every process
- *    of the PID namespace.
+ * 1. Tie our life to the supervisor: PR_SET_PDEATHSIG(SIGKILL) first, then
+ *    a look at the supervisor's pidfd: if it already died before the
+ *    prctl() (we were reparented, and the death signal would never come),
+ *    exit. With both there is no window in which init outlives it. (The
+ *    "maps written" byte cannot serve: a supervisor that wrote it and then
+ *    died leaves it readable.) Close inherited descriptors, start the
+ *    network thread (step 3), wait for the "id maps written" byte. Init's
+ *    own death kills every process of the PID namespace.
  * 2. Cap nested user namespaces at 0 for this user namespace while /proc/sys
  *    is still writable (the payload will have no CAP_SYS_RESOURCE to raise it).
  * 3. Filesystem (mounts.c) on this thread while a second thread creates
@@ -112,7 +115,10 @@ struct exec_failure {
 	int32_t err;
 };
 
-static _Noreturn void child_fail(int pipe_fd, enum sbx_stage stage, int err)
+/* The payload child runs on sbx_payload_stack: keep ASan's stack tracking out of it. */
+#define SBX_CHILD_CODE __attribute__((no_sanitize_address))
+
+SBX_CHILD_CODE static _Noreturn void child_fail(int pipe_fd, enum sbx_stage stage, int err)
 {
 	struct exec_failure f = {.stage = stage, .err = err < 0 ? -err : err};
 
@@ -129,7 +135,7 @@ static _Noreturn void child_fail(int pipe_fd, enum sbx_stage stage, int err)
  * PATH directory is unreadable, which would turn "not found" into "not
  * executable". No allocation: this runs in the vfork-style child.
  */
-static int exec_search(char *const argv[], char *const envp[])
+SBX_CHILD_CODE static int exec_search(char *const argv[], char *const envp[])
 {
 	const char *path = "/usr/local/bin:/usr/bin:/bin";
 	int found_err = 0;
@@ -179,7 +185,7 @@ struct payload_args {
  * succeeded or the child died), so it allocates nothing and only changes
  * per-process state: signal mask, session, descriptor table, cwd, creds.
  */
-static int payload_exec(void *arg)
+SBX_CHILD_CODE static int payload_exec(void *arg)
 {
 	const struct payload_args *p = arg;
 	const struct sbx_init_args *a = p->a;
@@ -295,6 +301,14 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	/* 1 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(SBX_EXIT_FAILURE);
+	/* The death signal is tied to whoever is our parent *now*: if the supervisor
+	 * died before the prctl(), we were already reparented and it will never fire. */
+	{
+		struct pollfd pfd = {.fd = a->supervisor_pidfd, .events = POLLIN};
+		if (poll(&pfd, 1, 0) != 0)
+			_exit(SBX_EXIT_FAILURE);
+		close(a->supervisor_pidfd);
+	}
 	{
 		/* SIGCHLD joins the forwarded signals (blocked by the supervisor before clone) for sigwaitinfo(). */
 		sigset_t chld;

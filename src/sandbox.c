@@ -317,9 +317,9 @@ static int event_loop(struct supervisor *s, int sig_fd)
  */
 int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 {
-	struct sbx_init_args args = {.cfg = cfg};
+	struct sbx_init_args args = {.cfg = cfg, .supervisor_pidfd = -1};
 	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1};
-	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1;
+	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1, self_pidfd = -1;
 	char cwd[4096];
 	sigset_t fwd;
 	struct sigaction old_pipe;
@@ -350,7 +350,9 @@ int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	sigaction(SIGPIPE, NULL, &old_pipe);
 	args.sigpipe_ignored = old_pipe.sa_handler == SIG_IGN;
 	signal(SIGPIPE, SIG_IGN);
-	if (sig_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+	self_pidfd = pidfd_open(getpid(), 0);
+	args.supervisor_pidfd = self_pidfd;
+	if (sig_fd < 0 || self_pidfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
 		snprintf(out->message, sizeof(out->message), "creating supervisor descriptors: %s", strerror(errno));
 		goto out;

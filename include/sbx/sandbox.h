@@ -62,6 +62,7 @@ struct sbx_report {
 struct sbx_init_args {
 	const struct sbx_config *cfg;
 	int report_fd;		/* init's end of the report socket */
+	int supervisor_pidfd;	/* readable once the supervisor has died */
 	const char *cwd;	/* caller's working directory (host path) */
 	char **envp;		/* payload environment */
 	sigset_t saved_mask;	/* the caller's signal mask, restored for the payload */

@@ -11,13 +11,12 @@ CASES=(
 	"--ro-bind /nonexistent-sbx-src"
 	"--ro-bind $W/outside:/nonexistent-sbx-dir/sub"
 	"--chdir /nonexistent-sbx-dir"
-	"--hide /nonexistent-sbx-path"
 	"--tmpfs /nonexistent-sbx-tmpfs"
 	"--pass-fd 57"
 	"--json-status-fd 58"
 	"--hostname $(printf 'x%.0s' $(seq 100))"
 )
-tap_plan $((${#CASES[@]} + 1))
+tap_plan $((${#CASES[@]} + 2))
 
 for c in "${CASES[@]}"; do
 	rm -f "$W/cwd/marker"
@@ -41,6 +40,16 @@ if [ "$RC" = 0 ] && [ -e "$W/cwd/marker" ]; then
 	tap_ok "control: the marker payload runs when setup succeeds"
 else
 	show; tap_fail "control: marker payload did not run"
+fi
+
+# Not a failure, by design: hiding a path that does not exist leaves nothing to
+# hide (scripts hide ~/.aws or ~/.ssh on machines that may lack them).
+rm -f "$W/cwd/marker"
+capture sbx run --hide /nonexistent-sbx-path -- "$P" write "$W/cwd/marker"
+if [ "$RC" = 0 ] && [ -e "$W/cwd/marker" ] && [ -z "$ERR" ]; then
+	tap_ok "--hide of a missing path runs the payload"
+else
+	show; tap_fail "--hide of a missing path: want exit 0 and the payload run"
 fi
 
 tap_done
