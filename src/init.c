@@ -174,6 +174,17 @@ SBX_CHILD_CODE static int exec_search(char *const argv[], char *const envp[])
 	return found_err ? -found_err : -ENOENT;
 }
 
+/* Close every descriptor but 0, 1, 2, the --pass-fd ones and @own. No allocation. */
+SBX_CHILD_CODE static int close_all_but(const struct sbx_config *cfg, int own)
+{
+	int keep[64 + 4] = {0, 1, 2, own};
+	size_t n_keep = 4;
+
+	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
+		keep[n_keep++] = cfg->pass_fds[i];
+	return sbx_fds_close_except(keep, n_keep);
+}
+
 struct payload_args {
 	const struct sbx_init_args *a;
 	int pipe_fd;
@@ -190,8 +201,6 @@ SBX_CHILD_CODE static int payload_exec(void *arg)
 	const struct payload_args *p = arg;
 	const struct sbx_init_args *a = p->a;
 	const struct sbx_config *cfg = a->cfg;
-	int keep[64 + 4];
-	size_t n_keep = 0;
 	int r;
 
 	if (sigprocmask(SIG_SETMASK, &a->saved_mask, NULL) < 0)
@@ -200,13 +209,7 @@ SBX_CHILD_CODE static int payload_exec(void *arg)
 	if (setsid() < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_SESSION, -errno);
 
-	keep[n_keep++] = 0;
-	keep[n_keep++] = 1;
-	keep[n_keep++] = 2;
-	keep[n_keep++] = p->pipe_fd;
-	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
-		keep[n_keep++] = cfg->pass_fds[i];
-	r = sbx_fds_close_except(keep, n_keep);
+	r = close_all_but(cfg, p->pipe_fd);
 	if (r < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_FDS, r);
 
@@ -290,8 +293,6 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	const struct sbx_config *cfg = a->cfg;
 	struct sbx_report rep = {0};
 	int pipe_fds[2];
-	int keep[64 + 4];
-	size_t n_keep = 0;
 	struct net_job net = {.err = 0, .ns_fd = -1};
 	pthread_t net_thread;
 	char go;
@@ -318,13 +319,7 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	}
 	/* Nothing of the caller's leaks further than init; --pass-fd ones are kept for the payload.
 	 * Before any thread exists: the descriptor table is shared with it. */
-	keep[n_keep++] = 0;
-	keep[n_keep++] = 1;
-	keep[n_keep++] = 2;
-	keep[n_keep++] = a->report_fd;
-	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
-		keep[n_keep++] = cfg->pass_fds[i];
-	r = sbx_fds_close_except(keep, n_keep);
+	r = close_all_but(cfg, a->report_fd);
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_FDS, r, NULL);
 
