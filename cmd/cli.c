@@ -39,11 +39,18 @@ const char sbx_cli_usage_run[] =
 	"\n"
 	"Network:\n"
 	"  --network=POSTURE       blocked (default): own loopback only;\n"
-	"                          allowlist, open: not available in this version\n"
+	"                          allowlist: only what --allow permits, through sbx's\n"
+	"                          proxy and DNS stub; open: not available in this version\n"
 	"  --allow RULE            allow a destination (allowlist posture)\n"
 	"  --deny RULE             deny a destination\n"
 	"  --policy FILE           read rules from FILE (see sbx-policy(5))\n"
-	"  --no-default-deny       do not deny @cloud-metadata by default (open posture)\n"
+	"  --no-default-deny       do not deny @cloud-metadata by default\n"
+	"  --log-fd FD             write one JSON line per network decision to FD\n"
+	"  --log-file PATH         append the same lines to PATH\n"
+	"  --proxy-max-conns N     most proxy connections at once (default 1024)\n"
+	"  --proxy-max-header BYTES  largest request head (default 16384)\n"
+	"  --proxy-header-timeout SECONDS  time to send a request head (default 10)\n"
+	"  --proxy-idle-timeout SECONDS    close idle tunnels (default 300)\n"
 	"\n"
 	"Identity:\n"
 	"  --uid N                 user id inside the sandbox (default: yours)\n"
@@ -115,6 +122,12 @@ enum opt_id {
 	OPT_PASS_FD,
 	OPT_JSON_STATUS_FD,
 	OPT_TIMEOUT,
+	OPT_LOG_FD,
+	OPT_LOG_FILE,
+	OPT_PROXY_MAX_CONNS,
+	OPT_PROXY_MAX_HEADER,
+	OPT_PROXY_HEADER_TIMEOUT,
+	OPT_PROXY_IDLE_TIMEOUT,
 };
 
 /* Which commands accept an option. */
@@ -150,6 +163,12 @@ static const struct opt sbx_opts[] = {
 	{"--pass-fd", OPT_PASS_FD, true, FOR_RUN},
 	{"--json-status-fd", OPT_JSON_STATUS_FD, true, FOR_RUN},
 	{"--timeout", OPT_TIMEOUT, true, FOR_RUN},
+	{"--log-fd", OPT_LOG_FD, true, FOR_RUN},
+	{"--log-file", OPT_LOG_FILE, true, FOR_RUN},
+	{"--proxy-max-conns", OPT_PROXY_MAX_CONNS, true, FOR_RUN},
+	{"--proxy-max-header", OPT_PROXY_MAX_HEADER, true, FOR_RUN},
+	{"--proxy-header-timeout", OPT_PROXY_HEADER_TIMEOUT, true, FOR_RUN},
+	{"--proxy-idle-timeout", OPT_PROXY_IDLE_TIMEOUT, true, FOR_RUN},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -195,6 +214,22 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	if (errno || *end || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* A positive, finite number of seconds in plain decimal (fractions allowed), at most 1e9. */
+static int parse_seconds(const char *value, double *out)
+{
+	char *end;
+	double t;
+
+	if (!value[0] || value[0] == '-' || value[0] == '+' || value[0] == ' ')
+		return -EINVAL;
+	errno = 0;
+	t = strtod(value, &end);
+	if (errno || end == value || *end || !isfinite(t) || t <= 0 || t > 1e9)
+		return -EINVAL;
+	*out = t;
 	return 0;
 }
 
@@ -354,18 +389,42 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		r = push((void **)&cfg->pass_fds, &cfg->n_pass_fds, sizeof(fd), &fd);
 		break;
 	}
-	case OPT_TIMEOUT: {
-		char *end;
+	case OPT_TIMEOUT:
+	case OPT_PROXY_HEADER_TIMEOUT:
+	case OPT_PROXY_IDLE_TIMEOUT: {
 		double t;
 
-		errno = 0;
-		t = strtod(value, &end);
-		if (errno || end == value || *end || !isfinite(t) || t <= 0 || t > 1e9 || value[0] == '-' ||
-		    value[0] == '+' || value[0] == ' ')
-			return usage_error(err, errlen, "--timeout: '%s' is not a positive number of seconds", value);
-		cfg->timeout_sec = t;
+		if (parse_seconds(value, &t) < 0)
+			return usage_error(err, errlen, "%s: '%s' is not a positive number of seconds", o->name, value);
+		if (o->id == OPT_TIMEOUT)
+			cfg->timeout_sec = t;
+		else if (o->id == OPT_PROXY_HEADER_TIMEOUT)
+			cfg->proxy_header_timeout = t;
+		else
+			cfg->proxy_idle_timeout = t;
 		return 0;
 	}
+	case OPT_LOG_FD:
+		if (parse_uint(value, INT_MAX, &n) < 0)
+			return usage_error(err, errlen, "--log-fd: '%s' is not a descriptor number", value);
+		cfg->log_fd = (int)n;
+		return 0;
+	case OPT_LOG_FILE:
+		if (!value[0])
+			return usage_error(err, errlen, "--log-file: empty path");
+		cfg->log_file = value;
+		return 0;
+	case OPT_PROXY_MAX_CONNS:
+		if (parse_uint(value, 1000000, &n) < 0 || n == 0)
+			return usage_error(err, errlen, "--proxy-max-conns: '%s' is not a number from 1 to 1000000", value);
+		cfg->proxy_max_conns = (unsigned)n;
+		return 0;
+	case OPT_PROXY_MAX_HEADER:
+		if (parse_uint(value, 1048576, &n) < 0 || n < 1024)
+			return usage_error(err, errlen, "--proxy-max-header: '%s' is not a size from 1024 to 1048576 bytes",
+					   value);
+		cfg->proxy_max_header = (unsigned)n;
+		return 0;
 	}
 	if (r == -E2BIG)
 		return usage_error(err, errlen, "%s: given too many times (at most %d)", o->name, SBX_MAX_REPEAT);
@@ -387,6 +446,7 @@ static void config_init(struct sbx_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->json_status_fd = -1;
+	cfg->log_fd = -1;
 	cfg->hostname = "sbx";
 }
 
@@ -495,14 +555,22 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 			return usage_error(err, errlen, "run: empty COMMAND");
 		cfg->argv = argv + i;
 		cfg->argc = argc - i;
-		if (cfg->posture != SBX_POSTURE_BLOCKED)
+		if (cfg->posture == SBX_POSTURE_OPEN)
 			return usage_error(err, errlen,
-					   "--network=%s is not available in this version of sbx; use --network=blocked",
-					   cfg->posture == SBX_POSTURE_OPEN ? "open" : "allowlist");
-		if (cfg->n_rules || cfg->no_default_deny)
+					   "--network=open is not available in this version of sbx; use --network=allowlist "
+					   "or --network=blocked");
+		if (cfg->posture == SBX_POSTURE_BLOCKED && (cfg->n_rules || cfg->no_default_deny))
 			return usage_error(err, errlen,
 					   "--allow, --deny, --policy and --no-default-deny have no effect with "
-					   "--network=blocked (everything but the sandbox's own loopback is unreachable)");
+					   "--network=blocked (everything but the sandbox's own loopback is unreachable); "
+					   "did you mean --network=allowlist?");
+		if (cfg->posture == SBX_POSTURE_BLOCKED &&
+		    (cfg->log_fd >= 0 || cfg->log_file || cfg->proxy_max_conns || cfg->proxy_max_header ||
+		     cfg->proxy_header_timeout > 0 || cfg->proxy_idle_timeout > 0))
+			return usage_error(err, errlen,
+					   "--log-fd, --log-file and --proxy-* apply to --network=allowlist only");
+		if (cfg->log_fd >= 0 && cfg->log_file)
+			return usage_error(err, errlen, "give --log-fd or --log-file, not both");
 		break;
 	case SBX_CMD_CHECK:
 		if (i >= argc)

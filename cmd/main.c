@@ -57,6 +57,8 @@ static int cmd_run(const struct sbx_config *cfg)
 
 	if (cfg->json_status_fd >= 0 && !fd_is_open(cfg->json_status_fd))
 		return fail("--json-status-fd %d: not an open descriptor", cfg->json_status_fd);
+	if (cfg->log_fd >= 0 && !fd_is_open(cfg->log_fd))
+		return fail("--log-fd %d: not an open descriptor", cfg->log_fd);
 	for (size_t i = 0; i < cfg->n_pass_fds; i++) {
 		if (!fd_is_open(cfg->pass_fds[i]))
 			return fail("--pass-fd %d: not an open descriptor", cfg->pass_fds[i]);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sbx/gateway.h"
 #include "sbx/sandbox.h"
 #include "sbx/util.h"
 
@@ -268,16 +269,44 @@ static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
 }
 
 struct net_job {
+	enum sbx_posture posture;
 	int err;
-	int ns_fd;
+	const char *detail;
+	struct sbx_gateway_fds gw;
 };
 
 static void *net_main(void *arg)
 {
 	struct net_job *job = arg;
 
-	job->err = sbx_net_new_blocked(&job->ns_fd);
+	if (job->posture == SBX_POSTURE_ALLOWLIST) {
+		job->err = sbx_net_new_allowlist(&job->gw, &job->detail);
+	} else {
+		job->detail = "lo";
+		job->err = sbx_net_new_blocked(&job->gw.sandbox_ns_fd);
+	}
 	return NULL;
+}
+
+/* Hand the gateway's listening sockets to the supervisor, which serves them. */
+static void send_listeners(int report_fd, struct sbx_gateway_fds *gw)
+{
+	struct sbx_report rep = {.type = SBX_REPORT_NETWORK, .ns_pid = SBX_GW_N_LISTENERS};
+	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+	union {
+		char buf[CMSG_SPACE(sizeof(gw->listen_fds))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(gw->listen_fds));
+	memcpy(CMSG_DATA(c), gw->listen_fds, sizeof(gw->listen_fds));
+	if (sendmsg(report_fd, &msg, MSG_NOSIGNAL) < 0)
+		init_fail(report_fd, SBX_STAGE_NETWORK, -errno, "handing the proxy listeners to the supervisor");
 }
 
 /**
@@ -293,7 +322,8 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	const struct sbx_config *cfg = a->cfg;
 	struct sbx_report rep = {0};
 	int pipe_fds[2];
-	struct net_job net = {.err = 0, .ns_fd = -1};
+	struct net_job net = {.posture = cfg->posture,
+			      .gw = {.sandbox_ns_fd = -1, .listen_fds = {-1, -1, -1, -1, -1, -1}}};
 	pthread_t net_thread;
 	char go;
 	pid_t child;
@@ -347,10 +377,12 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	if (r < 0)
 		init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
 	if (net.err < 0)
-		init_fail(a->report_fd, SBX_STAGE_NETWORK, net.err, "lo");
-	if (setns(net.ns_fd, CLONE_NEWNET) < 0)
+		init_fail(a->report_fd, SBX_STAGE_NETWORK, net.err, net.detail);
+	if (setns(net.gw.sandbox_ns_fd, CLONE_NEWNET) < 0)
 		init_fail(a->report_fd, SBX_STAGE_NETWORK, -errno, "joining the sandbox network namespace");
-	close(net.ns_fd);
+	if (cfg->posture == SBX_POSTURE_ALLOWLIST)
+		send_listeners(a->report_fd, &net.gw);
+	sbx_gateway_fds_close(&net.gw);
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, -errno, cfg->hostname);
 	r = sbx_caps_prepare();

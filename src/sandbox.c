@@ -2,6 +2,7 @@
 /* The supervisor: clone sandbox init, write its id maps, run the event loop until the payload exits. */
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -19,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sbx/gateway.h"
+#include "sbx/loop.h"
+#include "sbx/policy.h"
 #include "sbx/sandbox.h"
 #include "sbx/status.h"
 #include "sbx/util.h"
@@ -169,14 +173,21 @@ static int write_id_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid, g
 struct supervisor {
 	const struct sbx_config *cfg;
 	struct sbx_outcome *out;
+	struct sbx_loop *loop;
+	struct sbx_policy *policy;	/* allowlist only */
+	struct sbx_gateway *gateway;	/* allowlist: proxy and DNS stub, once init sent the listeners */
+	int log_fd;			/* decision log, or -1 */
 	int pidfd;
 	pid_t init_pid;
 	int report_fd;
+	struct sbx_watch report_w, pid_w, sig_w, timer_w;
 	bool have_result; /* out->kind decided by a report */
 	bool timed_out;
+	int loop_err;
 };
 
-static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid)
+static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid, int *fds,
+			  size_t n_fds)
 {
 	switch (rep->type) {
 	case SBX_REPORT_ERROR:
@@ -187,6 +198,22 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 		break;
 	case SBX_REPORT_STARTED:
 		sbx_status_started(s->cfg->json_status_fd, getpid(), s->init_pid, host_pid, rep->ns_pid);
+		break;
+	case SBX_REPORT_NETWORK:
+		if (n_fds != SBX_GW_N_LISTENERS || s->gateway) {
+			set_failure(s->out, SBX_STAGE_NETWORK, EPROTO, "listeners from sandbox init");
+			s->have_result = true;
+			break;
+		}
+		s->loop_err = sbx_gateway_start(s->loop, s->cfg, s->policy, s->log_fd, fds, &s->gateway);
+		if (s->loop_err < 0) {
+			set_failure(s->out, SBX_STAGE_NETWORK, -s->loop_err, "starting the proxy");
+			s->have_result = true;
+			break;
+		}
+		for (size_t i = 0; i < n_fds; i++)
+			fds[i] = -1; /* the gateway owns them now */
+		sbx_status_network(s->cfg->json_status_fd);
 		break;
 	case SBX_REPORT_EXITED:
 		if (WIFSIGNALED(rep->status)) {
@@ -207,12 +234,14 @@ static void drain_reports(struct supervisor *s)
 	for (;;) {
 		struct sbx_report rep;
 		union {
-			char buf[CMSG_SPACE(sizeof(struct ucred))];
+			char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * SBX_GW_N_LISTENERS)];
 			struct cmsghdr align;
 		} u;
 		struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
 		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 				     .msg_controllen = sizeof(u.buf)};
+		int fds[SBX_GW_N_LISTENERS];
+		size_t n_fds = 0;
 		pid_t host_pid = 0;
 		ssize_t n = recvmsg(s->report_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
@@ -220,34 +249,81 @@ static void drain_reports(struct supervisor *s)
 			continue;
 		if (n <= 0)
 			return;
-		if ((size_t)n != sizeof(rep))
-			continue;
-		rep.detail[sizeof(rep.detail) - 1] = '\0';
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
 				struct ucred cred;
 				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
 				host_pid = cred.pid;
+			} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (size_t i = 0; i < k; i++) {
+					int fd;
+					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+					if (n_fds < SBX_ARRAY_SIZE(fds))
+						fds[n_fds++] = fd;
+					else
+						close(fd);
+				}
 			}
 		}
-		handle_report(s, &rep, host_pid);
+		if ((size_t)n == sizeof(rep)) {
+			rep.detail[sizeof(rep.detail) - 1] = '\0';
+			handle_report(s, &rep, host_pid, fds, n_fds);
+		}
+		for (size_t i = 0; i < n_fds; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 	}
 }
 
-static int add_fd(int ep, int fd)
+static void on_report(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, report_w));
+
+	drain_reports(s);
+	/* An exit status or a setup error is final: by then sandbox init has emptied the
+	 * sandbox and only _exit()s (see init.c). */
+	if (s->have_result)
+		sbx_loop_quit(loop);
+}
+
+static void on_signal(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, sig_w));
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		pidfd_send_signal(s->pidfd, (int)si.ssi_signo, NULL, 0);
+}
+
+static void on_timeout(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, timer_w));
+
+	s->timed_out = true;
+	pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
+	sbx_loop_unwatch(loop, w);
+}
+
+static void on_init_exit(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, pid_w));
+	siginfo_t si = {0};
+
+	drain_reports(s);
+	if (waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED) < 0)
+		s->loop_err = -errno;
+	sbx_loop_quit(loop);
 }
 
 static int event_loop(struct supervisor *s, int sig_fd)
 {
-	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
 	_cleanup_close_ int timer_fd = -1;
 	int r;
 
-	if (ep < 0)
-		return -errno;
+	s->report_w = (struct sbx_watch){.cb = on_report, .fd = s->report_fd};
+	s->pid_w = (struct sbx_watch){.cb = on_init_exit, .fd = s->pidfd};
+	s->sig_w = (struct sbx_watch){.cb = on_signal, .fd = sig_fd};
 	if (s->cfg->timeout_sec > 0) {
 		struct itimerspec its = {0};
 		double t = s->cfg->timeout_sec;
@@ -261,48 +337,18 @@ static int event_loop(struct supervisor *s, int sig_fd)
 			its.it_value.tv_nsec = 1;
 		if (timerfd_settime(timer_fd, 0, &its, NULL) < 0)
 			return -errno;
-		if ((r = add_fd(ep, timer_fd)) < 0)
+		s->timer_w = (struct sbx_watch){.cb = on_timeout, .fd = timer_fd};
+		if ((r = sbx_loop_watch(s->loop, &s->timer_w, EPOLLIN)) < 0)
 			return r;
 	}
-	if ((r = add_fd(ep, s->pidfd)) < 0 || (r = add_fd(ep, s->report_fd)) < 0 || (r = add_fd(ep, sig_fd)) < 0)
+	if ((r = sbx_loop_watch(s->loop, &s->pid_w, EPOLLIN)) < 0 ||
+	    (r = sbx_loop_watch(s->loop, &s->report_w, EPOLLIN)) < 0 ||
+	    (r = sbx_loop_watch(s->loop, &s->sig_w, EPOLLIN)) < 0)
 		return r;
-
-	for (;;) {
-		struct epoll_event evs[8];
-		int n = epoll_wait(ep, evs, SBX_ARRAY_SIZE(evs), -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == s->report_fd) {
-				drain_reports(s);
-				/* An exit status or a setup error is final: by then sandbox init has
-				 * emptied the sandbox and only _exit()s (see init.c). */
-				if (s->have_result)
-					return 0;
-			} else if (fd == sig_fd) {
-				struct signalfd_siginfo si;
-				while (read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-					pidfd_send_signal(s->pidfd, (int)si.ssi_signo, NULL, 0);
-			} else if (fd == timer_fd) {
-				s->timed_out = true;
-				pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
-				epoll_ctl(ep, EPOLL_CTL_DEL, timer_fd, NULL);
-			} else if (fd == s->pidfd) {
-				siginfo_t si = {0};
-
-				drain_reports(s);
-				if (waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED) < 0)
-					return -errno;
-				return 0;
-			}
-		}
-	}
+	r = sbx_loop_run(s->loop);
+	if (r < 0)
+		return r;
+	return s->loop_err;
 }
 
 /**
@@ -318,7 +364,8 @@ static int event_loop(struct supervisor *s, int sig_fd)
 int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 {
 	struct sbx_init_args args = {.cfg = cfg, .supervisor_pidfd = -1};
-	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1};
+	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1, .log_fd = cfg->log_fd};
+	_cleanup_close_ int log_file_fd = -1;
 	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1, self_pidfd = -1;
 	char cwd[4096];
 	sigset_t fwd;
@@ -335,10 +382,31 @@ int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		return -errno;
 	}
 	args.cwd = cwd;
+	if (cfg->posture == SBX_POSTURE_ALLOWLIST) {
+		/* Every policy error is found here, before anything starts. */
+		r = sbx_policy_build(cfg, &s.policy, out->message, sizeof(out->message));
+		if (r < 0)
+			return r;
+		if (cfg->log_file) {
+			log_file_fd = open(cfg->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+			if (log_file_fd < 0) {
+				r = -errno;
+				snprintf(out->message, sizeof(out->message), "--log-file %s: %s", cfg->log_file,
+					 strerror(errno));
+				goto out;
+			}
+			s.log_fd = log_file_fd;
+		}
+	}
+	r = sbx_loop_new(&s.loop);
+	if (r < 0) {
+		snprintf(out->message, sizeof(out->message), "creating the event loop: %s", strerror(-r));
+		goto out;
+	}
 	r = sbx_env_build(cfg, environ, &args.envp);
 	if (r < 0) {
 		snprintf(out->message, sizeof(out->message), "building the environment: %s", strerror(-r));
-		return r;
+		goto out;
 	}
 
 	sigemptyset(&fwd);
@@ -420,6 +488,9 @@ int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	}
 	r = 0;
 out:
+	sbx_gateway_free(s.gateway);
+	sbx_loop_free(s.loop);
+	sbx_policy_free(s.policy);
 	for (char **e = args.envp; e && *e; e++)
 		free(*e);
 	free(args.envp);

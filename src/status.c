@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sbx/gateway.h"
 #include "sbx/status.h"
 
 /**
@@ -125,4 +126,17 @@ void sbx_status_error(int fd, const char *stage, int err, const char *message)
 	sbx_json_escape(s, sizeof(s), stage);
 	sbx_json_escape(m, sizeof(m), message);
 	emit(fd, "{\"event\":\"error\",\"stage\":\"%s\",\"errno\":%d,\"message\":\"%s\"}", s, err, m);
+}
+
+/**
+ * sbx_status_network() - the allowlist gateway is serving (before "started").
+ * @fd: status descriptor, or -1
+ */
+void sbx_status_network(int fd)
+{
+	emit(fd,
+	     "{\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4 "\",\"" SBX_GW_ADDR6
+	     "\"],\"sandbox\":[\"" SBX_SANDBOX_ADDR4 "\",\"" SBX_SANDBOX_ADDR6 "\"],\"proxy\":\"" SBX_GW_ADDR4
+	     ":%d\",\"dns\":\"" SBX_GW_ADDR4 ":%d\"}",
+	     SBX_PROXY_PORT, SBX_DNS_PORT);
 }

@@ -104,6 +104,14 @@ struct sbx_config {
 	int *pass_fds;
 	size_t n_pass_fds;
 	int json_status_fd; /* -1 when unset */
+	int log_fd;	    /* --log-fd, -1 when unset */
+	const char *log_file;
+
+	/* run: proxy limits (allowlist) */
+	unsigned proxy_max_conns;
+	unsigned proxy_max_header;
+	double proxy_header_timeout;
+	double proxy_idle_timeout;
 
 	/* run: limits */
 	double timeout_sec; /* 0: none */

@@ -322,6 +322,9 @@ enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const cha
 					   uint16_t port, const struct sbx_addr *addrs, size_t n,
 					   struct sbx_decision *d);
 
+enum sbx_verdict sbx_policy_judge_dns(const struct sbx_policy *p, const char *host, const struct sbx_addr *addrs,
+				      size_t n, struct sbx_decision *d);
+
 /**
  * sbx_policy_judge_dest() - judge a parsed destination.
  * @p: the policy.

@@ -46,6 +46,7 @@ enum sbx_report_type {
 	SBX_REPORT_ERROR = 1, /* a setup stage failed: stage, err, detail */
 	SBX_REPORT_STARTED,   /* payload exec'd: ns_pid; host pid in SCM_CREDENTIALS */
 	SBX_REPORT_EXITED,    /* payload reaped: wait status */
+	SBX_REPORT_NETWORK,   /* allowlist: the gateway listeners, in SCM_RIGHTS (enum sbx_gw_listener order) */
 };
 
 /* One message from sandbox init to the supervisor (SOCK_SEQPACKET, one per datagram). */

@@ -10,6 +10,7 @@ size_t sbx_json_escape(char *dst, size_t dst_len, const char *src);
 void sbx_status_started(int fd, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid);
 void sbx_status_exited(int fd, int signal, int code);
 void sbx_status_timeout(int fd, double seconds);
+void sbx_status_network(int fd);
 void sbx_status_error(int fd, const char *stage, int err, const char *message);
 
 #endif

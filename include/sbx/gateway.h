@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The allowlist posture's fixed topology: addresses, ports, and the listeners handed to the supervisor. */
+#ifndef SBX_GATEWAY_H
+#define SBX_GATEWAY_H
+
+/*
+ * Private addresses inside namespaces nobody else shares: they never appear
+ * on the host. The gateway's /30 and ULA /64 are the only routes the
+ * sandbox has.
+ */
+#define SBX_GW_ADDR4 "10.255.255.1"
+#define SBX_SANDBOX_ADDR4 "10.255.255.2"
+#define SBX_PREFIX4 30
+#define SBX_GW_ADDR6 "fd73:6278::1"
+#define SBX_SANDBOX_ADDR6 "fd73:6278::2"
+#define SBX_PREFIX6 64
+#define SBX_PROXY_PORT 3128
+#define SBX_DNS_PORT 53
+#define SBX_SANDBOX_IF "eth0"
+#define SBX_GW_IF "gw0"
+#define SBX_VETH_MTU 65520
+
+#define SBX_STR_(x) #x
+#define SBX_STR(x) SBX_STR_(x)
+#define SBX_PROXY_URL "http://" SBX_GW_ADDR4 ":" SBX_STR(SBX_PROXY_PORT)
+#define SBX_SOCKS_URL "socks5h://" SBX_GW_ADDR4 ":" SBX_STR(SBX_PROXY_PORT)
+
+enum sbx_gw_listener {
+	SBX_GW_PROXY4,
+	SBX_GW_PROXY6,
+	SBX_GW_DNS_UDP4,
+	SBX_GW_DNS_UDP6,
+	SBX_GW_DNS_TCP4,
+	SBX_GW_DNS_TCP6,
+	SBX_GW_N_LISTENERS,
+};
+_Static_assert(SBX_GW_N_LISTENERS == 6, "update the initialisers of struct sbx_gateway_fds");
+
+/* Both ends: -1 when empty (initialise every listen_fds entry to -1). */
+struct sbx_gateway_fds {
+	int sandbox_ns_fd;
+	int listen_fds[SBX_GW_N_LISTENERS];
+};
+
+int sbx_net_new_allowlist(struct sbx_gateway_fds *gw, const char **detail);
+
+struct sbx_config;
+struct sbx_loop;
+struct sbx_policy;
+struct sbx_gateway;
+
+int sbx_gateway_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
+		      int log_fd, int *fds, struct sbx_gateway **out);
+void sbx_gateway_free(struct sbx_gateway *gw);
+void sbx_gateway_fds_close(struct sbx_gateway_fds *gw);
+
+#endif

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Name resolution off the event loop: a small thread pool around getaddrinfo(). */
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sbx/resolver.h"
+#include "sbx/util.h"
+
+/*
+ * Theory of operation
+ *
+ * getaddrinfo() blocks, sometimes for the resolver's whole timeout, and it
+ * is the only resolver that honours the host's configuration exactly
+ * (nsswitch, /etc/hosts, resolv.conf options). So lookups run on a few
+ * worker threads started on first use; the event loop only submits names
+ * and receives results through an eventfd. A lookup that never answers ties
+ * up one worker, never the loop: its requester gives up on its own deadline
+ * and cancels, and the answer, when it comes, is dropped. The workers touch
+ * nothing but their request: the policy engine and every socket stay on the
+ * loop's thread.
+ *
+ * One getaddrinfo(AF_UNSPEC) per request returns every A and AAAA record at
+ * once; the caller judges them all and connects only to what it judged.
+ */
+
+#define SBX_RESOLVER_THREADS 4
+#define SBX_RESOLVER_MAX_PENDING 1024
+
+struct sbx_resolve_req {
+	struct sbx_resolve_req *next;
+	struct sbx_resolver *res;
+	char host[256];
+	sbx_resolve_cb cb;
+	void *ctx;
+	bool cancelled;
+	int err;
+	size_t n;
+	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
+};
+
+struct sbx_resolver {
+	struct sbx_loop *loop;
+	struct sbx_watch done_w; /* eventfd */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct sbx_resolve_req *todo_head, *todo_tail, *done;
+	size_t pending;
+	unsigned n_threads;
+	bool stopping;
+	pthread_t threads[SBX_RESOLVER_THREADS];
+};
+
+static void lookup(struct sbx_resolve_req *q)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	int r = getaddrinfo(q->host, NULL, &hints, &ai);
+
+	if (r != 0) {
+		q->err = r == EAI_NONAME || r == EAI_NODATA ? -ENOENT : r == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+		return;
+	}
+	for (struct addrinfo *i = ai; i && q->n < SBX_RESOLVE_MAX_ADDRS; i = i->ai_next) {
+		struct sbx_addr a = {.family = (sa_family_t)i->ai_family};
+		bool dup = false;
+
+		if (i->ai_family == AF_INET)
+			memcpy(a.b, &((struct sockaddr_in *)i->ai_addr)->sin_addr, 4);
+		else if (i->ai_family == AF_INET6)
+			memcpy(a.b, &((struct sockaddr_in6 *)i->ai_addr)->sin6_addr, 16);
+		else
+			continue;
+		for (size_t k = 0; k < q->n; k++)
+			dup = dup || memcmp(&q->addrs[k], &a, sizeof(a)) == 0;
+		if (!dup)
+			q->addrs[q->n++] = a;
+	}
+	freeaddrinfo(ai);
+	q->err = q->n ? 0 : -ENOENT;
+}
+
+static void *worker(void *arg)
+{
+	struct sbx_resolver *res = arg;
+
+	pthread_mutex_lock(&res->lock);
+	for (;;) {
+		struct sbx_resolve_req *q;
+
+		while (!res->todo_head && !res->stopping)
+			pthread_cond_wait(&res->cond, &res->lock);
+		if (res->stopping)
+			break;
+		q = res->todo_head;
+		res->todo_head = q->next;
+		if (!res->todo_head)
+			res->todo_tail = NULL;
+		pthread_mutex_unlock(&res->lock);
+		if (!__atomic_load_n(&q->cancelled, __ATOMIC_ACQUIRE))
+			lookup(q);
+		pthread_mutex_lock(&res->lock);
+		q->next = res->done;
+		res->done = q;
+		eventfd_write(res->done_w.fd, 1);
+	}
+	pthread_mutex_unlock(&res->lock);
+	return NULL;
+}
+
+static void on_done(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct sbx_resolver *res = (struct sbx_resolver *)((char *)w - offsetof(struct sbx_resolver, done_w));
+	struct sbx_resolve_req *list;
+	eventfd_t v;
+
+	eventfd_read(w->fd, &v);
+	pthread_mutex_lock(&res->lock);
+	list = res->done;
+	res->done = NULL;
+	pthread_mutex_unlock(&res->lock);
+	while (list) {
+		struct sbx_resolve_req *q = list;
+
+		list = q->next;
+		res->pending--;
+		if (!q->cancelled)
+			q->cb(q->ctx, q->err, q->addrs, q->n);
+		free(q);
+	}
+}
+
+/**
+ * sbx_resolver_new() - create a resolver serving @loop (threads start on first use).
+ * @loop: the event loop results are delivered on
+ * @out: the resolver
+ *
+ * Return: 0, or a negative errno.
+ */
+int sbx_resolver_new(struct sbx_loop *loop, struct sbx_resolver **out)
+{
+	struct sbx_resolver *res = calloc(1, sizeof(*res));
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	res->loop = loop;
+	pthread_mutex_init(&res->lock, NULL);
+	pthread_cond_init(&res->cond, NULL);
+	res->done_w = (struct sbx_watch){.cb = on_done, .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+	if (res->done_w.fd < 0) {
+		r = -errno;
+		free(res);
+		return r;
+	}
+	r = sbx_loop_watch(loop, &res->done_w, EPOLLIN);
+	if (r < 0) {
+		close(res->done_w.fd);
+		free(res);
+		return r;
+	}
+	*out = res;
+	return 0;
+}
+
+/**
+ * sbx_resolver_submit() - resolve @host; @cb runs later on the loop's thread.
+ * @res: the resolver
+ * @host: a normalised host name
+ * @cb: called once with 0 and the addresses, or a negative errno
+ *	(-ENOENT: no such name or no address), unless cancelled first
+ * @ctx: passed to @cb
+ * @out: the request, for sbx_resolver_cancel()
+ *
+ * Context: the loop's thread.
+ * Return: 0, -EAGAIN when too many lookups are pending, or another negative errno.
+ */
+int sbx_resolver_submit(struct sbx_resolver *res, const char *host, sbx_resolve_cb cb, void *ctx,
+			struct sbx_resolve_req **out)
+{
+	struct sbx_resolve_req *q;
+
+	if (res->pending >= SBX_RESOLVER_MAX_PENDING)
+		return -EAGAIN;
+	if (strlen(host) >= sizeof(q->host))
+		return -ENAMETOOLONG;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	strcpy(q->host, host);
+	q->res = res;
+	q->cb = cb;
+	q->ctx = ctx;
+	pthread_mutex_lock(&res->lock);
+	if (res->n_threads < SBX_RESOLVER_THREADS && res->pending >= res->n_threads) {
+		if (pthread_create(&res->threads[res->n_threads], NULL, worker, res) == 0)
+			res->n_threads++;
+	}
+	if (res->n_threads == 0) {
+		pthread_mutex_unlock(&res->lock);
+		free(q);
+		return -EAGAIN;
+	}
+	if (res->todo_tail)
+		res->todo_tail->next = q;
+	else
+		res->todo_head = q;
+	res->todo_tail = q;
+	res->pending++;
+	pthread_cond_signal(&res->cond);
+	pthread_mutex_unlock(&res->lock);
+	*out = q;
+	return 0;
+}
+
+/**
+ * sbx_resolver_cancel() - the callback of @q will not run.
+ * @q: a request whose callback has not run yet
+ *
+ * Context: the loop's thread. The request is freed by the resolver later.
+ */
+void sbx_resolver_cancel(struct sbx_resolve_req *q)
+{
+	__atomic_store_n(&q->cancelled, true, __ATOMIC_RELEASE);
+}
+
+/**
+ * sbx_resolver_free() - stop the workers and release the resolver.
+ * @res: the resolver, or NULL
+ *
+ * Idle workers are joined; one stuck in getaddrinfo() is not waited for
+ * (a lookup may take the resolver's full timeout and the process is about
+ * to exit), and then the resolver is left allocated for it to finish with.
+ */
+void sbx_resolver_free(struct sbx_resolver *res)
+{
+	bool all_joined = true;
+
+	if (!res)
+		return;
+	pthread_mutex_lock(&res->lock);
+	res->stopping = true;
+	pthread_cond_broadcast(&res->cond);
+	pthread_mutex_unlock(&res->lock);
+	sbx_loop_unwatch(res->loop, &res->done_w);
+	for (unsigned i = 0; i < res->n_threads; i++) {
+		struct timespec deadline;
+
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 50 * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(res->threads[i], NULL, &deadline) != 0)
+			all_joined = false;
+	}
+	if (!all_joined)
+		return;
+	for (struct sbx_resolve_req *q = res->todo_head, *next; q; q = next) {
+		next = q->next;
+		free(q);
+	}
+	for (struct sbx_resolve_req *q = res->done, *next; q; q = next) {
+		next = q->next;
+		free(q);
+	}
+	close(res->done_w.fd);
+	pthread_mutex_destroy(&res->lock);
+	pthread_cond_destroy(&res->cond);
+	free(res);
+}
