@@ -668,6 +668,8 @@ static void http_head(struct sbx_conn *c)
 
 static void head_event(struct sbx_conn *c)
 {
+	size_t before = c->in_len;
+
 	for (;;) {
 		size_t room = c->gw->max_head + 1 - c->in_len;
 		ssize_t n;
@@ -706,10 +708,16 @@ static void head_event(struct sbx_conn *c)
 			c->proto = P_HTTP;
 		}
 	}
-	if (c->proto == P_SOCKS)
+	if (c->proto == P_SOCKS) {
 		socks_head(c);
-	else if (c->proto == P_HTTP)
-		http_head(c);
+	} else if (c->proto == P_HTTP) {
+		/* The parser rescans from the start: only call it when a line may have
+		 * ended (or on the first bytes, to refuse a bad method at once), so a
+		 * client sending one byte at a time costs linear, not quadratic, work. */
+		if (before == 0 || memchr(c->in + before, '\n', c->in_len - before) ||
+		    c->in_len > c->gw->max_head)
+			http_head(c);
+	}
 }
 
 /* ---- events, accept, deadlines -------------------------------------------- */

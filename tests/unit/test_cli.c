@@ -165,6 +165,40 @@ static void test_run_bad_input(void **state)
 	expect_error("missing command", parse(&p, "sbx", (const char *)NULL));
 }
 
+static void test_allowlist_options(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--network=allowlist", "--allow", "pypi.org", "--deny", "10.0.0.0/8", "--log-fd", "5",
+	      "--proxy-max-conns", "10", "--proxy-max-header=2048", "--proxy-header-timeout", "2.5",
+	      "--proxy-idle-timeout", "60", "pip", "install", "x");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.posture, SBX_POSTURE_ALLOWLIST);
+	assert_int_equal(p.cfg.n_rules, 2);
+	assert_int_equal(p.cfg.log_fd, 5);
+	assert_null(p.cfg.log_file);
+	assert_int_equal(p.cfg.proxy_max_conns, 10);
+	assert_int_equal(p.cfg.proxy_max_header, 2048);
+	assert_true(p.cfg.proxy_header_timeout > 2.4 && p.cfg.proxy_header_timeout < 2.6);
+	assert_true(p.cfg.proxy_idle_timeout > 59 && p.cfg.proxy_idle_timeout < 61);
+	sbx_config_free(&p.cfg);
+
+	PARSE(&p, "run", "--network=allowlist", "--log-file", "/tmp/x.jsonl", "true");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.cfg.log_file, "/tmp/x.jsonl");
+	assert_int_equal(p.cfg.log_fd, -1);
+	sbx_config_free(&p.cfg);
+
+	expect_error("not both", PARSE(&p, "run", "--network=allowlist", "--log-fd", "3", "--log-file", "x", "true"));
+	expect_error("allowlist only", PARSE(&p, "run", "--log-fd", "3", "true"));
+	expect_error("allowlist only", PARSE(&p, "run", "--proxy-idle-timeout", "3", "true"));
+	expect_error("did you mean --network=allowlist", PARSE(&p, "run", "--allow", "x.org", "true"));
+	expect_error("1 to 1000000", PARSE(&p, "run", "--network=allowlist", "--proxy-max-conns", "0", "true"));
+	expect_error("1024 to 1048576", PARSE(&p, "run", "--network=allowlist", "--proxy-max-header", "10", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--network=allowlist", "--proxy-header-timeout", "-1", "true"));
+	expect_error("empty path", PARSE(&p, "run", "--network=allowlist", "--log-file=", "true"));
+}
+
 static void test_repeat_limit(void **state)
 {
 	char *argv[140];
@@ -257,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_run_defaults),    cmocka_unit_test(test_run_stops_at_first_operand),
 		cmocka_unit_test(test_run_all_options), cmocka_unit_test(test_run_bad_input),
 		cmocka_unit_test(test_repeat_limit),    cmocka_unit_test(test_check_and_presets),
+		cmocka_unit_test(test_allowlist_options),
 		cmocka_unit_test(test_help_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

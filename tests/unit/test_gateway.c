@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for the allowlist gateway's pure helpers: DNS judging, host-address refusal, targets, the log line. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gateway_int.h"
+
+static struct sbx_policy *make_policy(const char *const *allow, const char *const *deny)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_rule_origin o = {0};
+	char err[256];
+
+	assert_int_equal(sbx_policy_new(SBX_POSTURE_ALLOWLIST, false, &p), 0);
+	for (; allow && *allow; allow++)
+		assert_int_equal(sbx_policy_add_rule(p, false, *allow, &o, err, sizeof(err)), 0);
+	for (; deny && *deny; deny++)
+		assert_int_equal(sbx_policy_add_rule(p, true, *deny, &o, err, sizeof(err)), 0);
+	return p;
+}
+
+static struct sbx_addr addr(const char *text)
+{
+	struct sbx_addr a;
+	assert_int_equal(sbx_policy_addr_parse(text, strlen(text), &a), 0);
+	return a;
+}
+
+static void test_judge_dns(void **state)
+{
+	const char *allow[] = {"github.com:443", "*.pythonhosted.org", "mirror.test", NULL};
+	const char *deny[] = {"mirror.test:25", "bad.pythonhosted.org", "203.0.113.0/24", NULL};
+	struct sbx_policy *p = make_policy(allow, deny);
+	struct sbx_decision d;
+	struct sbx_addr good = addr("93.184.216.34"), meta = addr("169.254.169.254"), doc = addr("203.0.113.9");
+	struct sbx_addr mixed[2] = {good, meta};
+
+	/* A port-limited allow still lets the name resolve; the port is checked at connect. */
+	assert_int_equal(sbx_policy_judge_dns(p, "github.com", NULL, 0, &d), SBX_VERDICT_ALLOW);
+	/* ...while a name-only judgement with "every port" would not. */
+	assert_int_equal(sbx_policy_judge_name(p, "github.com", 0, &d), SBX_VERDICT_DENY);
+	/* A port-limited deny does not hide the name. */
+	assert_int_equal(sbx_policy_judge_dns(p, "mirror.test", NULL, 0, &d), SBX_VERDICT_ALLOW);
+	assert_int_equal(sbx_policy_judge_dns(p, "files.pythonhosted.org", NULL, 0, &d), SBX_VERDICT_ALLOW);
+	assert_int_equal(sbx_policy_judge_dns(p, "bad.pythonhosted.org", NULL, 0, &d), SBX_VERDICT_DENY);
+	assert_int_equal(sbx_policy_judge_dns(p, "pythonhosted.org", NULL, 0, &d), SBX_VERDICT_DENY);
+	assert_int_equal(sbx_policy_judge_dns(p, "evil.com", NULL, 0, &d), SBX_VERDICT_DENY);
+	/* Answers: every address judged, one bad record refuses all. */
+	assert_int_equal(sbx_policy_judge_dns(p, "github.com", &good, 1, &d), SBX_VERDICT_ALLOW);
+	assert_int_equal(sbx_policy_judge_dns(p, "github.com", mixed, 2, &d), SBX_VERDICT_DENY);
+	assert_true(d.has_addr);
+	assert_memory_equal(&d.addr, &meta, sizeof(meta));
+	assert_int_equal(sbx_policy_judge_dns(p, "github.com", &doc, 1, &d), SBX_VERDICT_DENY);
+	sbx_policy_free(p);
+}
+
+static bool self_text(const struct sbx_gateway *gw, const char *text)
+{
+	struct sbx_addr a = addr(text);
+	return sbx_gw_is_self(gw, &a);
+}
+
+static void test_is_self(void **state)
+{
+	static struct sbx_gateway gw;
+
+	gw.self[gw.n_self++] = addr("192.0.2.10");
+	gw.self[gw.n_self++] = addr("2001:db8::10");
+	assert_true(self_text(&gw, "127.0.0.1"));
+	assert_true(self_text(&gw, "127.1.2.3"));
+	assert_true(self_text(&gw, "0.0.0.0"));
+	assert_true(self_text(&gw, "::1"));
+	assert_true(self_text(&gw, "::"));
+	assert_true(self_text(&gw, "::ffff:127.0.0.1"));
+	assert_true(self_text(&gw, "::ffff:192.0.2.10"));
+	assert_true(self_text(&gw, "192.0.2.10"));
+	assert_true(self_text(&gw, "2001:db8::10"));
+	assert_false(self_text(&gw, "192.0.2.11"));
+	assert_false(self_text(&gw, "2001:db8::11"));
+	assert_false(self_text(&gw, "93.184.216.34"));
+}
+
+static void test_target(void **state)
+{
+	struct sbx_dest d;
+	const char *why = NULL;
+
+	assert_int_equal(sbx_gw_target("PyPI.org.", false, &d, &why), 0);
+	assert_false(d.is_addr);
+	assert_string_equal(d.host, "pypi.org");
+	assert_int_equal(sbx_gw_target("10.1.2.3", false, &d, &why), 0);
+	assert_true(d.is_addr);
+	assert_int_equal(sbx_gw_target("2001:db8::1", true, &d, &why), 0);
+	assert_true(d.is_addr);
+	/* Numeric spellings a libc resolver would read as addresses are refused, never resolved. */
+	const char *bad[] = {"2130706433", "0x7f.1", "127.1", "0177.0.0.1", "127.0.0.01", "1.2.3", NULL};
+	for (const char **b = bad; *b; b++) {
+		why = NULL;
+		if (sbx_gw_target(*b, false, &d, &why) == 0)
+			fail_msg("'%s' accepted as %s", *b, d.is_addr ? "an address" : d.host);
+		assert_non_null(why);
+	}
+	assert_int_equal(sbx_gw_target("fe80::1%eth0", true, &d, &why), -EINVAL);
+}
+
+static void test_netlog(void **state)
+{
+	const char *allow[] = {"pypi.org", NULL};
+	struct sbx_policy *p = make_policy(allow, NULL);
+	struct sbx_addr a = addr("151.101.0.223");
+	struct sbx_decision d;
+	struct sbx_netlog_entry e = {.proto = "connect", .host = "pypi.org", .port = 443, .addrs = &a, .n_addrs = 1,
+				     .d = &d, .bytes_up = 10, .bytes_down = 20};
+	char buf[4096] = {0};
+	int fds[2];
+
+	assert_int_equal(pipe(fds), 0);
+	sbx_policy_judge_resolved(p, "pypi.org", 443, &a, 1, &d);
+	sbx_netlog_write(fds[1], &e);
+	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
+	assert_non_null(strstr(buf, "\"proto\":\"connect\",\"host\":\"pypi.org\",\"port\":443,\"addresses\":[\"151.101.0.223\"]"));
+	assert_non_null(strstr(buf, "\"verdict\":\"allow\",\"rule\":\"pypi.org\",\"source\":\"--allow\""));
+	assert_non_null(strstr(buf, "\"bytes_up\":10,\"bytes_down\":20"));
+	assert_int_equal(buf[strlen(buf) - 1], '\n');
+	assert_null(strchr(buf, '\n') + 1 == buf + strlen(buf) ? NULL : "more than one line");
+	/* A hostile name cannot break the JSON line. */
+	e.host = "a\"b\n{\"verdict\":\"allow\"}";
+	e.d = NULL;
+	sbx_netlog_write(fds[1], &e);
+	memset(buf, 0, sizeof(buf));
+	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
+	assert_non_null(strstr(buf, "\"host\":\"a\\\"b\\n{\\\"verdict\\\":\\\"allow\\\"}\""));
+	assert_non_null(strstr(buf, "\"verdict\":\"deny\""));
+	close(fds[0]);
+	close(fds[1]);
+	sbx_policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_judge_dns),
+		cmocka_unit_test(test_is_self),
+		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_netlog),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
