@@ -72,7 +72,7 @@ def bound_socket(spec, kind):
 # UDP replies must leave from the address the query was sent to: world
 # addresses are "local" routes on lo, so a socket bound to the wildcard
 # would otherwise answer from fw0's own address and resolvers drop that.
-IP_PKTINFO, IPV6_RECVPKTINFO, IPV6_PKTINFO = 8, 49, 50
+IP_PKTINFO, IPV6_RECVPKTINFO, IPV6_PKTINFO, IPV6_FREEBIND = 8, 49, 50, 78
 
 
 def udp_socket(spec):
@@ -81,6 +81,9 @@ def udp_socket(spec):
         s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     else:
         s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+        # IPv6 checks the pktinfo source against assigned addresses; world
+        # addresses are a local route, so allow any (IPV6_FREEBIND).
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
     return s
 
 
