@@ -200,16 +200,27 @@ int sbx_policy_add_rule(struct sbx_policy *p, bool deny, const char *text,
 
 /* ---- evaluation ---------------------------------------------------------- */
 
-static bool port_ok(const struct sbx_rule *r, uint16_t port)
+/*
+ * Ports inside the evaluator: 1..65535; 0 for "every port" (`sbx check
+ * host`); SBX_PORT_DNS for the DNS stub, which answers for a name before any
+ * port is known: a name is answered when some rule allows it on some port,
+ * and only a deny rule for every port refuses the lookup (a deny of
+ * x.org:25 must not hide x.org:443).
+ */
+#define SBX_PORT_DNS (-1)
+
+static bool port_ok(const struct sbx_rule *r, int32_t port)
 {
 	if (r->any_port)
 		return true;
+	if (port == SBX_PORT_DNS)
+		return !r->deny;
 	if (port == 0) /* "every port": a port-limited deny denies it, a port-limited allow cannot allow it */
 		return r->deny;
 	return port >= r->port_lo && port <= r->port_hi;
 }
 
-static void host_scan(const struct sbx_policy *p, uint32_t head, uint16_t port,
+static void host_scan(const struct sbx_policy *p, uint32_t head, int32_t port,
 		      const struct sbx_rule **deny, const struct sbx_rule **allow)
 {
 	for (uint32_t i = head; i != SBX_NONE; i = p->rules[i].next) {
@@ -224,7 +235,7 @@ static void host_scan(const struct sbx_policy *p, uint32_t head, uint16_t port,
 	}
 }
 
-static void host_match(const struct sbx_policy *p, const char *host, uint16_t port,
+static void host_match(const struct sbx_policy *p, const char *host, int32_t port,
 		       const struct sbx_rule **deny, const struct sbx_rule **allow)
 {
 	size_t len = strlen(host);
@@ -252,8 +263,7 @@ static void decide(struct sbx_decision *d, enum sbx_verdict v, enum sbx_reason w
 	d->rule = r;
 }
 
-enum sbx_verdict sbx_policy_judge_name(const struct sbx_policy *p, const char *host, uint16_t port,
-				       struct sbx_decision *d)
+static enum sbx_verdict judge_name(const struct sbx_policy *p, const char *host, int32_t port, struct sbx_decision *d)
 {
 	const struct sbx_rule *deny, *allow;
 
@@ -278,7 +288,7 @@ enum sbx_verdict sbx_policy_judge_name(const struct sbx_policy *p, const char *h
 }
 
 struct walk_ctx {
-	uint16_t port;
+	int32_t port;
 	bool deny;        /* looking for a deny rule (else an allow rule) */
 	unsigned min_plen; /* allow rules only: prefix at least this long */
 	const struct sbx_rule *found;
@@ -295,7 +305,7 @@ static bool walk_visit(const struct sbx_policy *p, const struct sbx_rule *r, uns
 }
 
 static const struct sbx_rule *cidr_find(const struct sbx_policy *p, const struct sbx_addr *a,
-					uint16_t port, bool deny, unsigned min_plen)
+					int32_t port, bool deny, unsigned min_plen)
 {
 	struct walk_ctx c = { .port = port, .deny = deny, .min_plen = min_plen, .found = NULL };
 
@@ -305,7 +315,7 @@ static const struct sbx_rule *cidr_find(const struct sbx_policy *p, const struct
 
 /* Steps 1-3 for one address, then step 4 only if @literal. */
 static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct sbx_addr *a,
-				      uint16_t port, bool literal, struct sbx_decision *d)
+				      int32_t port, bool literal, struct sbx_decision *d)
 {
 	struct sbx_addr_info info;
 	uint32_t ignore = 0, blocked = 0;
@@ -385,19 +395,24 @@ static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct s
 	return d->verdict;
 }
 
+enum sbx_verdict sbx_policy_judge_name(const struct sbx_policy *p, const char *host, uint16_t port,
+				       struct sbx_decision *d)
+{
+	return judge_name(p, host, port, d);
+}
+
 enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct sbx_addr *addr,
 				       uint16_t port, struct sbx_decision *d)
 {
 	return judge_address(p, addr, port, true, d);
 }
 
-enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const char *host,
-					   uint16_t port, const struct sbx_addr *addrs, size_t n,
-					   struct sbx_decision *d)
+static enum sbx_verdict judge_resolved(const struct sbx_policy *p, const char *host, int32_t port,
+				       const struct sbx_addr *addrs, size_t n, struct sbx_decision *d)
 {
 	struct sbx_decision nd;
 
-	if (sbx_policy_judge_name(p, host, port, &nd) == SBX_VERDICT_DENY) {
+	if (judge_name(p, host, port, &nd) == SBX_VERDICT_DENY) {
 		*d = nd;
 		return d->verdict;
 	}
@@ -413,6 +428,35 @@ enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const cha
 	}
 	*d = nd;
 	return d->verdict;
+}
+
+enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const char *host,
+					   uint16_t port, const struct sbx_addr *addrs, size_t n,
+					   struct sbx_decision *d)
+{
+	return judge_resolved(p, host, port, addrs, n, d);
+}
+
+/**
+ * sbx_policy_judge_dns() - judge a DNS question and, once resolved, its answers.
+ * @p: the policy.
+ * @host: normalised name.
+ * @addrs: the resolved addresses, or NULL with @n 0 to judge the name alone
+ *	(before any upstream query: a denied name is never sent upstream).
+ * @n: number of @addrs.
+ * @d: the decision; for a denied address, @d->has_addr and @d->addr name it.
+ *
+ * The DNS stub does not know the port the client will use: the name passes
+ * when some rule allows it on some port and no deny rule covers every port;
+ * each address passes unless a deny rule for every port or a special range
+ * (not opened by an allow rule) covers it. One denied address denies all.
+ *
+ * Return: the verdict (also in @d).
+ */
+enum sbx_verdict sbx_policy_judge_dns(const struct sbx_policy *p, const char *host, const struct sbx_addr *addrs,
+				      size_t n, struct sbx_decision *d)
+{
+	return judge_resolved(p, host, SBX_PORT_DNS, addrs, n, d);
 }
 
 enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct sbx_dest *dest,
