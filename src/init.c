@@ -383,6 +383,9 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	if (cfg->posture == SBX_POSTURE_ALLOWLIST)
 		send_listeners(a->report_fd, &net.gw);
 	sbx_gateway_fds_close(&net.gw);
+	r = sbx_mounts_sysfs(&rep);
+	if (r < 0)
+		init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, -errno, cfg->hostname);
 	r = sbx_caps_prepare();

@@ -510,3 +510,32 @@ out:
 		close(m.root_fd);
 	return r;
 }
+
+/**
+ * sbx_mounts_sysfs() - replace /sys with a sysfs of the sandbox's network namespace.
+ * @rep: filled with stage, errno and path on failure
+ *
+ * The host's /sys would list the host's network interfaces (sysfs shows the
+ * devices of the namespace that mounted it). A fresh, read-only instance
+ * shows only the sandbox's. It can only be mounted once init has joined the
+ * sandbox's network namespace, hence after the chroot.
+ *
+ * Context: sandbox init, chrooted, in the sandbox's network namespace.
+ * Return: 0, or a negative errno (with @rep filled in).
+ */
+int sbx_mounts_sysfs(struct sbx_report *rep)
+{
+	struct mount_ctx m = {.root_fd = -1, .rep = rep};
+	_cleanup_close_ int mnt = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+							     MOUNT_ATTR_NOEXEC);
+	_cleanup_close_ int target = -1;
+	int r;
+
+	if (mnt < 0)
+		return fail(&m, SBX_STAGE_MOUNT_SYS, mnt, "/sys");
+	target = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (target < 0)
+		return 0; /* no /sys on the host: nothing to replace */
+	r = attach(mnt, target);
+	return r < 0 ? fail(&m, SBX_STAGE_MOUNT_SYS, r, "/sys") : 0;
+}

@@ -61,6 +61,7 @@ static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
 	[SBX_STAGE_MOUNT_ETC] = "generating /etc files",
 	[SBX_STAGE_MOUNT_USER] = "applying filesystem options",
 	[SBX_STAGE_PIVOT_ROOT] = "entering the sandbox root",
+	[SBX_STAGE_MOUNT_SYS] = "mounting /sys",
 	[SBX_STAGE_HOSTNAME] = "setting the hostname",
 	[SBX_STAGE_NETWORK] = "setting up the network",
 	[SBX_STAGE_FORK] = "starting the payload",

@@ -29,6 +29,7 @@ enum sbx_stage {
 	SBX_STAGE_MOUNT_ETC,
 	SBX_STAGE_MOUNT_USER,
 	SBX_STAGE_PIVOT_ROOT,
+	SBX_STAGE_MOUNT_SYS,
 	SBX_STAGE_HOSTNAME,
 	SBX_STAGE_NETWORK,
 	SBX_STAGE_FORK,
@@ -95,6 +96,7 @@ int sbx_outcome_exit_status(const struct sbx_outcome *out);
 _Noreturn void sbx_init_main(const struct sbx_init_args *args);
 
 int sbx_mounts_setup(const struct sbx_init_args *args, struct sbx_report *rep);
+int sbx_mounts_sysfs(struct sbx_report *rep);
 int sbx_net_new_blocked(int *ns_fd);
 int sbx_caps_prepare(void);
 int sbx_caps_drop_all(void);
