@@ -236,6 +236,29 @@ static void deny(struct sbx_conn *c, bool self)
 	conn_close(c);
 }
 
+/*
+ * The target itself is refused before the policy is asked: a numeric
+ * spelling other than canonical address text (2130706433, 0x7f.1, 127.1),
+ * or a malformed name. Answered and logged like a policy denial.
+ */
+static void refuse_spelling(struct sbx_conn *c, const char *why)
+{
+	char body[600];
+
+	c->error = why;
+	conn_log(c, false);
+	if (c->proto == P_SOCKS) {
+		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
+	} else {
+		snprintf(body, sizeof(body),
+			 "sbx: %s %s:%u denied: %s\nNo rule can allow it: name the host by its name or its canonical "
+			 "address.\n",
+			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, why);
+		http_reply(c, 403, why, body);
+	}
+	conn_close(c);
+}
+
 /* A failure that is not a policy decision (bad request, unreachable, timeout). */
 static void fail(struct sbx_conn *c, int http_status, uint8_t socks_rep, const char *why, bool log_decided)
 {
@@ -546,7 +569,7 @@ static void have_target(struct sbx_conn *c, const char *text, bool is_v6, uint16
 	snprintf(c->host, sizeof(c->host), "%s", text);
 	c->port = port;
 	if (sbx_gw_target(text, is_v6, &c->dest, &why) < 0) {
-		fail(c, 400, SBX_SOCKS5_REP_NOT_ALLOWED, why, false);
+		refuse_spelling(c, why);
 		return;
 	}
 	c->dest.port = port;
