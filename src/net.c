@@ -248,32 +248,44 @@ int sbx_net_new_blocked(int *ns_fd)
 	return r < 0 ? r : 0;
 }
 
+/**
+ * sbx_sockaddr_make() - a socket address from raw address bytes and a port.
+ * @u: filled in
+ * @family: AF_INET (4 bytes at @addr) or AF_INET6 (16 bytes)
+ * @addr: the address, network order
+ * @port: host order
+ *
+ * Return: the length to pass to bind() or connect().
+ */
+socklen_t sbx_sockaddr_make(union sbx_sockaddr *u, int family, const void *addr, uint16_t port)
+{
+	memset(u, 0, sizeof(*u));
+	if (family == AF_INET) {
+		u->in.sin_family = AF_INET;
+		u->in.sin_port = htons(port);
+		memcpy(&u->in.sin_addr, addr, 4);
+		return sizeof(u->in);
+	}
+	u->in6.sin6_family = AF_INET6;
+	u->in6.sin6_port = htons(port);
+	memcpy(&u->in6.sin6_addr, addr, 16);
+	return sizeof(u->in6);
+}
+
 static int listener(int family, int type, const char *addr, uint16_t port)
 {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in in;
-		struct sockaddr_in6 in6;
-	} u;
+	union sbx_sockaddr u;
+	unsigned char bytes[16];
 	socklen_t len;
 	int one = 1;
 	_cleanup_close_ int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	memset(&u, 0, sizeof(u));
-	if (family == AF_INET) {
-		u.in.sin_family = AF_INET;
-		u.in.sin_port = htons(port);
-		inet_pton(AF_INET, addr, &u.in.sin_addr);
-		len = sizeof(u.in);
-	} else {
-		u.in6.sin6_family = AF_INET6;
-		u.in6.sin6_port = htons(port);
-		inet_pton(AF_INET6, addr, &u.in6.sin6_addr);
-		len = sizeof(u.in6);
+	inet_pton(family, addr, bytes);
+	len = sbx_sockaddr_make(&u, family, bytes, port);
+	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, &u.sa, len) < 0)
 		return -errno;

@@ -487,26 +487,10 @@ static void try_next_address(struct sbx_conn *c)
 {
 	while (c->next_addr < c->n_addrs) {
 		const struct sbx_addr *a = &c->addrs[c->next_addr++];
-		union {
-			struct sockaddr sa;
-			struct sockaddr_in in;
-			struct sockaddr_in6 in6;
-		} u;
-		socklen_t len;
+		union sbx_sockaddr u;
+		socklen_t len = sbx_sockaddr_make(&u, a->family, a->b, c->port);
 		int fd;
 
-		memset(&u, 0, sizeof(u));
-		if (a->family == AF_INET) {
-			u.in.sin_family = AF_INET;
-			u.in.sin_port = htons(c->port);
-			memcpy(&u.in.sin_addr, a->b, 4);
-			len = sizeof(u.in);
-		} else {
-			u.in6.sin6_family = AF_INET6;
-			u.in6.sin6_port = htons(c->port);
-			memcpy(&u.in6.sin6_addr, a->b, 16);
-			len = sizeof(u.in6);
-		}
 		fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;

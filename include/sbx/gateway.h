@@ -44,6 +44,18 @@ struct sbx_gateway_fds {
 
 int sbx_net_new_allowlist(struct sbx_gateway_fds *gw, const char **detail);
 
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+union sbx_sockaddr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+socklen_t sbx_sockaddr_make(union sbx_sockaddr *u, int family, const void *addr, uint16_t port);
+
 struct sbx_config;
 struct sbx_loop;
 struct sbx_policy;
