@@ -34,15 +34,17 @@ const char sbx_cli_usage_main[] =
 const char sbx_cli_usage_run[] =
 	"Usage: sbx run [OPTIONS] [--] COMMAND [ARGS...]\n"
 	"\n"
-	"Run COMMAND in new user, PID, mount, UTS, IPC, cgroup and network namespaces,\n"
-	"with no capabilities, no_new_privs and a seccomp filter.\n"
+	"Run COMMAND in new user, PID, mount, UTS, IPC, cgroup and network namespaces\n"
+	"(open posture: the host's network namespace), with no capabilities,\n"
+	"no_new_privs and a seccomp filter.\n"
 	"\n"
 	"Network:\n"
 	"  --network=POSTURE       blocked (default): own loopback only;\n"
 	"                          allowlist: only what --allow permits, through sbx's\n"
-	"                          proxy and DNS stub; open: not available in this version\n"
+	"                          proxy and DNS stub; open: the host's network minus\n"
+	"                          --deny (and @cloud-metadata), enforced on connect/send\n"
 	"  --allow RULE            allow a destination (allowlist posture)\n"
-	"  --deny RULE             deny a destination\n"
+	"  --deny RULE             deny a destination (open posture: no *.wildcard rules)\n"
 	"  --policy FILE           read rules from FILE (see sbx-policy(5))\n"
 	"  --no-default-deny       do not deny @cloud-metadata by default\n"
 	"  --log-fd FD             write one JSON line per network decision to FD\n"
@@ -555,10 +557,6 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 			return usage_error(err, errlen, "run: empty COMMAND");
 		cfg->argv = argv + i;
 		cfg->argc = argc - i;
-		if (cfg->posture == SBX_POSTURE_OPEN)
-			return usage_error(err, errlen,
-					   "--network=open is not available in this version of sbx; use --network=allowlist "
-					   "or --network=blocked");
 		if (cfg->posture == SBX_POSTURE_BLOCKED && (cfg->n_rules || cfg->no_default_deny))
 			return usage_error(err, errlen,
 					   "--allow, --deny, --policy and --no-default-deny have no effect with "
@@ -568,7 +566,12 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 		    (cfg->log_fd >= 0 || cfg->log_file || cfg->proxy_max_conns || cfg->proxy_max_header ||
 		     cfg->proxy_header_timeout > 0 || cfg->proxy_idle_timeout > 0))
 			return usage_error(err, errlen,
-					   "--log-fd, --log-file and --proxy-* apply to --network=allowlist only");
+					   "--log-fd and --log-file apply to --network=allowlist or open, --proxy-* to "
+					   "--network=allowlist only");
+		if (cfg->posture == SBX_POSTURE_OPEN && (cfg->proxy_max_conns || cfg->proxy_max_header ||
+							  cfg->proxy_header_timeout > 0 || cfg->proxy_idle_timeout > 0))
+			return usage_error(err, errlen,
+					   "--proxy-* apply to --network=allowlist only (open posture has no proxy)");
 		if (cfg->log_fd >= 0 && cfg->log_file)
 			return usage_error(err, errlen, "give --log-fd or --log-file, not both");
 		break;

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,12 @@
  *    to push into), close every descriptor but 0-2 and --pass-fd ones, chdir,
  *    drop all capabilities, no_new_privs, load seccomp, execvp. A failure is
  *    written to a close-on-exec pipe; EOF on it means exec succeeded.
+ *    Open posture (no network namespace: the thread of step 3 is skipped)
+ *    uses a fork-like clone instead, because init must act while the child
+ *    waits: the child adds Landlock scopes and a second, user-notification
+ *    filter, publishes the listener's number on the pipe and blocks; init
+ *    copies the listener out with pidfd_getfd(), hands it to the supervisor
+ *    (SBX_REPORT_NOTIFY) and lets the child close its copy and exec.
  * 5. Serve as PID 1: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
  *    SIGUSR2, SIGWINCH to the payload; reap every child. When the payload
  *    is reaped, SIGKILL and reap everything left, then report the payload's
@@ -110,10 +117,15 @@ static int write_proc_file(const char *path, const char *value)
 	return 0;
 }
 
-/* A failing step in the payload child: tell init through the pipe and die. */
+/*
+ * A failing step in the payload child: tell init through the pipe and die.
+ * In open posture the same pipe first carries {SBX_STAGE_NOTIFY, listener
+ * fd number, Landlock result} while the child waits for init's go.
+ */
 struct exec_failure {
 	int32_t stage;
 	int32_t err;
+	int32_t landlock; /* open posture: 0 scoped, else negative errno of sbx_landlock_scope() */
 };
 
 /* The payload child runs on sbx_payload_stack: keep ASan's stack tracking out of it. */
@@ -189,7 +201,44 @@ SBX_CHILD_CODE static int close_all_but(const struct sbx_config *cfg, int own)
 struct payload_args {
 	const struct sbx_init_args *a;
 	int pipe_fd;
+	int go_fd; /* open posture: read end of init's "listener taken" pipe, else -1 */
 };
+
+/*
+ * Open posture, in the payload child after no_new_privs: Landlock scopes,
+ * the base filter, then the notification filter. Its listener must reach the
+ * supervisor but never the payload: the child publishes the descriptor's
+ * number, init copies it out with pidfd_getfd() and says go, the child
+ * closes its copy and execs. read() and write() are not trapped, so this
+ * hand-over cannot wait on the listener it is handing over.
+ */
+SBX_CHILD_CODE static void payload_open_filters(const struct payload_args *p)
+{
+	struct exec_failure f = {.stage = SBX_STAGE_NOTIFY};
+	int listener, r;
+	char go;
+
+	f.landlock = sbx_landlock_scope();
+	if (f.landlock < 0 && f.landlock != -EOPNOTSUPP)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, f.landlock);
+	r = sbx_seccomp_load();
+	if (r < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
+	/* Init's PR_SET_DUMPABLE 0 was inherited: without this, pidfd_getfd() from init
+	 * would need CAP_SYS_PTRACE over the host user namespace. execve() resets it. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_NOTIFY, -errno);
+	listener = sbx_seccomp_load_notify();
+	if (listener < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, listener);
+	f.err = listener;
+	if (write(p->pipe_fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
+		_exit(SBX_EXIT_FAILURE);
+	if (read(p->go_fd, &go, 1) != 1)
+		_exit(SBX_EXIT_FAILURE); /* init failed to hand it over and reported why */
+	close(listener);
+	close(p->go_fd);
+}
 
 /*
  * The payload child. It runs on its own stack but in init's memory
@@ -210,7 +259,14 @@ SBX_CHILD_CODE static int payload_exec(void *arg)
 	if (setsid() < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_SESSION, -errno);
 
-	r = close_all_but(cfg, p->pipe_fd);
+	{
+		int keep[64 + 5] = {0, 1, 2, p->pipe_fd, p->go_fd};
+		size_t n_keep = p->go_fd >= 0 ? 5 : 4;
+
+		for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
+			keep[n_keep++] = cfg->pass_fds[i];
+		r = sbx_fds_close_except(keep, n_keep);
+	}
 	if (r < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_FDS, r);
 
@@ -221,9 +277,13 @@ SBX_CHILD_CODE static int payload_exec(void *arg)
 		child_fail(p->pipe_fd, SBX_STAGE_CAPS, r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_NO_NEW_PRIVS, -errno);
-	r = sbx_seccomp_load();
-	if (r < 0)
-		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
+	if (p->go_fd >= 0) {
+		payload_open_filters(p);
+	} else {
+		r = sbx_seccomp_load();
+		if (r < 0)
+			child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
+	}
 
 	child_fail(p->pipe_fd, SBX_STAGE_EXEC, exec_search(cfg->argv, a->envp));
 }
@@ -288,6 +348,38 @@ static void *net_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Open posture: copy the payload child's seccomp listener out of it and hand
+ * it to the supervisor, with the Landlock outcome for --json-status-fd.
+ */
+static void send_notify_listener(int report_fd, pid_t child, const struct exec_failure *f)
+{
+	struct sbx_report rep = {.type = SBX_REPORT_NOTIFY, .err = f->landlock < 0 ? -f->landlock : 0,
+				 .status = sbx_landlock_abi()};
+	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	_cleanup_close_ int listener = -1;
+
+	if (pidfd < 0)
+		init_fail(report_fd, SBX_STAGE_NOTIFY, -errno, "pidfd_open");
+	listener = (int)syscall(SYS_pidfd_getfd, pidfd, f->err, 0);
+	if (listener < 0)
+		init_fail(report_fd, SBX_STAGE_NOTIFY, -errno, "pidfd_getfd");
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener, sizeof(int));
+	if (sendmsg(report_fd, &msg, MSG_NOSIGNAL) < 0)
+		init_fail(report_fd, SBX_STAGE_NOTIFY, -errno, "handing the seccomp listener to the supervisor");
+}
+
 /* Hand the gateway's listening sockets to the supervisor, which serves them. */
 static void send_listeners(int report_fd, struct sbx_gateway_fds *gw)
 {
@@ -321,7 +413,7 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 {
 	const struct sbx_config *cfg = a->cfg;
 	struct sbx_report rep = {0};
-	int pipe_fds[2];
+	int pipe_fds[2], go_fds[2] = {-1, -1};
 	struct net_job net = {.posture = cfg->posture,
 			      .gw = {.sandbox_ns_fd = -1, .listen_fds = {-1, -1, -1, -1, -1, -1}}};
 	pthread_t net_thread;
@@ -356,9 +448,11 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	/* 3 (started early): the network namespace needs only the capabilities init got at
 	 * clone, not the id maps, so a second thread builds it while the supervisor writes
 	 * the maps and this thread mounts. */
-	r = pthread_create(&net_thread, NULL, net_main, &net);
-	if (r != 0)
-		init_fail(a->report_fd, SBX_STAGE_NETWORK, -r, NULL);
+	if (cfg->posture != SBX_POSTURE_OPEN) {
+		r = pthread_create(&net_thread, NULL, net_main, &net);
+		if (r != 0)
+			init_fail(a->report_fd, SBX_STAGE_NETWORK, -r, NULL);
+	}
 
 	if (read(a->report_fd, &go, 1) != 1)
 		_exit(SBX_EXIT_FAILURE); /* supervisor gone, or id maps failed */
@@ -373,19 +467,23 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 
 	/* 3 */
 	r = sbx_mounts_setup(a, &rep);
-	pthread_join(net_thread, NULL);
+	if (cfg->posture != SBX_POSTURE_OPEN)
+		pthread_join(net_thread, NULL);
 	if (r < 0)
 		init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
-	if (net.err < 0)
-		init_fail(a->report_fd, SBX_STAGE_NETWORK, net.err, net.detail);
-	if (setns(net.gw.sandbox_ns_fd, CLONE_NEWNET) < 0)
-		init_fail(a->report_fd, SBX_STAGE_NETWORK, -errno, "joining the sandbox network namespace");
-	if (cfg->posture == SBX_POSTURE_ALLOWLIST)
-		send_listeners(a->report_fd, &net.gw);
-	sbx_gateway_fds_close(&net.gw);
-	r = sbx_mounts_sysfs(&rep);
-	if (r < 0)
-		init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
+	/* Open posture keeps the host's network namespace, whose sysfs this user namespace may not mount. */
+	if (cfg->posture != SBX_POSTURE_OPEN) {
+		if (net.err < 0)
+			init_fail(a->report_fd, SBX_STAGE_NETWORK, net.err, net.detail);
+		if (setns(net.gw.sandbox_ns_fd, CLONE_NEWNET) < 0)
+			init_fail(a->report_fd, SBX_STAGE_NETWORK, -errno, "joining the sandbox network namespace");
+		if (cfg->posture == SBX_POSTURE_ALLOWLIST)
+			send_listeners(a->report_fd, &net.gw);
+		sbx_gateway_fds_close(&net.gw);
+		r = sbx_mounts_sysfs(&rep);
+		if (r < 0)
+			init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
+	}
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, -errno, cfg->hostname);
 	r = sbx_caps_prepare();
@@ -395,8 +493,17 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	/* 4 */
 	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
 		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
-	{
+	if (cfg->posture == SBX_POSTURE_OPEN) {
+		/* A fork-like child (no CLONE_VM|CLONE_VFORK): init must act while it waits. */
 		struct payload_args pa = {.a = a, .pipe_fd = pipe_fds[1]};
+
+		if (pipe2(go_fds, O_CLOEXEC) < 0)
+			init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
+		pa.go_fd = go_fds[0];
+		child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack), SIGCHLD, &pa);
+		close(go_fds[0]);
+	} else {
+		struct payload_args pa = {.a = a, .pipe_fd = pipe_fds[1], .go_fd = -1};
 		child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack),
 			      CLONE_VM | CLONE_VFORK | SIGCHLD, &pa);
 	}
@@ -410,6 +517,16 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 		do
 			n = read(pipe_fds[0], &f, sizeof(f));
 		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)sizeof(f) && f.stage == SBX_STAGE_NOTIFY && go_fds[1] >= 0) {
+			send_notify_listener(a->report_fd, child, &f);
+			if (write(go_fds[1], "g", 1) != 1)
+				init_fail(a->report_fd, SBX_STAGE_NOTIFY, -errno, NULL);
+			do
+				n = read(pipe_fds[0], &f, sizeof(f));
+			while (n < 0 && errno == EINTR);
+		}
+		if (go_fds[1] >= 0)
+			close(go_fds[1]);
 		close(pipe_fds[0]);
 		if (n == (ssize_t)sizeof(f)) {
 			waitpid(child, NULL, 0);

@@ -22,6 +22,7 @@
 
 #include "sbx/gateway.h"
 #include "sbx/loop.h"
+#include "sbx/notify.h"
 #include "sbx/policy.h"
 #include "sbx/sandbox.h"
 #include "sbx/status.h"
@@ -72,6 +73,7 @@ static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
 	[SBX_STAGE_NO_NEW_PRIVS] = "setting no_new_privs",
 	[SBX_STAGE_SECCOMP_LOAD] = "loading the seccomp filter",
 	[SBX_STAGE_EXEC] = "executing",
+	[SBX_STAGE_NOTIFY] = "handing the seccomp listener to the supervisor",
 };
 
 /**
@@ -175,8 +177,9 @@ struct supervisor {
 	const struct sbx_config *cfg;
 	struct sbx_outcome *out;
 	struct sbx_loop *loop;
-	struct sbx_policy *policy;	/* allowlist only */
+	struct sbx_policy *policy;	/* allowlist and open */
 	struct sbx_gateway *gateway;	/* allowlist: proxy and DNS stub, once init sent the listeners */
+	struct sbx_notify *notify;	/* open: serves the payload's seccomp listener */
 	int log_fd;			/* decision log, or -1 */
 	int pidfd;
 	pid_t init_pid;
@@ -186,6 +189,26 @@ struct supervisor {
 	bool timed_out;
 	int loop_err;
 };
+
+/* --json-status-fd for the open posture: the host's network, and whether Landlock scoping applies. */
+static void status_open_network(int fd, int landlock_err, int abi)
+{
+	char line[256];
+	int n;
+
+	if (fd < 0)
+		return;
+	if (landlock_err == 0)
+		n = snprintf(line, sizeof(line),
+			     "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+			     "\"landlock\":\"scoped (ABI %d)\"}\n", abi);
+	else
+		n = snprintf(line, sizeof(line),
+			     "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+			     "\"landlock\":\"unavailable (ABI %d)\"}\n", abi < 0 ? 0 : abi);
+	while (n > 0 && write(fd, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}
 
 static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid, int *fds,
 			  size_t n_fds)
@@ -215,6 +238,21 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 		for (size_t i = 0; i < n_fds; i++)
 			fds[i] = -1; /* the gateway owns them now */
 		sbx_status_network(s->cfg->json_status_fd);
+		break;
+	case SBX_REPORT_NOTIFY:
+		if (n_fds != 1 || !s->notify) {
+			set_failure(s->out, SBX_STAGE_NOTIFY, EPROTO, "seccomp listener from sandbox init");
+			s->have_result = true;
+			break;
+		}
+		s->loop_err = sbx_notify_start(s->notify, fds[0]);
+		fds[0] = -1; /* taken, even on failure */
+		if (s->loop_err < 0) {
+			set_failure(s->out, SBX_STAGE_NOTIFY, -s->loop_err, "serving the seccomp listener");
+			s->have_result = true;
+			break;
+		}
+		status_open_network(s->cfg->json_status_fd, rep->err, rep->status);
 		break;
 	case SBX_REPORT_EXITED:
 		if (WIFSIGNALED(rep->status)) {
@@ -383,7 +421,7 @@ int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		return -errno;
 	}
 	args.cwd = cwd;
-	if (cfg->posture == SBX_POSTURE_ALLOWLIST) {
+	if (cfg->posture == SBX_POSTURE_ALLOWLIST || cfg->posture == SBX_POSTURE_OPEN) {
 		/* Every policy error is found here, before anything starts. */
 		r = sbx_policy_build(cfg, &s.policy, out->message, sizeof(out->message));
 		if (r < 0)
@@ -403,6 +441,12 @@ int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	if (r < 0) {
 		snprintf(out->message, sizeof(out->message), "creating the event loop: %s", strerror(-r));
 		goto out;
+	}
+	if (cfg->posture == SBX_POSTURE_OPEN) {
+		/* Refuses what open posture cannot enforce; resolves exact-name deny rules. */
+		r = sbx_notify_new(s.loop, s.policy, s.log_fd, &s.notify, out->message, sizeof(out->message));
+		if (r < 0)
+			goto out;
 	}
 	r = sbx_env_build(cfg, environ, &args.envp);
 	if (r < 0) {
@@ -489,6 +533,7 @@ int sbx_sandbox_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	}
 	r = 0;
 out:
+	sbx_notify_free(s.notify);
 	sbx_gateway_free(s.gateway);
 	sbx_loop_free(s.loop);
 	sbx_policy_free(s.policy);

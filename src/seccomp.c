@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Load the payload's seccomp filter, compiled at build time from seccomp/policy.def. */
+/* Load the payload's seccomp filters, compiled at build time from seccomp/policy.def and notify.def. */
 
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sbx/sandbox.h"
 #include "sbx-seccomp-bpf.h"
@@ -30,4 +32,27 @@ int sbx_seccomp_load(void)
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+/**
+ * sbx_seccomp_load_notify() - install the open posture's notification filter.
+ *
+ * Compiled from seccomp/notify.def like the base filter. Loaded after it,
+ * with SECCOMP_FILTER_FLAG_NEW_LISTENER: the calls it traps wait for the
+ * supervisor, which holds the only other copy of the listener. The caller
+ * must close its copy before execve() (a payload holding the listener could
+ * approve its own calls); the kernel opens it close-on-exec as well.
+ *
+ * Context: the open posture's payload child, after sbx_seccomp_load().
+ * Return: the listener descriptor, or a negative errno.
+ */
+int sbx_seccomp_load_notify(void)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(sbx_seccomp_notify_bpf) / sizeof(sbx_seccomp_notify_bpf[0])),
+		.filter = (struct sock_filter *)sbx_seccomp_notify_bpf,
+	};
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+
+	return fd < 0 ? -errno : (int)fd;
 }

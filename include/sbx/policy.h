@@ -273,6 +273,39 @@ enum sbx_posture sbx_policy_posture(const struct sbx_policy *p);
  */
 size_t sbx_policy_rule_count(const struct sbx_policy *p);
 
+/**
+ * sbx_policy_rule_at() - the @i-th rule (after preset expansion), in the order added.
+ * @p: the policy.
+ * @i: index below sbx_policy_rule_count().
+ *
+ * Return: the rule, or NULL if @i is out of range.
+ */
+const struct sbx_rule *sbx_policy_rule_at(const struct sbx_policy *p, size_t i);
+
+/**
+ * sbx_policy_rule_host() - the normalised host name of a name rule.
+ * @r: the rule.
+ * @host: output (without the "*." of a wildcard rule).
+ * @len: size of @host (SBX_POLICY_HOST_MAX suffices).
+ * @wildcard: set to true for "*.suffix" rules, false otherwise.
+ *
+ * Open posture enforces exact-name deny rules by resolving them and refuses
+ * wildcard deny rules it cannot enforce (src/notify.c).
+ *
+ * Return: 1 for a name rule, 0 for an address/CIDR rule, -ENOSPC.
+ */
+int sbx_policy_rule_host(const struct sbx_rule *r, char *host, size_t len, bool *wildcard);
+
+/**
+ * sbx_policy_rule_port_match() - whether a rule covers a port.
+ * @r: the rule.
+ * @port: 1..65535, or 0 for "every port" (as in judging: covered by a
+ *	port-limited deny rule, not by a port-limited allow rule).
+ *
+ * Return: true if it does.
+ */
+bool sbx_policy_rule_port_match(const struct sbx_rule *r, uint16_t port);
+
 /* ---- Judging ----------------------------------------------------------- */
 
 /**

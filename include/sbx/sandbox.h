@@ -40,6 +40,7 @@ enum sbx_stage {
 	SBX_STAGE_NO_NEW_PRIVS,
 	SBX_STAGE_SECCOMP_LOAD,
 	SBX_STAGE_EXEC,
+	SBX_STAGE_NOTIFY, /* open posture: handing the seccomp listener to the supervisor */
 	SBX_STAGE_MAX,
 };
 
@@ -48,6 +49,8 @@ enum sbx_report_type {
 	SBX_REPORT_STARTED,   /* payload exec'd: ns_pid; host pid in SCM_CREDENTIALS */
 	SBX_REPORT_EXITED,    /* payload reaped: wait status */
 	SBX_REPORT_NETWORK,   /* allowlist: the gateway listeners, in SCM_RIGHTS (enum sbx_gw_listener order) */
+	SBX_REPORT_NOTIFY,    /* open: the payload's seccomp listener in SCM_RIGHTS; err: Landlock
+				 scoping's result (0 applied, else positive errno), status: Landlock ABI */
 };
 
 /* One message from sandbox init to the supervisor (SOCK_SEQPACKET, one per datagram). */
@@ -102,6 +105,10 @@ int sbx_caps_prepare(void);
 int sbx_caps_drop_all(void);
 
 int sbx_seccomp_load(void);
+int sbx_seccomp_load_notify(void);
+
+int sbx_landlock_abi(void);
+int sbx_landlock_scope(void);
 
 int sbx_fds_close_except(const int *keep, size_t n_keep);
 int sbx_fds_sanitize_std(void);

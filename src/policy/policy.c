@@ -535,3 +535,57 @@ int sbx_policy_explain(const struct sbx_decision *d, char *buf, size_t len)
 	}
 	return snprintf(buf, len, "%sunknown", pre);
 }
+
+/* ---- enumeration (open posture: name rules are enforced by their addresses) ---- */
+
+/**
+ * sbx_policy_rule_at() - the @i-th rule, in the order rules were added.
+ * @p: the policy.
+ * @i: index, below sbx_policy_rule_count().
+ *
+ * Return: the rule, or NULL when @i is out of range.
+ */
+const struct sbx_rule *sbx_policy_rule_at(const struct sbx_policy *p, size_t i)
+{
+	return i < p->n_rules ? &p->rules[i] : NULL;
+}
+
+/**
+ * sbx_policy_rule_host() - the host name a rule matches, if it names one.
+ * @r: the rule.
+ * @host: output, the normalised name (without "*." for wildcards).
+ * @len: size of @host (SBX_POLICY_HOST_MAX suffices).
+ * @wildcard: set to true for a "*.suffix" rule.
+ *
+ * Return: 1 for a name rule, 0 for an address or CIDR rule, -ENOSPC if
+ * @host is too small.
+ */
+int sbx_policy_rule_host(const struct sbx_rule *r, char *host, size_t len, bool *wildcard)
+{
+	struct sbx_rule_spec spec;
+	char err[128];
+
+	*wildcard = false;
+	if (r->kind == SBX_RULE_CIDR)
+		return 0;
+	if (sbx_policy_rule_parse(r->text, &spec, err, sizeof(err)) < 0 || spec.preset)
+		return 0; /* cannot happen: the text was parsed when the rule was added */
+	if (strlen(spec.host) >= len)
+		return -ENOSPC;
+	strcpy(host, spec.host);
+	*wildcard = r->kind == SBX_RULE_WILDCARD;
+	return 1;
+}
+
+/**
+ * sbx_policy_rule_port_match() - whether a rule covers a port.
+ * @r: the rule.
+ * @port: 1..65535, or 0 ("every port": as in judging, a port-limited deny
+ *	rule covers it, a port-limited allow rule does not).
+ *
+ * Return: true if it does.
+ */
+bool sbx_policy_rule_port_match(const struct sbx_rule *r, uint16_t port)
+{
+	return port_ok(r, port);
+}

@@ -137,7 +137,8 @@ static void test_run_bad_input(void **state)
 	expect_error("not a valid id", PARSE(&p, "run", "--gid", "012", "true"));
 	expect_error("not a valid id", PARSE(&p, "run", "--gid=", "true"));
 	expect_error("unknown posture", PARSE(&p, "run", "--network=wide", "true"));
-	expect_error("not available", PARSE(&p, "run", "--network=open", "true"));
+	expect_error("allowlist only", PARSE(&p, "run", "--network=open", "--proxy-max-conns", "5", "true"));
+	expect_error("not both", PARSE(&p, "run", "--network=open", "--log-fd", "3", "--log-file", "x", "true"));
 	expect_error("no effect", PARSE(&p, "run", "--allow", "pypi.org", "true"));
 	expect_error("absolute", PARSE(&p, "run", "--bind", "rel", "true"));
 	expect_error("absolute", PARSE(&p, "run", "--bind", "/a:rel", "true"));
@@ -197,6 +198,28 @@ static void test_allowlist_options(void **state)
 	expect_error("1024 to 1048576", PARSE(&p, "run", "--network=allowlist", "--proxy-max-header", "10", "true"));
 	expect_error("positive number", PARSE(&p, "run", "--network=allowlist", "--proxy-header-timeout", "-1", "true"));
 	expect_error("empty path", PARSE(&p, "run", "--network=allowlist", "--log-file=", "true"));
+}
+
+static void test_open_options(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--network=open", "--deny", "10.0.0.0/8", "--deny", "@cloud-metadata", "--policy", "f.pol",
+	      "--no-default-deny", "--log-file", "n.jsonl", "./tests");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.posture, SBX_POSTURE_OPEN);
+	assert_int_equal(p.cfg.n_rules, 3);
+	assert_true(p.cfg.no_default_deny);
+	assert_string_equal(p.cfg.log_file, "n.jsonl");
+	assert_string_equal(p.cfg.argv[0], "./tests");
+	sbx_config_free(&p.cfg);
+
+	PARSE(&p, "run", "--network=open", "--log-fd=4", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.log_fd, 4);
+	sbx_config_free(&p.cfg);
+
+	expect_error("allowlist only", PARSE(&p, "run", "--network=open", "--proxy-idle-timeout", "3", "true"));
 }
 
 static void test_repeat_limit(void **state)
@@ -292,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_run_all_options), cmocka_unit_test(test_run_bad_input),
 		cmocka_unit_test(test_repeat_limit),    cmocka_unit_test(test_check_and_presets),
 		cmocka_unit_test(test_allowlist_options),
+		cmocka_unit_test(test_open_options),
 		cmocka_unit_test(test_help_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -476,6 +476,52 @@ static void test_presets_print(void **state)
 	free(buf);
 }
 
+/* Enumerating rules for the open posture: name rules, wildcards, ports. */
+static void test_enumerate(void **state)
+{
+	struct sbx_policy *p = policy_of(SBX_POSTURE_OPEN, false,
+					 "deny:Evil.Example. deny:*.wild.example deny:10.0.0.0/8 deny:db.example:5432 "
+					 "deny:@cloud-metadata");
+	char host[SBX_POLICY_HOST_MAX];
+	const struct sbx_rule *r;
+	bool wild = true;
+
+	(void)state;
+	assert_true(sbx_policy_rule_count(p) > 4);
+	r = sbx_policy_rule_at(p, 0);
+	assert_int_equal(sbx_policy_rule_host(r, host, sizeof(host), &wild), 1);
+	assert_string_equal(host, "evil.example");
+	assert_false(wild);
+	assert_true(sbx_policy_rule_port_match(r, 443));
+	assert_true(sbx_policy_rule_port_match(r, 0));
+
+	r = sbx_policy_rule_at(p, 1);
+	assert_int_equal(sbx_policy_rule_host(r, host, sizeof(host), &wild), 1);
+	assert_string_equal(host, "wild.example");
+	assert_true(wild);
+
+	r = sbx_policy_rule_at(p, 2);
+	assert_int_equal(sbx_policy_rule_host(r, host, sizeof(host), &wild), 0);
+	assert_false(wild);
+
+	r = sbx_policy_rule_at(p, 3);
+	assert_int_equal(sbx_policy_rule_host(r, host, sizeof(host), &wild), 1);
+	assert_string_equal(host, "db.example");
+	assert_true(sbx_policy_rule_port_match(r, 5432));
+	assert_false(sbx_policy_rule_port_match(r, 5433));
+	assert_true(sbx_policy_rule_port_match(r, 0)); /* a port-limited deny covers "every port" */
+	assert_int_equal(sbx_policy_rule_host(r, host, 4, &wild), -ENOSPC);
+
+	/* The preset's rules are enumerated one by one, none of them a wildcard. */
+	for (size_t i = 4; i < sbx_policy_rule_count(p); i++) {
+		assert_non_null(sbx_policy_rule_at(p, i));
+		assert_true(sbx_policy_rule_host(sbx_policy_rule_at(p, i), host, sizeof(host), &wild) >= 0);
+		assert_false(wild);
+	}
+	assert_null(sbx_policy_rule_at(p, sbx_policy_rule_count(p)));
+	sbx_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_trie_vs_scan),
 		cmocka_unit_test(test_presets_consistent),
 		cmocka_unit_test(test_presets_print),
+		cmocka_unit_test(test_enumerate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
