@@ -6,6 +6,8 @@
 # Usage: tests/bench/allowlist.sh BUILDDIR [--quick]
 #   BUILDDIR holds cmd/sbx, tests/bench/launch and tests/bench/abt.
 #   Default run: under 3 minutes; --quick (CI): under 40 s, smaller sizes.
+#   SBX_BENCH_ONLY="1 3" runs only those sections (1 throughput, 2 tunnels/s,
+#   3 idle memory, 4 start-up, 5 first-connection stall).
 #   A benchmark, not a test: figures are printed next to the targets of
 #   issue 4; the exit status is 0 unless a measurement crashed or failed.
 #
@@ -81,10 +83,12 @@ if [[ $QUICK == 1 ]]; then
 	BULK_BYTES=$((512 << 20)) BULK_SECS=1 BULK_ROUNDS=1
 	RATE_SECS=1 HOLD_N=300 START_RUNS=30 FIRST_N=100 FIRST_CAP=8
 else
-	BULK_BYTES=$((4 << 30)) BULK_SECS=3 BULK_ROUNDS=2
+	BULK_BYTES=$((4 << 30)) BULK_SECS=2 BULK_ROUNDS=3
 	RATE_SECS=3 HOLD_N=1000 START_RUNS=150 FIRST_N=1000 FIRST_CAP=45
 fi
 RATE_CLIENTS=8
+ONLY=" ${SBX_BENCH_ONLY:-1 2 3 4 5} "
+section() { [[ $ONLY == *" $1 "* ]]; }
 
 note() { printf '%s\n' "$*"; }
 fail() {
@@ -163,11 +167,11 @@ for ((i = 0; i < 250; i++)); do
 	sleep 0.02
 done
 
-# Servers: in the world (sink 9001, echo 9003, http 80, echo1 9101-9106) and on
-# the fake host's loopback for the direct figures.
+# Servers: in the world (sink 9001, echo 9003, http 80, echo1 9101-9108) and on
+# the fake host's loopback for the direct figures; a port per contender.
 "${INW[@]}" "$ABT" serve sink:0.0.0.0:9001 echo:0.0.0.0:9003 http:0.0.0.0:80 \
 	echo1:0.0.0.0:9101 echo1:0.0.0.0:9102 echo1:0.0.0.0:9103 echo1:0.0.0.0:9104 \
-	echo1:0.0.0.0:9105 echo1:0.0.0.0:9106 >"$LOG/world.out" 2>&1 &
+	echo1:0.0.0.0:9105 echo1:0.0.0.0:9106 echo1:0.0.0.0:9107 echo1:0.0.0.0:9108 >"$LOG/world.out" 2>&1 &
 "$ABT" serve sink:127.0.0.1:9001 echo1:127.0.0.1:9101 >"$LOG/loop.out" 2>&1 &
 wait_line "$LOG/world.out" serving && wait_line "$LOG/loop.out" serving || die "servers: $(cat "$LOG"/*.out)"
 # Sanity: the world answers over the veth.
@@ -199,15 +203,17 @@ fi
 if command -v microsocks >/dev/null; then
 	HAVE_MSOCKS=2
 	"${U[@]}" microsocks -i 10.77.0.1 -p 1080 >/dev/null 2>"$LOG/microsocks.err" &
+	MSOCKS_PID=$!
 	for ((i = 0; i < 250; i++)); do
 		"${INC[@]}" "$ABT" bulk socks:10.77.0.1:1080 world.test:9001 1 1 >/dev/null 2>&1 && HAVE_MSOCKS=1 && break
 		sleep 0.02
 	done
-	MSOCKS_PID=$(pgrep -n -x microsocks)
 	[[ $HAVE_MSOCKS == 1 ]] || fail "microsocks did not start: $(tail -n 3 "$LOG/microsocks.err")"
 fi
 "${U[@]}" "$ABT" relay 10.77.0.1:7001 198.18.0.2:9001 >"$LOG/relay1.out" 2>&1 &
+RELAY1_PID=$! # setpriv and unshare exec: this is the relay itself
 "${U[@]}" "$ABT" relay 10.77.0.1:7005 198.18.0.2:9105 >"$LOG/relay5.out" 2>&1 &
+RELAY5_PID=$!
 wait_line "$LOG/relay1.out" relaying && wait_line "$LOG/relay5.out" relaying || die "relay did not start"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
@@ -220,25 +226,62 @@ note "# sbx allowlist benchmark ($([[ $QUICK == 1 ]] && echo quick || echo defau
 note "# tinyproxy: ${TINY_VER:-missing}; microsocks: $(dpkg-query -W -f='${Version}' microsocks 2>/dev/null || echo '?'); relay: abt relay (2 threads per connection, 256 KiB read/write)"
 
 # ---------------------------------------------------------------- 1. throughput
-declare -A BEST
-bulk() { # LABEL CMD... ; keeps the best MiB/s of the rounds
-	local out
-	if ! out=$(timeout -k 2 $((BULK_SECS * 3 + 20)) "${@:2}" 2>"$LOG/bulk.err"); then
-		fail "bulk $1: $(head -c 300 "$LOG/bulk.err")"
+HZ=$(getconf CLK_TCK)
+# cpu_ms PID: user+system CPU of a whole process (all its threads), in ms.
+cpu_ms() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk -v hz="$HZ" '{ printf "%.0f", ($12 + $13) * 1000 / hz }'; }
+# measure PROXY CMD...: run a client that prints one line and then lingers
+# 0.5 s; PROXY is a pid, "sbx" (the supervisor of the sandbox CMD starts:
+# CMD must pass --json-status-fd 3) or "-". Sets OUT and PCPU (the proxy's
+# CPU ms over the run; for sbx everything since it started).
+measure() {
+	local who=$1 p c0=0 c1 i
+	shift
+	OUT= PCPU=
+	: >"$LOG/m.out"
+	: >"$W/m.json"
+	[[ $who =~ ^[0-9]+$ ]] && c0=$(cpu_ms "$who")
+	timeout -k 2 60 "$@" >"$LOG/m.out" 2>"$LOG/m.err" 3>"$W/m.json" &
+	p=$!
+	for ((i = 0; i < 3000; i++)); do
+		[[ -s $LOG/m.out ]] && break
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.02
+	done
+	if [[ $who == sbx ]]; then
+		who=$(sed -n 's/.*"event":"started".*"sbx_pid":\([0-9]*\).*/\1/p' "$W/m.json" | head -n 1)
+		c0=0
+	fi
+	[[ $who =~ ^[0-9]+$ ]] && c1=$(cpu_ms "$who") && [[ -n $c1 ]] && PCPU=$((c1 - c0))
+	wait "$p" || return 1
+	OUT=$(head -n 1 "$LOG/m.out")
+	[[ -n $OUT ]]
+}
+declare -A BEST BCPU
+if section 1; then
+bulk() { # LABEL PROXY CMD... ; keeps the best MiB/s of the rounds
+	local mibs
+	if ! measure "${@:2}"; then
+		fail "bulk $1: $(head -c 300 "$LOG/m.err")"
 		return
 	fi
-	read -r _ _ mibs <<<"$out"
-	awk -v a="$mibs" -v b="${BEST[$1]:-0}" 'BEGIN { exit !(a > b) }' && BEST[$1]=$mibs
+	read -r bytes _ mibs <<<"$OUT"
+	if awk -v a="$mibs" -v b="${BEST[$1]:-0}" 'BEGIN { exit !(a > b) }'; then
+		BEST[$1]=$mibs
+		BCPU[$1]=
+		[[ -n $PCPU ]] && BCPU[$1]=$(awk -v c="$PCPU" -v b="$bytes" 'BEGIN { printf "%.0f", c / (b / 2^30) }')
+	fi
 }
 note ""
 note "## 1. bulk throughput: $((BULK_BYTES >> 20)) MiB or ${BULK_SECS} s per run, whichever ends first; best of $BULK_ROUNDS (interleaved), 256 KiB writes"
 for ((r = 0; r < BULK_ROUNDS; r++)); do
-	bulk direct "$ABT" bulk none 127.0.0.1:9001 $BULK_BYTES $BULK_SECS
-	bulk sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" -- "$ABT" bulk http:10.255.255.1:3128 world.test:9001 $BULK_BYTES $BULK_SECS
-	bulk sbxsocks "${U[@]}" "$SBX" run "${SBXNET[@]}" -- "$ABT" bulk socks:10.255.255.1:3128 world.test:9001 $BULK_BYTES $BULK_SECS
-	bulk relay "${INC[@]}" "$ABT" bulk relay:10.77.0.1:7001 world.test:9001 $BULK_BYTES $BULK_SECS
-	[[ $HAVE_TINY == 1 ]] && bulk tiny "${INC[@]}" "$ABT" bulk http:10.77.0.1:8888 world.test:9001 $BULK_BYTES $BULK_SECS
-	[[ $HAVE_MSOCKS == 1 ]] && bulk msocks "${INC[@]}" "$ABT" bulk socks:10.77.0.1:1080 world.test:9001 $BULK_BYTES $BULK_SECS
+	bulk direct - "$ABT" bulk none 127.0.0.1:9001 $BULK_BYTES $BULK_SECS
+	bulk sbx sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" --json-status-fd 3 -- \
+		"$ABT" bulk http:10.255.255.1:3128 world.test:9001 $BULK_BYTES $BULK_SECS 0.5
+	bulk sbxsocks sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" --json-status-fd 3 -- \
+		"$ABT" bulk socks:10.255.255.1:3128 world.test:9001 $BULK_BYTES $BULK_SECS 0.5
+	bulk relay "$RELAY1_PID" "${INC[@]}" "$ABT" bulk relay:10.77.0.1:7001 world.test:9001 $BULK_BYTES $BULK_SECS
+	[[ $HAVE_TINY == 1 ]] && bulk tiny "$TINY_PID" "${INC[@]}" "$ABT" bulk http:10.77.0.1:8888 world.test:9001 $BULK_BYTES $BULK_SECS
+	[[ $HAVE_MSOCKS == 1 ]] && bulk msocks "$MSOCKS_PID" "${INC[@]}" "$ABT" bulk socks:10.77.0.1:1080 world.test:9001 $BULK_BYTES $BULK_SECS
 done
 d=${BEST[direct]:-}
 row() { # LABEL KEY [HAVE]
@@ -249,10 +292,10 @@ row() { # LABEL KEY [HAVE]
 	elif [[ -z ${BEST[$2]:-} ]]; then
 		printf '%-52s FAIL\n' "$1"
 	else
-		printf '%-52s %9.0f %8s\n' "$1" "${BEST[$2]}" "$(ratio "${BEST[$2]}" "$d")"
+		printf '%-52s %9.0f %8s %15s\n' "$1" "${BEST[$2]}" "$(ratio "${BEST[$2]}" "$d")" "${BCPU[$2]:--}"
 	fi
 }
-printf '%-52s %9s %8s\n' "path" "MiB/s" "x direct"
+printf '%-52s %9s %8s %15s\n' "path" "MiB/s" "x direct" "proxy CPU ms/GiB"
 row "direct loopback (fake host, 127.0.0.1)" direct
 row "sbx CONNECT tunnel (sandbox -> gateway -> world)" sbx
 row "sbx SOCKS5 tunnel (same path)" sbxsocks
@@ -268,29 +311,38 @@ elif [[ $HAVE_TINY == 0 ]]; then
 	note "SKIP ratio sbx/tinyproxy: tinyproxy not installed"
 fi
 [[ $HAVE_MSOCKS == 1 ]] && note "ratio sbx/microsocks: $(ratio "${BEST[sbx]:-}" "${BEST[msocks]:-}")"
+note "(proxy CPU: user+system time of the proxy process over the run, from /proc/PID/stat; for sbx the"
+note " supervisor's whole life, set-up included)"
+fi
 
 # ------------------------------------------------------------ 2. tunnels/s
-declare -A RATE
-rate() { # LABEL CMD...
-	local out
-	if ! out=$(timeout -k 2 $((RATE_SECS + 20)) "${@:2}" 2>"$LOG/rate.err"); then
-		fail "rate $1: $(head -c 300 "$LOG/rate.err")"
+declare -A RATE RATE_E RCPU
+if section 2; then
+rate() { # LABEL PROXY CMD...
+	local ok errs per
+	if ! measure "${@:2}"; then
+		fail "rate $1: $(head -c 300 "$LOG/m.err")"
 		return
 	fi
-	read -r ok errs _ per <<<"$out"
+	read -r ok errs _ per <<<"$OUT"
 	RATE[$1]=$per
 	RATE_E[$1]=$errs
-	[[ $errs != 0 ]] && note "note: $1: $errs failed tunnels ($(head -c 200 "$LOG/rate.err"))"
+	RCPU[$1]=
+	[[ -n $PCPU && $ok -gt 0 ]] && RCPU[$1]=$(awk -v c="$PCPU" -v n="$ok" 'BEGIN { printf "%.0f", c * 1000 / n }')
+	[[ $errs != 0 ]] && note "note: $1: $errs failed tunnels ($(head -c 200 "$LOG/m.err"))"
 }
-declare -A RATE_E
 note ""
 note "## 2. new tunnels per second: $RATE_CLIENTS clients, ${RATE_SECS} s each, connect -> handshake -> 16 bytes each way -> close (server closes first)"
-rate direct "$ABT" rate none 127.0.0.1:9101 $RATE_CLIENTS $RATE_SECS
-rate sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" -- "$ABT" rate http:10.255.255.1:3128 world.test:9102 $RATE_CLIENTS $RATE_SECS
-rate sbxsocks "${U[@]}" "$SBX" run "${SBXNET[@]}" -- "$ABT" rate socks:10.255.255.1:3128 world.test:9106 $RATE_CLIENTS $RATE_SECS
-[[ $HAVE_TINY == 1 ]] && rate tiny "${INC[@]}" "$ABT" rate http:10.77.0.1:8888 world.test:9103 $RATE_CLIENTS $RATE_SECS
-[[ $HAVE_MSOCKS == 1 ]] && rate msocks "${INC[@]}" "$ABT" rate socks:10.77.0.1:1080 world.test:9104 $RATE_CLIENTS $RATE_SECS
-rate relay "${INC[@]}" "$ABT" rate relay:10.77.0.1:7005 world.test:9105 $RATE_CLIENTS $RATE_SECS
+R=($RATE_CLIENTS $RATE_SECS 0.5)
+rate direct - "$ABT" rate none 127.0.0.1:9101 "${R[@]}"
+rate sbx sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" --json-status-fd 3 -- "$ABT" rate http:10.255.255.1:3128 world.test:9102 "${R[@]}"
+rate sbxsocks sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" --json-status-fd 3 -- "$ABT" rate socks:10.255.255.1:3128 world.test:9106 "${R[@]}"
+[[ $HAVE_TINY == 1 ]] && rate tiny "$TINY_PID" "${INC[@]}" "$ABT" rate http:10.77.0.1:8888 world.test:9103 "${R[@]}"
+[[ $HAVE_MSOCKS == 1 ]] && rate msocks "$MSOCKS_PID" "${INC[@]}" "$ABT" rate socks:10.77.0.1:1080 world.test:9104 "${R[@]}"
+rate relay "$RELAY5_PID" "${INC[@]}" "$ABT" rate relay:10.77.0.1:7005 world.test:9105 "${R[@]}"
+# the same without name resolution (CONNECT to the address)
+rate sbxip sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" --json-status-fd 3 -- "$ABT" rate http:10.255.255.1:3128 198.18.0.2:9107 "${R[@]}"
+[[ $HAVE_TINY == 1 ]] && rate tinyip "$TINY_PID" "${INC[@]}" "$ABT" rate http:10.77.0.1:8888 198.18.0.2:9108 "${R[@]}"
 rrow() {
 	if [[ ${3:-1} == 0 ]]; then
 		printf '%-52s SKIP (not installed)\n' "$1"
@@ -299,21 +351,25 @@ rrow() {
 	elif [[ -z ${RATE[$2]:-} ]]; then
 		printf '%-52s FAIL\n' "$1"
 	else
-		printf '%-52s %9s %8s %7s\n' "$1" "${RATE[$2]}" "$(ratio "${RATE[$2]}" "${RATE[direct]:-}")" "${RATE_E[$2]}"
+		printf '%-52s %9s %8s %7s %11s\n' "$1" "${RATE[$2]}" "$(ratio "${RATE[$2]}" "${RATE[direct]:-}")" "${RATE_E[$2]}" "${RCPU[$2]:--}"
 	fi
 }
-printf '%-52s %9s %8s %7s\n' "path" "tunnels/s" "x direct" "errors"
+printf '%-52s %9s %8s %7s %11s\n' "path" "tunnels/s" "x direct" "errors" "proxy CPU us/t"
 rrow "direct loopback (fake host, 127.0.0.1, no handshake)" direct
 rrow "sbx CONNECT" sbx
 rrow "sbx SOCKS5" sbxsocks
 rrow "tinyproxy (CONNECT, resolves world.test each time)" tiny "$HAVE_TINY"
 rrow "microsocks (SOCKS5, resolves world.test each time)" msocks "$HAVE_MSOCKS"
 rrow "256 KiB relay (no handshake, 2 threads/conn)" relay
+rrow "sbx CONNECT 198.18.0.2 (no name to resolve)" sbxip
+rrow "tinyproxy CONNECT 198.18.0.2 (no name to resolve)" tinyip "$HAVE_TINY"
 if [[ $HAVE_TINY == 1 ]]; then
 	v=$(ratio "${RATE[sbx]:-}" "${RATE[tiny]:-}")
 	note "ratio sbx/tinyproxy:  $v  (target >= 1.5: $(verdict "$v" ">=" 1.5))"
+	note "proxy CPU per tunnel, tinyproxy/sbx: $(ratio "${RCPU[tiny]:-}" "${RCPU[sbx]:-}")  (on $nprocs CPUs the clients, the proxy and the server share the machine)"
 elif [[ $HAVE_TINY == 0 ]]; then
 	note "SKIP ratio sbx/tinyproxy: tinyproxy not installed"
+fi
 fi
 
 # ------------------------------------------------------- 3. idle tunnel memory
@@ -332,9 +388,10 @@ snap() {
 		"$(awk '/^sockets:/ { print $3 }' /proc/net/sockstat)" "$pipes"
 }
 declare -A MEM
-# hold LABEL WATCH(sbx|pid|-) CMD...: open HOLD_N idle tunnels, snapshot before and after.
+# hold LABEL WATCH(sbx|pid|-) CMD...: open HOLD_N idle tunnels; MEM[LABEL] =
+# snapshots before opening, while holding (after 1 s idle), and 1 s after closing.
 hold() {
-	local label=$1 watch=$2 hp pid a b line
+	local label=$1 watch=$2 hp pid a b c
 	shift 2
 	rm -f "$W/hold.in" "$W/status.json"
 	mkfifo "$W/hold.in"
@@ -356,16 +413,22 @@ hold() {
 	echo open >&8
 	if ! wait_line "$LOG/hold.out" '^(ready|failed)' 60 || ! grep -q '^ready' "$LOG/hold.out"; then
 		fail "hold $label: $(grep -m1 failed "$LOG/hold.out") $(head -c 300 "$LOG/hold.err")"
+		exec 8>&-
 	else
 		sleep 1
 		b=$(snap "${pid:--}")
-		MEM[$label]="$a $b"
+		echo close >&8
+		wait_line "$LOG/hold.out" '^closed' 30
+		sleep 1
+		c=$(snap "${pid:--}")
+		exec 8>&-
+		MEM[$label]="$a $b $c"
 	fi
-	exec 8>&-
 	timeout 15 tail --pid="$hp" -f /dev/null
 	kill "$hp" 2>/dev/null
 	wait "$hp" 2>/dev/null
 }
+if section 3; then
 note ""
 note "## 3. memory with $HOLD_N idle tunnels (each checked with one 8-byte echo, then idle 1 s)"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -373,31 +436,31 @@ hold direct - "$ABT" hold none 198.18.0.2:9003 $HOLD_N
 hold sbx sbx "${U[@]}" "$SBX" run "${SBXNET[@]}" --json-status-fd 3 -- "$ABT" hold http:10.255.255.1:3128 world.test:9003 $HOLD_N
 [[ $HAVE_TINY == 1 ]] && hold tiny "$TINY_PID" "${INC[@]}" "$ABT" hold http:10.77.0.1:8888 world.test:9003 $HOLD_N
 [[ $HAVE_MSOCKS == 1 ]] && hold msocks "$MSOCKS_PID" "${INC[@]}" "$ABT" hold socks:10.77.0.1:1080 world.test:9003 $HOLD_N
-# Per tunnel: user = RSS delta of the proxy process; kernel = Slab delta +
-# sockstat TCP "mem" pages delta, minus the same for direct connections
-# (the client's and the server's sockets exist whatever sits between them).
-printf '%-30s %10s %10s %10s %10s %10s %9s %7s\n' "proxy" "RSS KiB/t" "slab KiB/t" "tcpmem/t" "kern KiB/t" "kern-dir/t" "total/t" "thr+"
-mrow() { # LABEL KEY [HAVE]
+# Per tunnel: user = RSS delta of the proxy process; kernel = Slab delta
+# while holding, minus the Slab delta of direct connections (the client's
+# and the server's sockets exist whatever sits between them).
+printf '%-28s %9s %10s %10s %10s %10s %9s %6s\n' "proxy" "RSS KiB/t" "slab KiB/t" "-direct/t" "total/t" "closed/t" "tcpmem/t" "thr+"
+# mrow LABEL KEY [HAVE]; snapshot fields: rss thr slab sunreclaim memfree tcpmem sockets pipes
+mrow() {
 	if [[ ${3:-1} == 0 ]]; then
-		printf '%-30s SKIP (not installed)\n' "$1"
+		printf '%-28s SKIP (not installed)\n' "$1"
 		return
 	elif [[ ${3:-1} == 2 ]]; then
-		printf '%-30s FAIL (did not start)\n' "$1"
+		printf '%-28s FAIL (did not start)\n' "$1"
 		return
 	fi
 	if [[ -z ${MEM[$2]:-} ]]; then
-		printf '%-30s FAIL\n' "$1"
+		printf '%-28s FAIL\n' "$1"
 		return
 	fi
-	# shellcheck disable=SC2086
-	set -- "$1" $2 ${MEM[$2]} ${MEM[direct]:-}
-	awk -v n="$HOLD_N" -v label="$1" -v key="$2" \
-		-v r0="$3" -v t0="$4" -v s0="$5" -v m0="$8" -v r1="${11}" -v t1="${12}" -v s1="${13}" -v m1="${16}" \
-		-v ds0="${21:-}" -v dm0="${24:-}" -v ds1="${29:-}" -v dm1="${32:-}" 'BEGIN {
-		rss = (r1 - r0) / n; slab = (s1 - s0) / n; tcp = (m1 - m0) * 4 / n; kern = slab + tcp
-		dk = (ds0 == "") ? 0 : ((ds1 - ds0) + (dm1 - dm0) * 4) / n
-		if (key == "direct") { printf "%-30s %10s %10.2f %10.2f %10.2f %10s %9s %7s\n", label, "-", slab, tcp, kern, "-", "-", "-"; exit }
-		printf "%-30s %10.2f %10.2f %10.2f %10.2f %10.2f %9.2f %7d\n", label, rss, slab, tcp, kern, kern - dk, rss + kern - dk, t1 - t0 }'
+	awk -v n="$HOLD_N" -v label="$1" -v key="$2" -v m="${MEM[$2]}" -v d="${MEM[direct]:-}" 'BEGIN {
+		split(m, x, " "); nd = split(d, y, " ")
+		rss = (x[9] - x[1]) / n; slab = (x[11] - x[3]) / n; closed = (x[11] - x[19]) / n
+		tcp = (x[14] - x[6]) * 4 / n; dslab = nd ? (y[11] - y[3]) / n : 0
+		if (key == "direct") {
+			printf "%-28s %9s %10.2f %10s %10s %10.2f %9.2f %6s\n", label, "-", slab, "-", "-", closed, tcp, "-"; exit }
+		printf "%-28s %9.2f %10.2f %10.2f %10.2f %10.2f %9.2f %6d\n", label, rss, slab, slab - dslab,
+			rss + slab - dslab, closed, tcp, x[10] - x[2] }'
 }
 mrow "direct (client+server only)" direct
 mrow "sbx supervisor" sbx
@@ -405,15 +468,19 @@ mrow "tinyproxy" tiny "$HAVE_TINY"
 mrow "microsocks" msocks "$HAVE_MSOCKS"
 if [[ -n ${MEM[sbx]:-} ]]; then
 	read -r -a s <<<"${MEM[sbx]}"
-	note "sbx supervisor: RSS ${s[0]} -> ${s[8]} KiB, threads ${s[1]} -> ${s[9]}, pipe fds ${s[7]} -> ${s[15]}; MemFree fell $(((s[4] - s[12]) / HOLD_N)) KiB/tunnel (everything, noisy)"
-	v=$(awk -v a="$(mrow x sbx | awk '{ print $7 }')" 'BEGIN { print (a == "") ? "n/a" : a }')
-	note "sbx total per idle tunnel: $v KiB (user + kernel beyond the endpoints; target <= 4: $(verdict "$v" "<=" 4))"
+	note "sbx supervisor: RSS ${s[0]} -> ${s[8]} KiB, threads ${s[1]} -> ${s[9]}, pipe fds ${s[7]} -> ${s[15]}, outbound sockets in the fake host ${s[6]} -> ${s[14]}"
+	v=$(mrow x sbx | awk '{ print $5 }')
+	note "sbx total per idle tunnel: ${v:-n/a} KiB (RSS + slab beyond the endpoints; target <= 4: $(verdict "${v:-n/a}" "<=" 4))"
 fi
-note "(RSS from /proc/PID/status; slab from /proc/meminfo Slab (machine-wide, includes the proxy's two"
-note " sockets, their dentries/inodes/files and epoll items); tcpmem = /proc/net/sockstat TCP mem pages x 4 KiB;"
-note " /proc/slabinfo is root-only and not read; pipe pages are not in any counter: pipe fds are listed instead)"
+note "(RSS: /proc/PID/status VmRSS of the proxy process. slab: /proc/meminfo Slab, machine-wide: the proxy's"
+note " two sockets per tunnel with their inode, file, dentry and epoll item; '-direct' subtracts the same delta for"
+note " $HOLD_N direct client->world connections; 'closed' = slab freed 1 s after the tunnels closed (cross-check)."
+note " tcpmem: /proc/net/sockstat TCP mem, an accounting quota batched in 1 MiB per-CPU steps since Linux 6.0:"
+note " shown, not summed. /proc/slabinfo is root-only; the supervisor holds no pipes per tunnel (pipe fds above).)"
+fi
 
 # ----------------------------------------------------------------- 4. start-up
+if section 4; then
 note ""
 note "## 4. start-up: $START_RUNS runs each, interleaved (launch serial), as uid $TUID in the fake host"
 cmdline=("$SBX" run "${SBXNET[@]}" -- /bin/true :: "$SBX" run --network=blocked -- /bin/true)
@@ -438,8 +505,10 @@ if mapfile -t res < <(timeout 120 "${U[@]}" "$W/launch" serial "$START_RUNS" "${
 else
 	fail "start-up: launch failed"
 fi
+fi
 
 # ------------------------------------------------------ 5. first-connection stall
+if section 5; then
 note ""
 if command -v curl >/dev/null; then
 	client=(curl -sS -o /dev/null -w '%{time_total}\n' http://world.test/)
@@ -466,6 +535,7 @@ grep -v fail "$W/first.txt" | sort -g | awk -v fails="$(grep -c fail "$W/first.t
 			n + fails, fails, p50 * 1000, p99 * 1000, v[n] * 1000, slow100 + 0, slow + 0, (slow + fails == 0) ? "meets" : "MISSES"
 	}' || RC=1
 [[ $(grep -c fail "$W/first.txt") != 0 ]] && note "first failure: $(head -c 300 "$W/first.err" 2>/dev/null)" && RC=1
+fi
 
 note ""
 note "# done in $((SECONDS - T_START)) s"

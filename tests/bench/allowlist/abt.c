@@ -42,17 +42,20 @@
  * PROXY below is "none" (connect to TARGET itself), "http:ADDR:PORT"
  * (CONNECT TARGET), "socks:ADDR:PORT" (SOCKS5, TARGET's host sent as a
  * name) or "relay:ADDR:PORT" (connect there, no handshake).
- * abt bulk PROXY TARGET BYTES SECONDS
+ * abt bulk PROXY TARGET BYTES SECONDS [LINGER]
  *     send BYTES rounded up to 256 KiB blocks (or for SECONDS, whichever
  *     ends first) to a sink, the last block flagged; prints
  *     "bytes seconds MiB/s", the time running until the sink's count came back.
- * abt rate PROXY TARGET THREADS SECONDS
+ *     LINGER: seconds to stay alive after printing (so that the caller can
+ *     read the CPU time of a proxy that ends with this process).
+ * abt rate PROXY TARGET THREADS SECONDS [LINGER]
  *     THREADS loops of connect, handshake, 16 bytes to an echo1 port and back,
  *     close; prints "tunnels errors seconds tunnels/s".
  * abt hold PROXY TARGET N
  *     prints "up", waits for a line on stdin, opens N tunnels to an echo port
  *     (each checked with one 8-byte round trip), prints "ready N" (or
- *     "failed I reason"), then holds them until stdin reaches EOF.
+ *     "failed I reason"), holds them until the next line (then closes them
+ *     and prints "closed") and waits for stdin to reach EOF.
  * abt get PROXY HOST:PORT
  *     one absolute-form GET through an HTTP proxy (or direct with "none");
  *     prints the seconds from connect to the end of the answer.
@@ -514,7 +517,7 @@ static int cmd_bulk(int argc, char **argv)
 	char *buf;
 	int fd;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
 	parse_proxy(argv[0], argv[1]);
 	want = strtoull(argv[2], NULL, 0);
@@ -543,6 +546,9 @@ static int cmd_bulk(int argc, char **argv)
 	}
 	t1 = now();
 	printf("%llu %.3f %.1f\n", (unsigned long long)sent, t1 - t0, (double)sent / (t1 - t0) / 1048576.0);
+	fflush(stdout);
+	if (argc == 5)
+		usleep((useconds_t)(atof(argv[4]) * 1e6));
 	return 0;
 }
 
@@ -579,7 +585,7 @@ static int cmd_rate(int argc, char **argv)
 	double secs, t0, t1;
 	pthread_t th[256];
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
 	parse_proxy(argv[0], argv[1]);
 	n = atoi(argv[2]);
@@ -598,6 +604,9 @@ static int cmd_rate(int argc, char **argv)
 	       (double)atomic_load(&rate_ok) / (t1 - t0));
 	if (atomic_load(&rate_err))
 		fprintf(stderr, "abt rate: %ld errors, last: %s\n", atomic_load(&rate_err), rate_why);
+	fflush(stdout);
+	if (argc == 5)
+		usleep((useconds_t)(atof(argv[4]) * 1e6));
 	return 0;
 }
 
@@ -636,6 +645,12 @@ static int cmd_hold(int argc, char **argv)
 	}
 	printf("ready %d\n", n);
 	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin)) {
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		printf("closed\n");
+		fflush(stdout);
+	}
 	while (fgets(line, sizeof(line), stdin))
 		;
 	return 0;
