@@ -36,10 +36,10 @@ void sbx_netlog_write(int fd, const struct sbx_netlog_entry *e)
 	gmtime_r(&tv.tv_sec, &tm);
 	sbx_json_escape(host, sizeof(host), e->host ? e->host : "");
 	n = snprintf(line, sizeof(line),
-		     "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"posture\":\"allowlist\",\"proto\":\"%s\","
+		     "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"posture\":\"%s\",\"proto\":\"%s\","
 		     "\"host\":\"%s\",\"port\":%u,\"addresses\":[",
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     (long)(tv.tv_usec / 1000), e->proto, host, e->port);
+		     (long)(tv.tv_usec / 1000), e->posture ? e->posture : "allowlist", e->proto, host, e->port);
 	o = n > 0 ? (size_t)n : 0;
 	for (size_t i = 0; i < e->n_addrs && o < sizeof(line) - 64; i++) {
 		char a[SBX_POLICY_ADDR_STRLEN];

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sbx/netlog.h"
 #include "sbx/notify.h"
 #include "sbx/resolver.h"
 #include "sbx/status.h"
@@ -265,41 +266,14 @@ static bool names_deny(struct sbx_notify *n, const struct sbx_addr *a, uint16_t 
 static void log_decision(struct sbx_notify *n, const char *proto, const struct sbx_addr *a, uint16_t port,
 			 const struct sbx_decision *d, int result, uint64_t bytes)
 {
-	char line[2048], host[SBX_POLICY_ADDR_STRLEN] = "", explain[SBX_POLICY_EXPLAIN_MAX], why[SBX_POLICY_EXPLAIN_MAX * 2];
-	char rule[600] = "", src[256] = "built-in default", rule_src[128], errtxt[128] = "";
-	struct timeval tv;
-	struct tm tm;
-	int len;
+	char host[SBX_POLICY_ADDR_STRLEN] = "";
+	struct sbx_netlog_entry e = {
+		.posture = "open", .proto = proto, .host = host, .port = port, .addrs = a, .n_addrs = 1, .d = d,
+		.error = result < 0 ? strerror(-result) : NULL, .bytes_up = bytes,
+	};
 
-	if (n->log_fd < 0)
-		return;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
 	sbx_policy_addr_format(a, host, sizeof(host));
-	sbx_policy_explain(d, explain, sizeof(explain));
-	sbx_json_escape(why, sizeof(why), explain);
-	if (d->rule) {
-		sbx_json_escape(rule, sizeof(rule), sbx_policy_rule_text(d->rule));
-		sbx_policy_rule_source(d->rule, rule_src, sizeof(rule_src));
-		sbx_json_escape(src, sizeof(src), rule_src);
-	}
-	if (result < 0)
-		sbx_json_escape(errtxt, sizeof(errtxt), strerror(-result));
-	len = snprintf(line, sizeof(line),
-		       "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"posture\":\"open\",\"proto\":\"%s\","
-		       "\"host\":\"%s\",\"port\":%u,\"addresses\":[\"%s\"],\"verdict\":\"%s\",\"rule\":\"%s\","
-		       "\"source\":\"%s\",\"reason\":\"%s\",\"error\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":0,"
-		       "\"duration_ms\":0}\n",
-		       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		       (long)(tv.tv_usec / 1000), proto, host, port, host,
-		       d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule, src, why, errtxt,
-		       (unsigned long long)bytes);
-	if (len <= 0)
-		return;
-	if ((size_t)len >= sizeof(line))
-		len = (int)sizeof(line) - 1;
-	while (write(n->log_fd, line, (size_t)len) < 0 && errno == EINTR)
-		;
+	sbx_netlog_write(n->log_fd, &e);
 }
 
 /* ---- one notification ------------------------------------------------------ */

@@ -9,7 +9,8 @@
 #include "sbx/policy.h"
 
 struct sbx_netlog_entry {
-	const char *proto;		/* "connect", "http", "socks5", "dns" */
+	const char *posture;		/* "allowlist" (default when NULL) or "open" */
+	const char *proto;		/* "connect", "http", "socks5", "dns", "sendto", "sendmsg", "sendmmsg" */
 	const char *host;		/* as the client named it (name or address text) */
 	uint16_t port;			/* 0 for DNS */
 	const struct sbx_addr *addrs;	/* judged addresses (may be NULL) */
