@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libnl-3-dev libnl-route-3-dev libidn2-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 util-linux bubblewrap procps iproute2 curl openssl python3-pip)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 util-linux bubblewrap procps iproute2 curl openssl python3-pip tinyproxy microsocks)
 
 pkgs=("${build_pkgs[@]}")
 [[ ${1:-} == --test ]] && pkgs+=("${test_pkgs[@]}")

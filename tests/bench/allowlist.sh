@@ -229,14 +229,18 @@ note "# tinyproxy: ${TINY_VER:-missing}; microsocks: $(dpkg-query -W -f='${Versi
 HZ=$(getconf CLK_TCK)
 # cpu_ms PID: user+system CPU of a whole process (all its threads), in ms.
 cpu_ms() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk -v hz="$HZ" '{ printf "%.0f", ($12 + $13) * 1000 / hz }'; }
+# busy_ms: CPU time all CPUs spent busy since boot (machine-wide, /proc/stat), in ms.
+busy_ms() { awk -v hz="$HZ" '/^cpu / { printf "%.0f", ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / hz; exit }' /proc/stat; }
 # measure PROXY CMD...: run a client that prints one line and then lingers
 # 0.5 s; PROXY is a pid, "sbx" (the supervisor of the sandbox CMD starts:
 # CMD must pass --json-status-fd 3) or "-". Sets OUT and PCPU (the proxy's
-# CPU ms over the run; for sbx everything since it started).
+# CPU ms over the run; for sbx everything since it started) and SCPU (the
+# whole machine's busy CPU ms over the run).
 measure() {
-	local who=$1 p c0=0 c1 i
+	local who=$1 p c0=0 c1 i b0
 	shift
-	OUT= PCPU=
+	OUT= PCPU= SCPU=
+	b0=$(busy_ms)
 	: >"$LOG/m.out"
 	: >"$W/m.json"
 	[[ $who =~ ^[0-9]+$ ]] && c0=$(cpu_ms "$who")
@@ -251,6 +255,7 @@ measure() {
 		who=$(sed -n 's/.*"event":"started".*"sbx_pid":\([0-9]*\).*/\1/p' "$W/m.json" | head -n 1)
 		c0=0
 	fi
+	SCPU=$(($(busy_ms) - b0))
 	[[ $who =~ ^[0-9]+$ ]] && c1=$(cpu_ms "$who") && [[ -n $c1 ]] && PCPU=$((c1 - c0))
 	wait "$p" || return 1
 	OUT=$(head -n 1 "$LOG/m.out")
@@ -316,7 +321,7 @@ note " supervisor's whole life, set-up included)"
 fi
 
 # ------------------------------------------------------------ 2. tunnels/s
-declare -A RATE RATE_E RCPU
+declare -A RATE RATE_E RCPU RSYS
 if section 2; then
 rate() { # LABEL PROXY CMD...
 	local ok errs per
@@ -329,6 +334,7 @@ rate() { # LABEL PROXY CMD...
 	RATE_E[$1]=$errs
 	RCPU[$1]=
 	[[ -n $PCPU && $ok -gt 0 ]] && RCPU[$1]=$(awk -v c="$PCPU" -v n="$ok" 'BEGIN { printf "%.0f", c * 1000 / n }')
+	[[ $ok -gt 0 ]] && RSYS[$1]=$(awk -v c="$SCPU" -v n="$ok" 'BEGIN { printf "%.0f", c * 1000 / n }')
 	[[ $errs != 0 ]] && note "note: $1: $errs failed tunnels ($(head -c 200 "$LOG/m.err"))"
 }
 note ""
@@ -351,10 +357,10 @@ rrow() {
 	elif [[ -z ${RATE[$2]:-} ]]; then
 		printf '%-52s FAIL\n' "$1"
 	else
-		printf '%-52s %9s %8s %7s %11s\n' "$1" "${RATE[$2]}" "$(ratio "${RATE[$2]}" "${RATE[direct]:-}")" "${RATE_E[$2]}" "${RCPU[$2]:--}"
+		printf '%-52s %9s %8s %7s %14s %11s\n' "$1" "${RATE[$2]}" "$(ratio "${RATE[$2]}" "${RATE[direct]:-}")" "${RATE_E[$2]}" "${RCPU[$2]:--}" "${RSYS[$2]:--}"
 	fi
 }
-printf '%-52s %9s %8s %7s %11s\n' "path" "tunnels/s" "x direct" "errors" "proxy CPU us/t"
+printf '%-52s %9s %8s %7s %14s %11s\n' "path" "tunnels/s" "x direct" "errors" "proxy CPU us/t" "all us/t"
 rrow "direct loopback (fake host, 127.0.0.1, no handshake)" direct
 rrow "sbx CONNECT" sbx
 rrow "sbx SOCKS5" sbxsocks
@@ -366,7 +372,10 @@ rrow "tinyproxy CONNECT 198.18.0.2 (no name to resolve)" tinyip "$HAVE_TINY"
 if [[ $HAVE_TINY == 1 ]]; then
 	v=$(ratio "${RATE[sbx]:-}" "${RATE[tiny]:-}")
 	note "ratio sbx/tinyproxy:  $v  (target >= 1.5: $(verdict "$v" ">=" 1.5))"
-	note "proxy CPU per tunnel, tinyproxy/sbx: $(ratio "${RCPU[tiny]:-}" "${RCPU[sbx]:-}")  (on $nprocs CPUs the clients, the proxy and the server share the machine)"
+	note "proxy CPU per tunnel, tinyproxy/sbx: $(ratio "${RCPU[tiny]:-}" "${RCPU[sbx]:-}")"
+	note "(proxy CPU: the proxy process's user+system time per tunnel; all: every CPU's busy time per tunnel"
+	note " from /proc/stat, machine-wide (clients, proxy, server, kernel, and anything else running): on $nprocs CPUs"
+	note " the proxy's share bounds what a faster proxy can gain)"
 elif [[ $HAVE_TINY == 0 ]]; then
 	note "SKIP ratio sbx/tinyproxy: tinyproxy not installed"
 fi
