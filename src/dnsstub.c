@@ -227,6 +227,15 @@ static void handle_query(struct sbx_gateway *gw, int udp_fd, struct sbx_dns_tcp 
 		dq_free(dq);
 		return;
 	}
+	{
+		struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
+		size_t n;
+
+		if (sbx_resolver_cached(gw->resolver, dq->host, addrs, &n)) {
+			resolved(dq, 0, addrs, n); /* answers and frees */
+			return;
+		}
+	}
 	dq->deadline_ms = sbx_loop_now_ms() + SBX_DNS_TIMEOUT_MS;
 	dq->next = inflight;
 	if (inflight)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -229,6 +230,11 @@ int sbx_gateway_start(struct sbx_loop *loop, const struct sbx_config *cfg, const
 		l->kind = (enum sbx_gw_listener)i;
 		l->w = (struct sbx_watch){.cb = listener_cb, .fd = fds[i]};
 		fds[i] = -1;
+		if (i == SBX_GW_PROXY4 || i == SBX_GW_PROXY6) {
+			/* Proxy clients speak first: wake up once the request is in. */
+			int secs = 5;
+			setsockopt(l->w.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+		}
 		if ((r = sbx_loop_watch(loop, &l->w, EPOLLIN)) < 0)
 			goto fail;
 	}

@@ -34,6 +34,23 @@
 
 #define SBX_RESOLVER_THREADS 4
 #define SBX_RESOLVER_MAX_PENDING 1024
+/*
+ * Successful answers are kept for a few seconds: a package manager opens many
+ * connections to the same few hosts, and getaddrinfo() costs more than the
+ * rest of a tunnel's set-up. Every request still judges every address (the
+ * cache holds answers, not verdicts), and a cached answer is one the name
+ * really gave, so a rebinding name gains nothing: it is judged the same way,
+ * only asked less often.
+ */
+#define SBX_RESOLVER_CACHE 256
+#define SBX_RESOLVER_CACHE_MS 5000
+
+struct cache_entry {
+	char host[256];
+	uint64_t expires_ms;
+	size_t n;
+	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
+};
 
 struct sbx_resolve_req {
 	struct sbx_resolve_req *next;
@@ -57,7 +74,60 @@ struct sbx_resolver {
 	unsigned n_threads;
 	bool stopping;
 	pthread_t threads[SBX_RESOLVER_THREADS];
+	struct cache_entry *cache; /* loop thread only */
 };
+
+static void cache_put(struct sbx_resolver *res, const struct sbx_resolve_req *q)
+{
+	uint64_t now = sbx_loop_now_ms();
+	struct cache_entry *victim = NULL;
+
+	if (!res->cache) {
+		res->cache = calloc(SBX_RESOLVER_CACHE, sizeof(*res->cache));
+		if (!res->cache)
+			return;
+	}
+	for (size_t i = 0; i < SBX_RESOLVER_CACHE; i++) {
+		struct cache_entry *e = &res->cache[i];
+		if (strcmp(e->host, q->host) == 0) {
+			victim = e;
+			break;
+		}
+		if (!victim || e->expires_ms < victim->expires_ms)
+			victim = e;
+	}
+	strcpy(victim->host, q->host);
+	victim->expires_ms = now + SBX_RESOLVER_CACHE_MS;
+	victim->n = q->n;
+	memcpy(victim->addrs, q->addrs, q->n * sizeof(q->addrs[0]));
+}
+
+/**
+ * sbx_resolver_cached() - a fresh answer for @host, if one is at hand.
+ * @res: the resolver
+ * @host: a normalised host name
+ * @addrs: receives up to SBX_RESOLVE_MAX_ADDRS addresses
+ * @n: receives their number
+ *
+ * Context: the loop's thread.
+ * Return: true if @addrs holds an answer received in the last few seconds.
+ */
+bool sbx_resolver_cached(struct sbx_resolver *res, const char *host, struct sbx_addr *addrs, size_t *n)
+{
+	uint64_t now = sbx_loop_now_ms();
+
+	if (!res->cache)
+		return false;
+	for (size_t i = 0; i < SBX_RESOLVER_CACHE; i++) {
+		const struct cache_entry *e = &res->cache[i];
+		if (e->expires_ms > now && strcmp(e->host, host) == 0) {
+			memcpy(addrs, e->addrs, e->n * sizeof(e->addrs[0]));
+			*n = e->n;
+			return true;
+		}
+	}
+	return false;
+}
 
 static void lookup(struct sbx_resolve_req *q)
 {
@@ -132,6 +202,8 @@ static void on_done(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
 
 		list = q->next;
 		res->pending--;
+		if (q->err == 0)
+			cache_put(res, q);
 		if (!q->cancelled)
 			q->cb(q->ctx, q->err, q->addrs, q->n);
 		free(q);
@@ -274,6 +346,7 @@ void sbx_resolver_free(struct sbx_resolver *res)
 		free(q);
 	}
 	close(res->done_w.fd);
+	free(res->cache);
 	pthread_mutex_destroy(&res->lock);
 	pthread_cond_destroy(&res->cond);
 	free(res);

@@ -3,6 +3,7 @@
 #ifndef SBX_RESOLVER_H
 #define SBX_RESOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sbx/loop.h"
@@ -19,6 +20,7 @@ int sbx_resolver_new(struct sbx_loop *loop, struct sbx_resolver **out);
 int sbx_resolver_submit(struct sbx_resolver *res, const char *host, sbx_resolve_cb cb, void *ctx,
 			struct sbx_resolve_req **out);
 void sbx_resolver_cancel(struct sbx_resolve_req *q);
+bool sbx_resolver_cached(struct sbx_resolver *res, const char *host, struct sbx_addr *addrs, size_t *n);
 void sbx_resolver_free(struct sbx_resolver *res);
 
 #endif
