@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Install what sbx needs to build and test on Debian 12 (uses sudo when not root).
-# Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite and benchmarks use)
+# Usage: scripts/install-deps.sh [--test|--bench]
+#   --test adds what the test suite uses; --bench adds that and the benchmarks' baselines.
 set -euo pipefail
 
-build_pkgs=(gcc meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libnl-3-dev libnl-route-3-dev libidn2-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 util-linux bubblewrap procps iproute2 curl openssl python3-pip tinyproxy microsocks)
+build_pkgs=(gcc meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libidn2-dev)
+test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 util-linux procps iproute2 curl openssl python3-pip)
+# Baselines the benchmarks compare against (tinyproxy's package also starts a service on port 8888).
+bench_pkgs=(bubblewrap tinyproxy microsocks)
 
 pkgs=("${build_pkgs[@]}")
-[[ ${1:-} == --test ]] && pkgs+=("${test_pkgs[@]}")
+case ${1:-} in
+--test) pkgs+=("${test_pkgs[@]}") ;;
+--bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
