@@ -337,13 +337,16 @@ static int replace_etc_file(struct mount_ctx *m, int scratch_fd, const char *pat
 /*
  * /etc/hosts names the sandbox's hostname, so lookups of it answer at once;
  * in allowlist posture /etc/resolv.conf points at the DNS stub, the only
- * resolver the sandbox can reach.
+ * resolver the sandbox can reach. Open posture keeps the host's files.
  */
 static int setup_etc(struct mount_ctx *m, int scratch_fd, const struct sbx_config *cfg)
 {
 	char hosts[512];
 	int r;
 
+	/* Open posture uses the host's network: the host's /etc/hosts (and resolv.conf) stay meaningful. */
+	if (cfg->posture == SBX_POSTURE_OPEN)
+		return 0;
 	snprintf(hosts, sizeof(hosts), "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback %s\n",
 		 cfg->hostname, cfg->hostname);
 	r = replace_etc_file(m, scratch_fd, "/etc/hosts", "hosts", hosts);
