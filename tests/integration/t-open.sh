@@ -12,7 +12,7 @@ require_userns
 cp "$OPENNET" "$W/opennet" && chmod 0755 "$W/opennet"
 N="$W/opennet"
 
-tap_plan 20
+tap_plan 21
 
 cat >"$W/.t/server.py" <<'PY'
 import socket, sys, threading, os
@@ -144,6 +144,15 @@ if grep -qE '"event":"network","posture":"open".*"landlock":"(scoped|unavailable
 else
 	show "status"
 	tap_fail "--json-status-fd reports the open posture and Landlock"
+fi
+
+# The host's network is the payload's: its /etc/hosts is kept, not the generated one.
+capture sbx run --network=open -- cat /etc/hosts
+if [ "$RC" = 0 ] && [ "$OUT" = "$(cat /etc/hosts)" ]; then
+	tap_ok "open posture keeps the host's /etc/hosts"
+else
+	show "hosts"
+	tap_fail "open posture replaced /etc/hosts"
 fi
 
 tap_done
