@@ -39,10 +39,11 @@
  * 1. Create the gateway namespace G, then S (this thread ends up in S).
  * 2. In S: lo up; a veth pair eth0 (S) <-> gw0 (G), created in one message
  *    with the peer placed in G; a large MTU, because small-segment proxies
- *    collapse through a veth of MTU 1500. eth0 gets the sandbox's /30 and
- *    an IPv6 ULA /64 (IFA_F_NODAD: a tentative address would refuse binds
- *    and drop the first packets). S gets no route but the two connected
- *    ones: any other destination fails at once with ENETUNREACH.
+ *    collapse through a veth of MTU 1500. eth0 gets the sandbox's end of a
+ *    /31 and of an IPv6 ULA /127 (IFA_F_NODAD: a tentative address would
+ *    refuse binds and drop the first packets) and no link-local address.
+ *    S gets no route but the two point-to-point ones: any other
+ *    destination fails at once with ENETUNREACH.
  * 3. In G: gw0 gets the gateway addresses. G has no other interface and
  *    forwarding is off in a new namespace, so nothing crosses it.
  * 4. The proxy and DNS listeners are created while the thread is in G (a
@@ -119,6 +120,28 @@ static int link_up(struct nl *nl, const char *name)
 	ifm->ifi_change = IFF_UP;
 	ifm->ifi_flags = IFF_UP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+/*
+ * No IPv6 link-local address (and so no fe80::/64 route) on the veth ends:
+ * the /127 is the only IPv6 the sandbox needs, and an on-link prefix would
+ * leave a connect() to a made-up fe80:: address waiting for neighbour
+ * discovery instead of failing at once. Must precede bringing the link up.
+ */
+static int link_no_ipv6_ll(struct nl *nl, const char *name)
+{
+	char buf[512];
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, NLM_F_ACK, &ifm);
+	struct nlattr *spec, *inet6;
+
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
@@ -382,7 +405,8 @@ int sbx_net_new_allowlist(struct sbx_gateway_fds *gw, const char **detail)
 			goto out;
 		inet_pton(AF_INET, SBX_SANDBOX_ADDR4, &a4);
 		inet_pton(AF_INET6, SBX_SANDBOX_ADDR6, &a6);
-		if ((r = addr_add(&s, eth0.index, AF_INET, &a4, SBX_PREFIX4)) < 0 ||
+		if ((r = link_no_ipv6_ll(&s, SBX_SANDBOX_IF)) < 0 ||
+		    (r = addr_add(&s, eth0.index, AF_INET, &a4, SBX_PREFIX4)) < 0 ||
 		    (r = addr_add(&s, eth0.index, AF_INET6, &a6, SBX_PREFIX6)) < 0 ||
 		    (r = link_up(&s, SBX_SANDBOX_IF)) < 0)
 			goto out;
@@ -394,7 +418,7 @@ int sbx_net_new_allowlist(struct sbx_gateway_fds *gw, const char **detail)
 		goto out;
 	inet_pton(AF_INET, SBX_GW_ADDR4, &a4);
 	inet_pton(AF_INET6, SBX_GW_ADDR6, &a6);
-	if ((r = addr_add(&g, gw0.index, AF_INET, &a4, SBX_PREFIX4)) < 0 ||
+	if ((r = link_no_ipv6_ll(&g, SBX_GW_IF)) < 0 || (r = addr_add(&g, gw0.index, AF_INET, &a4, SBX_PREFIX4)) < 0 ||
 	    (r = addr_add(&g, gw0.index, AF_INET6, &a6, SBX_PREFIX6)) < 0 || (r = link_up(&g, SBX_GW_IF)) < 0)
 		goto out;
 

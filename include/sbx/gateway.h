@@ -5,15 +5,17 @@
 
 /*
  * Private addresses inside namespaces nobody else shares: they never appear
- * on the host. The gateway's /30 and ULA /64 are the only routes the
- * sandbox has.
+ * on the host. Point-to-point prefixes (/31, RFC 3021; /127, RFC 6164) hold
+ * exactly the two ends, so the sandbox has no route but to the gateway and
+ * no on-link address that could leave a connect() waiting for neighbour
+ * discovery: everything else fails at once.
  */
 #define SBX_GW_ADDR4 "10.255.255.1"
-#define SBX_SANDBOX_ADDR4 "10.255.255.2"
-#define SBX_PREFIX4 30
+#define SBX_SANDBOX_ADDR4 "10.255.255.0"
+#define SBX_PREFIX4 31
 #define SBX_GW_ADDR6 "fd73:6278::1"
-#define SBX_SANDBOX_ADDR6 "fd73:6278::2"
-#define SBX_PREFIX6 64
+#define SBX_SANDBOX_ADDR6 "fd73:6278::"
+#define SBX_PREFIX6 127
 #define SBX_PROXY_PORT 3128
 #define SBX_DNS_PORT 53
 #define SBX_SANDBOX_IF "eth0"

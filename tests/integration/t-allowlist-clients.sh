@@ -51,11 +51,11 @@ al_run --allow www.test -- /bin/sh -c 'ip -o link show; echo ---; ip -o addr sho
 links=$(sed -n '1,/^---$/p' <<<"$OUT" | grep -c '^[0-9]*:')
 addrs=$(grep -oE 'inet6? [0-9a-f.:]+/[0-9]+' <<<"$OUT" | sort | tr '\n' ' ')
 routes=$(sed '1,/^---$/d' <<<"$OUT" | sed '1,/^---$/d')
-want_addrs="inet 10.255.255.2/30 inet 127.0.0.1/8 inet6 ::1/128 inet6 fd73:6278::2/64 "
+want_addrs="inet 10.255.255.0/31 inet 127.0.0.1/8 inet6 ::1/128 inet6 fd73:6278::/127 "
 if [ "$RC" = 0 ] && [ "$links" = 2 ] &&
-	grep -qF "inet 10.255.255.2/30" <<<"$addrs" && grep -qF "inet6 fd73:6278::2/64" <<<"$addrs" &&
-	! grep -q default <<<"$routes"; then
-	tap_ok "sandbox: lo + one veth, 10.255.255.2/30 and fd73:6278::2/64, no default route"
+	grep -qF "inet 10.255.255.0/31" <<<"$addrs" && grep -qF "inet6 fd73:6278::/127" <<<"$addrs" &&
+	! grep -q "inet6 fe80" <<<"$addrs" && ! grep -q default <<<"$routes"; then
+	tap_ok "sandbox: lo + one veth, 10.255.255.0/31 and fd73:6278::/127, no link-local, no default route"
 else
 	show; tap_diag "addresses: $addrs (want at least $want_addrs)"; tap_fail "sandbox network view"
 fi
