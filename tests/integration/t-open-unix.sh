@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# t-open-unix: in open posture sbx performs connect() itself, from the host's
+# side. It must resolve unix socket paths inside the sandbox's root (a host
+# socket hidden by the private /tmp must stay unreachable; a socket the
+# payload made in its /tmp must work), and refuse abstract sockets, which
+# live in the host's network namespace. Each attack has a control without sbx.
+. "$(dirname "$0")/lib.sh"
+require_userns
+
+tap_plan 4
+PYX=/usr/bin/python3
+cat >"$W/cwd/unixc.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+addr = sys.argv[1]
+if addr.startswith("@"):
+    addr = "\0" + addr[1:]
+try:
+    s.connect(addr)
+    s.sendall(b"hello")
+    print("connected", s.recv(16).decode())
+except OSError as e:
+    print("error", e.errno)
+PY
+cat >"$W/.t/unixd.py" <<'PY'
+import socket, sys, os
+addr = sys.argv[1]
+if addr.startswith("@"):
+    addr = "\0" + addr[1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(addr); s.listen(8)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.recv(16); c.sendall(b"pong"); c.close()
+PY
+cp "$W/.t/unixd.py" "$W/cwd/unixd.py"
+chmod 0644 "$W/cwd/unixc.py" "$W/.t/unixd.py" "$W/cwd/unixd.py"
+
+# A host socket at a path the sandbox's private /tmp hides.
+hostsock=/tmp/sbx-open-unix-$$.sock
+abstract=@sbx-open-abstract-$$
+as_user "$PYX" "$W/.t/unixd.py" "$hostsock" >"$W/.t/u1.out" 2>&1 &
+bg_track $!
+as_user "$PYX" "$W/.t/unixd.py" "$abstract" >"$W/.t/u2.out" 2>&1 &
+bg_track $!
+for _ in $(seq 50); do grep -q ready "$W/.t/u1.out" 2>/dev/null && grep -q ready "$W/.t/u2.out" 2>/dev/null && break; sleep 0.1; done
+trap 'rm -f "$hostsock"; _lib_cleanup' EXIT
+
+capture as_user "$PYX" "$W/cwd/unixc.py" "$hostsock"
+control_path=$OUT
+capture sbx run --network=open -- "$PYX" "$W/cwd/unixc.py" "$hostsock"
+if [ "$control_path" != "connected pong" ]; then
+	tap_skip "host unix socket hidden by the private /tmp" "control could not connect ($control_path)"
+elif [ "$RC" = 0 ] && [[ "$OUT" == "error 2" ]]; then
+	tap_ok "a host unix socket under the hidden /tmp stays unreachable (ENOENT; control: $control_path)"
+else
+	show; tap_fail "host unix socket reached through sbx's connect: $OUT"
+fi
+
+capture sbx run --network=open -- sh -c "$PYX '$W/cwd/unixd.py' /tmp/inner.sock >/tmp/d.out 2>&1 & for i in \$(seq 50); do grep -q ready /tmp/d.out 2>/dev/null && break; sleep 0.1; done; $PYX '$W/cwd/unixc.py' /tmp/inner.sock"
+if [ "$RC" = 0 ] && [ "$OUT" = "connected pong" ]; then
+	tap_ok "a unix socket the payload made in its own /tmp works"
+else
+	show; tap_fail "sandbox-internal unix socket: $OUT"
+fi
+
+capture as_user "$PYX" "$W/cwd/unixc.py" "$abstract"
+control_abs=$OUT
+capture sbx run --network=open -- "$PYX" "$W/cwd/unixc.py" "$abstract"
+if [ "$control_abs" != "connected pong" ]; then
+	tap_skip "host abstract unix socket refused" "control could not connect ($control_abs)"
+elif [ "$RC" = 0 ] && [[ "$OUT" == error* ]]; then
+	tap_ok "a host abstract unix socket is refused in open posture ($OUT; control: $control_abs)"
+else
+	show; tap_fail "host abstract socket reached: $OUT"
+fi
+
+# Blocked posture: abstract sockets belong to the sandbox's own network namespace.
+capture sbx run -- "$PYX" "$W/cwd/unixc.py" "$abstract"
+if [ "$RC" = 0 ] && [[ "$OUT" == error* ]]; then
+	tap_ok "blocked posture: host abstract sockets are in another network namespace ($OUT)"
+else
+	show; tap_fail "blocked posture reached a host abstract socket: $OUT"
+fi
+tap_done
