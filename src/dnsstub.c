@@ -47,8 +47,8 @@ struct sbx_dns_tcp {
 	uint64_t deadline_ms;
 };
 
-struct dns_q {
-	struct dns_q *prev, *next;
+struct sbx_dns_q {
+	struct sbx_dns_q *prev, *next;
 	struct sbx_gateway *gw;
 	int udp_fd;		/* UDP: the socket to answer on */
 	struct sbx_dns_tcp *tcp; /* TCP: the connection */
@@ -65,11 +65,9 @@ struct dns_q {
 	uint64_t deadline_ms;
 };
 
-static struct dns_q *inflight;
-
 static void tcp_close(struct sbx_dns_tcp *t);
 
-static void send_answer(struct dns_q *dq, const uint8_t *out, size_t len)
+static void send_answer(struct sbx_dns_q *dq, const uint8_t *out, size_t len)
 {
 	if (dq->tcp) {
 		uint8_t frame[2 + 4096];
@@ -88,7 +86,7 @@ static void send_answer(struct dns_q *dq, const uint8_t *out, size_t len)
 	sendto(dq->udp_fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT, &dq->peer.sa, dq->peer_len);
 }
 
-static void answer(struct dns_q *dq, int rcode, const struct sbx_addr *addrs, size_t n)
+static void answer(struct sbx_dns_q *dq, int rcode, const struct sbx_addr *addrs, size_t n)
 {
 	struct in_addr v4[SBX_RESOLVE_MAX_ADDRS];
 	struct in6_addr v6[SBX_RESOLVE_MAX_ADDRS];
@@ -108,7 +106,7 @@ static void answer(struct dns_q *dq, int rcode, const struct sbx_addr *addrs, si
 		send_answer(dq, out, (size_t)len);
 }
 
-static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct sbx_addr *addrs, size_t n,
+static void log_dns(struct sbx_dns_q *dq, const struct sbx_decision *d, const struct sbx_addr *addrs, size_t n,
 		    const char *error)
 {
 	struct sbx_netlog_entry e = {
@@ -118,14 +116,14 @@ static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct
 	sbx_netlog_write(dq->gw->log_fd, &e);
 }
 
-static void dq_free(struct dns_q *dq)
+static void dq_free(struct sbx_dns_q *dq)
 {
 	if (dq->rq)
 		sbx_resolver_cancel(dq->rq);
 	if (dq->prev)
 		dq->prev->next = dq->next;
-	else if (inflight == dq)
-		inflight = dq->next;
+	else if (dq->gw->dns_pending == dq)
+		dq->gw->dns_pending = dq->next;
 	if (dq->next)
 		dq->next->prev = dq->prev;
 	if (!dq->tcp)
@@ -135,7 +133,7 @@ static void dq_free(struct dns_q *dq)
 
 static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 {
-	struct dns_q *dq = ctx;
+	struct sbx_dns_q *dq = ctx;
 	struct sbx_decision d;
 
 	dq->rq = NULL;
@@ -168,7 +166,7 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 static void handle_query(struct sbx_gateway *gw, int udp_fd, struct sbx_dns_tcp *tcp, const uint8_t *msg,
 			 size_t len, const struct sockaddr *peer, socklen_t peer_len)
 {
-	struct dns_q *dq;
+	struct sbx_dns_q *dq;
 	struct sbx_decision d;
 	const char *why = NULL;
 	uint8_t rcode = SBX_DNS_FORMERR;
@@ -237,10 +235,10 @@ static void handle_query(struct sbx_gateway *gw, int udp_fd, struct sbx_dns_tcp 
 		}
 	}
 	dq->deadline_ms = sbx_loop_now_ms() + SBX_DNS_TIMEOUT_MS;
-	dq->next = inflight;
-	if (inflight)
-		inflight->prev = dq;
-	inflight = dq;
+	dq->next = gw->dns_pending;
+	if (gw->dns_pending)
+		gw->dns_pending->prev = dq;
+	gw->dns_pending = dq;
 	r = sbx_resolver_submit(gw->resolver, dq->host, resolved, dq, &dq->rq);
 	if (r < 0) {
 		answer(dq, SBX_DNS_SERVFAIL, NULL, 0);
@@ -284,7 +282,7 @@ static void tcp_close(struct sbx_dns_tcp *t)
 	if (t->dead)
 		return;
 	t->dead = true;
-	for (struct dns_q *dq = inflight, *next; dq; dq = next) {
+	for (struct sbx_dns_q *dq = gw->dns_pending, *next; dq; dq = next) {
 		next = dq->next;
 		if (dq->tcp == t)
 			dq_free(dq);
@@ -374,7 +372,7 @@ void sbx_dns_tcp_accept(struct sbx_gateway *gw, int listen_fd)
  */
 void sbx_dns_tick(struct sbx_gateway *gw, uint64_t now)
 {
-	for (struct dns_q *dq = inflight, *next; dq; dq = next) {
+	for (struct sbx_dns_q *dq = gw->dns_pending, *next; dq; dq = next) {
 		next = dq->next;
 		if (now >= dq->deadline_ms) {
 			log_dns(dq, NULL, NULL, 0, "resolution timed out");
@@ -395,8 +393,8 @@ void sbx_dns_tick(struct sbx_gateway *gw, uint64_t now)
  */
 void sbx_dns_close_all(struct sbx_gateway *gw)
 {
-	while (inflight)
-		dq_free(inflight);
+	while (gw->dns_pending)
+		dq_free(gw->dns_pending);
 	while (gw->dns_tcp) {
 		struct sbx_dns_tcp *t = gw->dns_tcp;
 		tcp_close(t);

@@ -18,6 +18,7 @@
 
 struct sbx_conn;
 struct sbx_dns_tcp;
+struct sbx_dns_q;
 
 struct sbx_gw_listen {
 	struct sbx_watch w;
@@ -46,6 +47,7 @@ struct sbx_gateway {
 	struct sbx_dns_tcp *dns_tcp;
 	unsigned n_dns_tcp;
 	unsigned dns_udp_inflight;
+	struct sbx_dns_q *dns_pending; /* queries waiting for the resolver */
 	char *relay_buf; /* shared by every tunnel: data is never kept in it across events */
 };
 
