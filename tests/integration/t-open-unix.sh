@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 require_userns
 
-tap_plan 4
+tap_plan 5
 PYX=/usr/bin/python3
 cat >"$W/cwd/unixc.py" <<'PY'
 import socket, sys
@@ -75,6 +75,29 @@ elif [ "$RC" = 0 ] && [[ "$OUT" == error* ]]; then
 	tap_ok "a host abstract unix socket is refused in open posture ($OUT; control: $control_abs)"
 else
 	show; tap_fail "host abstract socket reached: $OUT"
+fi
+
+# sendmsg() is performed by sbx in open posture: descriptors passed with
+# SCM_RIGHTS must arrive as the payload's own (translated), with their data.
+cat >"$W/cwd/fdpass.py" <<'PY'
+import os, socket
+a, b = socket.socketpair()
+fd = os.open("/etc/hostname", os.O_RDONLY)
+socket.send_fds(a, [b"x"], [fd])
+msg, fds, flags, addr = socket.recv_fds(b, 16, 4)
+print("received", msg.decode(), len(fds), os.read(fds[0], 100).decode().strip() if fds else "-")
+PY
+chmod 0644 "$W/cwd/fdpass.py"
+capture as_user "$PYX" "$W/cwd/fdpass.py"
+control_fd=$OUT
+capture sbx run --network=open -- "$PYX" "$W/cwd/fdpass.py"
+want="received x 1 $(cat /etc/hostname 2>/dev/null)"
+if [[ "$control_fd" != "received x 1 "* ]]; then
+	tap_skip "SCM_RIGHTS through sendmsg in open posture" "control failed ($control_fd)"
+elif [ "$RC" = 0 ] && [ "$OUT" = "$want" ]; then
+	tap_ok "SCM_RIGHTS descriptors pass through sbx's sendmsg ($OUT)"
+else
+	show; tap_fail "SCM_RIGHTS through sendmsg: got '$OUT', want '$want'"
 fi
 
 # Blocked posture: abstract sockets belong to the sandbox's own network namespace.
