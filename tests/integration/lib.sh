@@ -123,8 +123,13 @@ resolve() {
 # CAPTURE_TIMEOUT seconds is killed and RC is set to 999 (never a real
 # status, so a hang cannot pass for sbx's own 124).
 capture() {
-	local t=${CAPTURE_TIMEOUT:-60} t0=$SECONDS
 	resolve "$@"
+	run_cmd
+}
+
+# run_cmd: run "${CMD[@]}" as capture() does (OUT, ERR, RC; 999 on timeout).
+run_cmd() {
+	local t=${CAPTURE_TIMEOUT:-60} t0=$SECONDS
 	timeout --foreground -k 3 "$t" "${CMD[@]}" >"$W/.t/out" 2>"$W/.t/err"
 	RC=$?
 	if [ $((SECONDS - t0)) -ge "$t" ] && { [ "$RC" = 124 ] || [ "$RC" = 137 ]; }; then

@@ -190,15 +190,8 @@ world_cmd() {
 # wcapture KIND ARGS...: run in the fake host, set OUT, ERR, RC (999 when
 # CAPTURE_TIMEOUT, default 60 s, ran out).
 wcapture() {
-	local t=${CAPTURE_TIMEOUT:-60} t0=$SECONDS
 	world_cmd "$@" || return 1
-	timeout --foreground -k 3 "$t" "${CMD[@]}" >"$W/.t/out" 2>"$W/.t/err"
-	RC=$?
-	if [ $((SECONDS - t0)) -ge "$t" ] && { [ "$RC" = 124 ] || [ "$RC" = 137 ]; }; then
-		RC=999
-	fi
-	OUT=$(cat "$W/.t/out")
-	ERR=$(cat "$W/.t/err")
+	run_cmd
 }
 
 wlog() { echo "$WD/log/$1.log"; }
