@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* sbx: parse the command line, check what needs the system, call into src/, choose the exit status. */
+/* sbx: parse the command line, check what needs the system, call into src/, choose the exit status (exit.c). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,11 +9,11 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "cmd.h"
+#include "lib/fds.h"
 #include "sbx/cli.h"
-#include "sbx/policy.h"
-#include "sbx/sandbox.h"
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int report_failure(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -56,19 +56,19 @@ static int cmd_run(const struct sbx_config *cfg)
 	int r;
 
 	if (cfg->json_status_fd >= 0 && !fd_is_open(cfg->json_status_fd))
-		return fail("--json-status-fd %d: not an open descriptor", cfg->json_status_fd);
+		return report_failure("--json-status-fd %d: not an open descriptor", cfg->json_status_fd);
 	if (cfg->log_fd >= 0 && !fd_is_open(cfg->log_fd))
-		return fail("--log-fd %d: not an open descriptor", cfg->log_fd);
+		return report_failure("--log-fd %d: not an open descriptor", cfg->log_fd);
 	for (size_t i = 0; i < cfg->n_pass_fds; i++) {
 		if (!fd_is_open(cfg->pass_fds[i]))
-			return fail("--pass-fd %d: not an open descriptor", cfg->pass_fds[i]);
+			return report_failure("--pass-fd %d: not an open descriptor", cfg->pass_fds[i]);
 	}
-	r = sbx_sandbox_run(cfg, &out);
+	r = sbx_supervisor_run(cfg, &out);
 	if (r < 0)
-		return fail("%s", out.message);
+		return report_failure("%s", out.message);
 	if (out.kind != SBX_OUTCOME_EXITED && out.kind != SBX_OUTCOME_SIGNALED)
 		fprintf(stderr, "sbx: %s\n", out.message);
-	return sbx_outcome_exit_status(&out);
+	return sbx_exit_status(&out);
 }
 
 static int cmd_check(const struct sbx_config *cfg)
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 		return SBX_EXIT_FAILURE;
 	/* sbx needs no privilege and must never run with more than its caller has. */
 	if (getauxval(AT_SECURE) || getuid() != geteuid() || getgid() != getegid()) {
-		fail("refusing to run setuid, setgid or with file capabilities: sbx needs no privilege; "
+		report_failure("refusing to run setuid, setgid or with file capabilities: sbx needs no privilege; "
 		     "remove the bit (chmod u-s,g-s; setcap -r)");
 		_exit(SBX_EXIT_FAILURE); /* no atexit work at all in a privileged process */
 	}
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	r = sbx_cli_parse(argc, argv, &cfg, err, sizeof(err));
 	if (r < 0) {
 		sbx_config_free(&cfg);
-		return fail("%s", err);
+		return report_failure("%s", err);
 	}
 	switch (cfg.command) {
 	case SBX_CMD_HELP:

@@ -158,26 +158,30 @@ int sbx_policy_build(const struct sbx_config *cfg, struct sbx_policy **out, char
  */
 void sbx_policy_free(struct sbx_policy *p);
 
-/**
- * sbx_check_run() - the `sbx check` command.
- * @cfg: policy options, cfg->dests and cfg->resolve.
- * @out: one line per destination: "VERDICT  DEST  WHY".
- * @err: one message on bad input.
- *
- * Return: the number of denied destinations (0: all allowed), or a negative
- * errno (-EINVAL for bad input) after writing a message to @err.
- */
-int sbx_check_run(const struct sbx_config *cfg, FILE *out, FILE *err);
+/* ---- Presets (@name) ---------------------------------------------------- */
+
+struct sbx_preset {
+	const char *name; /* without '@' */
+	const char *description;
+	const char *const *rules; /* NULL-terminated */
+};
 
 /**
- * sbx_presets_print() - the `sbx presets [NAME]` command.
- * @name: preset name (with or without '@'), or NULL to list every preset.
- * @out: the list ("@name  description") or the preset's rules, one a line.
- * @err: message when @name is unknown.
+ * sbx_policy_presets() - every built-in preset, in listing order.
+ * @n: the number of presets
  *
- * Return: 0, or -ENOENT if @name is unknown.
+ * Return: a static array.
  */
-int sbx_presets_print(const char *name, FILE *out, FILE *err);
+const struct sbx_preset *sbx_policy_presets(size_t *n);
+
+/**
+ * sbx_policy_preset_find() - a preset by name.
+ * @name: without '@'; need not be NUL-terminated
+ * @len: length of @name
+ *
+ * Return: the preset, or NULL if there is none of that name.
+ */
+const struct sbx_preset *sbx_policy_preset_find(const char *name, size_t len);
 
 /* ---- Building a policy piece by piece (proxy, tests, fuzzers) ----------- */
 

@@ -4,10 +4,14 @@
 #define SBX_UTIL_H
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #define SBX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The object that embeds @ptr as its @member. */
+#define sbx_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 static inline void sbx_closep(int *fd)
 {

@@ -124,13 +124,4 @@ int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *er
 int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range,
 			  char *err, size_t errlen);
 
-/* presets.c */
-struct sbx_preset {
-	const char *name; /* without '@' */
-	const char *description;
-	const char *const *rules; /* NULL-terminated */
-};
-const struct sbx_preset *sbx_policy_preset_find(const char *name, size_t len);
-const struct sbx_preset *sbx_policy_presets(size_t *n);
-
 #endif

@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-static int fail(char *err, size_t errlen, const char *msg)
+static int parse_error(char *err, size_t errlen, const char *msg)
 {
 	if (errlen)
 		snprintf(err, errlen, "%s", msg);
@@ -50,18 +50,18 @@ int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi,
 	unsigned a, b;
 
 	if (dash && !allow_range)
-		return fail(err, errlen, "a destination has a single port, not a range");
+		return parse_error(err, errlen, "a destination has a single port, not a range");
 	if (!dash) {
 		if (parse_dec(s, len, 65535, &a) < 0 || a == 0)
-			return fail(err, errlen, "invalid port (expected 1-65535)");
+			return parse_error(err, errlen, "invalid port (expected 1-65535)");
 		*lo = *hi = (uint16_t)a;
 		return 0;
 	}
 	if (parse_dec(s, (size_t)(dash - s), 65535, &a) < 0 || a == 0 ||
 	    parse_dec(dash + 1, len - (size_t)(dash - s) - 1, 65535, &b) < 0 || b == 0)
-		return fail(err, errlen, "invalid port range (expected LO-HI, 1-65535)");
+		return parse_error(err, errlen, "invalid port range (expected LO-HI, 1-65535)");
 	if (a > b)
-		return fail(err, errlen, "invalid port range (LO is greater than HI)");
+		return parse_error(err, errlen, "invalid port range (LO is greater than HI)");
 	*lo = (uint16_t)a;
 	*hi = (uint16_t)b;
 	return 0;
@@ -76,16 +76,16 @@ static int parse_prefix(const char *s, size_t len, struct sbx_rule_spec *spec, c
 	struct sbx_addr masked;
 
 	if (memchr(s, '%', len))
-		return fail(err, errlen, "IPv6 zone ids are not accepted");
+		return parse_error(err, errlen, "IPv6 zone ids are not accepted");
 	if (sbx_policy_addr_parse(s, alen, &spec->addr) < 0)
-		return fail(err, errlen,
+		return parse_error(err, errlen,
 			    memchr(s, ':', alen)
 				    ? "invalid IPv6 address (expected RFC 4291 text)"
 				    : "invalid IPv4 address (expected a canonical dotted quad such as 192.0.2.1)");
 	width = sbx_policy_addr_width(&spec->addr);
 	plen = width;
 	if (slash && parse_dec(slash + 1, len - alen - 1, width, &plen) < 0)
-		return fail(err, errlen, width == 32 ? "invalid prefix length (expected /0 to /32)"
+		return parse_error(err, errlen, width == 32 ? "invalid prefix length (expected /0 to /32)"
 						     : "invalid prefix length (expected /0 to /128)");
 	masked = spec->addr;
 	sbx_policy_prefix_mask(masked.b, width, plen);
@@ -110,15 +110,15 @@ static int parse_host(const char *s, size_t len, struct sbx_rule_spec *spec, cha
 	bool wild = len >= 2 && s[0] == '*' && s[1] == '.';
 
 	if (len == 1 && s[0] == '*')
-		return fail(err, errlen, "'*' alone is not a rule (use --network=open to allow everything)");
+		return parse_error(err, errlen, "'*' alone is not a rule (use --network=open to allow everything)");
 	if (wild) {
 		s += 2;
 		len -= 2;
 	}
 	if (len && (s[0] == '.' || memchr(s, '*', len)))
-		return fail(err, errlen, "'*' is only valid as a leading '*.' label");
+		return parse_error(err, errlen, "'*' is only valid as a leading '*.' label");
 	if (sbx_policy_host_normalise(s, len, spec->host, sizeof(spec->host), &why) < 0)
-		return fail(err, errlen, why);
+		return parse_error(err, errlen, why);
 	spec->kind = wild ? SBX_RULE_WILDCARD : SBX_RULE_HOST;
 	return 0;
 }
@@ -145,16 +145,16 @@ int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *er
 	spec->port_lo = 1;
 	spec->port_hi = 65535;
 	if (len == 0)
-		return fail(err, errlen, "empty rule");
+		return parse_error(err, errlen, "empty rule");
 	if (text[0] == '@') {
 		spec->preset = NULL;
 		if (memchr(text, ':', len))
-			return fail(err, errlen, "a preset takes no port (its rules carry their own)");
+			return parse_error(err, errlen, "a preset takes no port (its rules carry their own)");
 		{
 			const struct sbx_preset *pr = sbx_policy_preset_find(text + 1, len - 1);
 
 			if (!pr)
-				return fail(err, errlen, "unknown preset (see `sbx presets`)");
+				return parse_error(err, errlen, "unknown preset (see `sbx presets`)");
 			spec->preset = pr->name;
 		}
 		return 0;
@@ -163,17 +163,17 @@ int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *er
 		const char *close = memchr(text, ']', len);
 
 		if (!close)
-			return fail(err, errlen, "missing ']' after IPv6 address");
+			return parse_error(err, errlen, "missing ']' after IPv6 address");
 		if (close + 1 < text + len) {
 			if (close[1] != ':')
-				return fail(err, errlen, "expected ':PORT' after ']'");
+				return parse_error(err, errlen, "expected ':PORT' after ']'");
 			port = close + 2;
 		}
 		r = parse_prefix(text + 1, (size_t)(close - text - 1), spec, err, errlen);
 		if (r < 0)
 			return r;
 		if (spec->addr.family != AF_INET6)
-			return fail(err, errlen, "brackets are only for IPv6 addresses");
+			return parse_error(err, errlen, "brackets are only for IPv6 addresses");
 	} else if ((colon = strchr(text, ':')) && strchr(colon + 1, ':')) {
 		r = parse_prefix(text, len, spec, err, errlen); /* bare IPv6, no port */
 		if (r < 0)
@@ -184,7 +184,7 @@ int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *er
 			port = colon + 1;
 		}
 		if (hlen == 0)
-			return fail(err, errlen, "missing host before ':'");
+			return parse_error(err, errlen, "missing host before ':'");
 		if (memchr(text, '/', hlen) || sbx_policy_addr_parse(text, hlen, &spec->addr) == 0)
 			r = parse_prefix(text, hlen, spec, err, errlen);
 		else
@@ -211,28 +211,28 @@ int sbx_policy_dest_parse(const char *s, struct sbx_dest *dest, char *err, size_
 
 	memset(dest, 0, sizeof(*dest));
 	if (len == 0)
-		return fail(err, errlen, "empty destination");
+		return parse_error(err, errlen, "empty destination");
 	if (memchr(s, '%', len))
-		return fail(err, errlen, "IPv6 zone ids are not accepted");
+		return parse_error(err, errlen, "IPv6 zone ids are not accepted");
 	if (memchr(s, '/', len))
-		return fail(err, errlen, "a destination is one host or address, not a prefix");
+		return parse_error(err, errlen, "a destination is one host or address, not a prefix");
 	if (s[0] == '[') {
 		const char *close = memchr(s, ']', len);
 
 		if (!close)
-			return fail(err, errlen, "missing ']' after IPv6 address");
+			return parse_error(err, errlen, "missing ']' after IPv6 address");
 		if (close + 1 < s + len) {
 			if (close[1] != ':')
-				return fail(err, errlen, "expected ':PORT' after ']'");
+				return parse_error(err, errlen, "expected ':PORT' after ']'");
 			port = close + 2;
 		}
 		if (sbx_policy_addr_parse(s + 1, (size_t)(close - s - 1), &dest->addr) < 0 ||
 		    dest->addr.family != AF_INET6)
-			return fail(err, errlen, "invalid IPv6 address (expected RFC 4291 text)");
+			return parse_error(err, errlen, "invalid IPv6 address (expected RFC 4291 text)");
 		dest->is_addr = true;
 	} else if ((colon = strchr(s, ':')) && strchr(colon + 1, ':')) {
 		if (sbx_policy_addr_parse(s, len, &dest->addr) < 0)
-			return fail(err, errlen, "invalid IPv6 address (expected RFC 4291 text)");
+			return parse_error(err, errlen, "invalid IPv6 address (expected RFC 4291 text)");
 		dest->is_addr = true;
 	} else {
 		if (colon) {
@@ -240,11 +240,11 @@ int sbx_policy_dest_parse(const char *s, struct sbx_dest *dest, char *err, size_
 			port = colon + 1;
 		}
 		if (hlen == 0)
-			return fail(err, errlen, "missing host before ':'");
+			return parse_error(err, errlen, "missing host before ':'");
 		if (sbx_policy_addr_parse(s, hlen, &dest->addr) == 0) {
 			dest->is_addr = true;
 		} else if (sbx_policy_host_normalise(s, hlen, dest->host, sizeof(dest->host), &why) < 0) {
-			return fail(err, errlen, why);
+			return parse_error(err, errlen, why);
 		}
 	}
 	if (port && sbx_policy_port_parse(port, strlen(port), &dest->port, &hi, false, err, errlen) < 0)

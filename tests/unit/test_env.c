@@ -10,7 +10,9 @@
 
 #include <cmocka.h>
 
-#include "sbx/sandbox.h"
+#include "cmd.h"
+#include "env.h"
+#include "init/init.h"
 
 static void free_env(char **env)
 {
@@ -72,17 +74,17 @@ static void test_exit_status(void **state)
 {
 	struct sbx_outcome o = {.kind = SBX_OUTCOME_EXITED, .code = 7};
 
-	assert_int_equal(sbx_outcome_exit_status(&o), 7);
+	assert_int_equal(sbx_exit_status(&o), 7);
 	o = (struct sbx_outcome){.kind = SBX_OUTCOME_SIGNALED, .signal = 9};
-	assert_int_equal(sbx_outcome_exit_status(&o), 137);
+	assert_int_equal(sbx_exit_status(&o), 137);
 	o.kind = SBX_OUTCOME_TIMEOUT;
-	assert_int_equal(sbx_outcome_exit_status(&o), 124);
+	assert_int_equal(sbx_exit_status(&o), 124);
 	o.kind = SBX_OUTCOME_SETUP_FAILED;
-	assert_int_equal(sbx_outcome_exit_status(&o), 125);
+	assert_int_equal(sbx_exit_status(&o), 125);
 	o.kind = SBX_OUTCOME_NOT_EXECUTABLE;
-	assert_int_equal(sbx_outcome_exit_status(&o), 126);
+	assert_int_equal(sbx_exit_status(&o), 126);
 	o.kind = SBX_OUTCOME_NOT_FOUND;
-	assert_int_equal(sbx_outcome_exit_status(&o), 127);
+	assert_int_equal(sbx_exit_status(&o), 127);
 	assert_string_equal(sbx_stage_name(SBX_STAGE_MOUNT_PROC), "mounting /proc");
 	assert_string_equal(sbx_stage_name((enum sbx_stage)999), "setup");
 }

@@ -13,7 +13,8 @@
 
 #include <cmocka.h>
 
-#include "gateway_int.h"
+#include "gateway.h"
+#include "lib/netlog.h"
 
 static struct sbx_policy *make_policy(const char *const *allow, const char *const *deny)
 {
@@ -64,18 +65,18 @@ static void test_judge_dns(void **state)
 	sbx_policy_free(p);
 }
 
-static bool self_text(const struct sbx_gateway *gw, const char *text)
+static bool self_text(const struct sbx_hostaddr *h, const char *text)
 {
 	struct sbx_addr a = addr(text);
-	return sbx_gw_is_self(gw, &a);
+	return sbx_hostaddr_is_self(h, &a);
 }
 
 static void test_is_self(void **state)
 {
-	static struct sbx_gateway gw;
+	static struct sbx_hostaddr gw;
 
-	gw.self[gw.n_self++] = addr("192.0.2.10");
-	gw.self[gw.n_self++] = addr("2001:db8::10");
+	gw.self[gw.n++] = addr("192.0.2.10");
+	gw.self[gw.n++] = addr("2001:db8::10");
 	assert_true(self_text(&gw, "127.0.0.1"));
 	assert_true(self_text(&gw, "127.1.2.3"));
 	assert_true(self_text(&gw, "0.0.0.0"));
@@ -95,22 +96,22 @@ static void test_target(void **state)
 	struct sbx_dest d;
 	const char *why = NULL;
 
-	assert_int_equal(sbx_gw_target("PyPI.org.", false, &d, &why), 0);
+	assert_int_equal(sbx_target_parse("PyPI.org.", false, &d, &why), 0);
 	assert_false(d.is_addr);
 	assert_string_equal(d.host, "pypi.org");
-	assert_int_equal(sbx_gw_target("10.1.2.3", false, &d, &why), 0);
+	assert_int_equal(sbx_target_parse("10.1.2.3", false, &d, &why), 0);
 	assert_true(d.is_addr);
-	assert_int_equal(sbx_gw_target("2001:db8::1", true, &d, &why), 0);
+	assert_int_equal(sbx_target_parse("2001:db8::1", true, &d, &why), 0);
 	assert_true(d.is_addr);
 	/* Numeric spellings a libc resolver would read as addresses are refused, never resolved. */
 	const char *bad[] = {"2130706433", "0x7f.1", "127.1", "0177.0.0.1", "127.0.0.01", "1.2.3", NULL};
 	for (const char **b = bad; *b; b++) {
 		why = NULL;
-		if (sbx_gw_target(*b, false, &d, &why) == 0)
+		if (sbx_target_parse(*b, false, &d, &why) == 0)
 			fail_msg("'%s' accepted as %s", *b, d.is_addr ? "an address" : d.host);
 		assert_non_null(why);
 	}
-	assert_int_equal(sbx_gw_target("fe80::1%eth0", true, &d, &why), -EINVAL);
+	assert_int_equal(sbx_target_parse("fe80::1%eth0", true, &d, &why), -EINVAL);
 }
 
 static void test_netlog(void **state)

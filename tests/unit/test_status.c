@@ -11,7 +11,8 @@
 
 #include <cmocka.h>
 
-#include "sbx/status.h"
+#include "lib/jsonl.h"
+#include "status.h"
 
 static void test_escape(void **state)
 {

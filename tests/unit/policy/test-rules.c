@@ -453,29 +453,6 @@ static void test_presets_consistent(void **state)
 	}
 }
 
-static void test_presets_print(void **state)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	FILE *err = fopen("/dev/null", "w");
-
-	assert_int_equal(sbx_presets_print(NULL, out, err), 0);
-	fflush(out);
-	assert_non_null(strstr(buf, "@pypi "));
-	assert_non_null(strstr(buf, "@cloud-metadata "));
-	rewind(out);
-	len = 0;
-	assert_int_equal(sbx_presets_print("@pypi", out, err), 0);
-	fputc('\0', out);
-	fflush(out);
-	assert_string_equal(buf, "pypi.org:443\nfiles.pythonhosted.org:443\n");
-	assert_int_equal(sbx_presets_print("nope", out, err), -ENOENT);
-	fclose(out);
-	fclose(err);
-	free(buf);
-}
-
 /* Enumerating rules for the open posture: name rules, wildcards, ports. */
 static void test_enumerate(void **state)
 {
@@ -532,7 +509,6 @@ int main(void)
 		cmocka_unit_test(test_resolved),
 		cmocka_unit_test(test_trie_vs_scan),
 		cmocka_unit_test(test_presets_consistent),
-		cmocka_unit_test(test_presets_print),
 		cmocka_unit_test(test_enumerate),
 	};
 

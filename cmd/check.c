@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `sbx check` (judge destinations without a sandbox) and `sbx presets`. */
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "lib/resolver.h"
+#include "lib/sockaddr.h"
+#include "sbx/policy.h"
+#include "sbx/util.h"
+
+static void dest_text(const struct sbx_dest *d, char *buf, size_t len)
+{
+	char a[SBX_POLICY_ADDR_STRLEN];
+
+	if (!d->is_addr) {
+		if (d->port)
+			snprintf(buf, len, "%s:%u", d->host, d->port);
+		else
+			snprintf(buf, len, "%s", d->host);
+		return;
+	}
+	sbx_policy_addr_format(&d->addr, a, sizeof(a));
+	if (!d->port)
+		snprintf(buf, len, "%s", a);
+	else if (d->addr.family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, d->port);
+	else
+		snprintf(buf, len, "%s:%u", a, d->port);
+}
+
+static int check_resolved(const struct sbx_policy *p, const struct sbx_dest *d, const char *shown,
+			  FILE *out)
+{
+	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
+	struct sbx_decision dec;
+	char why[SBX_POLICY_EXPLAIN_MAX];
+	size_t n = 0;
+	int r;
+
+	if (sbx_policy_judge_name(p, d->host, d->port, &dec) == SBX_VERDICT_DENY) {
+		/* A denied name is never sent to a resolver. */
+		sbx_policy_explain(&dec, why, sizeof(why));
+		fprintf(out, "deny  %s  %s\n", shown, why);
+		return 1;
+	}
+	r = sbx_sockaddr_resolve(d->host, addrs, SBX_ARRAY_SIZE(addrs), &n);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		fprintf(out, "deny  %s  cannot resolve: %s\n", shown,
+			r == -ENOENT ? "no IPv4 or IPv6 address" : "name resolution failed");
+		return 1;
+	}
+	sbx_policy_judge_resolved(p, d->host, d->port, addrs, n, &dec);
+	sbx_policy_explain(&dec, why, sizeof(why));
+	fprintf(out, "%s  %s  %s", dec.verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", shown, why);
+	if (dec.verdict == SBX_VERDICT_ALLOW) {
+		fputs("; addresses", out);
+		for (size_t i = 0; i < n; i++) {
+			char a[SBX_POLICY_ADDR_STRLEN];
+
+			sbx_policy_addr_format(&addrs[i], a, sizeof(a));
+			fprintf(out, "%s%s", i ? ", " : " ", a);
+		}
+	}
+	fputc('\n', out);
+	return dec.verdict == SBX_VERDICT_DENY;
+}
+
+/* See cmd.h. */
+int sbx_check_run(const struct sbx_config *cfg, FILE *out, FILE *err)
+{
+	_cleanup_free_ struct sbx_dest *dests = NULL;
+	struct sbx_policy *p = NULL;
+	char msg[1024];
+	int r, denied = 0;
+
+	if (cfg->n_dests == 0) {
+		fprintf(err, "sbx check: no destination given (usage: sbx check [POLICY OPTIONS] DEST...)\n");
+		return -EINVAL;
+	}
+	dests = calloc(cfg->n_dests, sizeof(*dests));
+	if (!dests)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_dests; i++) {
+		if (sbx_policy_dest_parse(cfg->dests[i], &dests[i], msg, sizeof(msg)) < 0) {
+			fprintf(err, "sbx check: invalid destination '%s': %s\n", cfg->dests[i], msg);
+			return -EINVAL;
+		}
+	}
+	r = sbx_policy_build(cfg, &p, msg, sizeof(msg));
+	if (r < 0) {
+		fprintf(err, "sbx check: %s\n", msg);
+		return r;
+	}
+	for (size_t i = 0; i < cfg->n_dests; i++) {
+		struct sbx_decision dec;
+		char shown[SBX_POLICY_HOST_MAX + 16], why[SBX_POLICY_EXPLAIN_MAX];
+
+		dest_text(&dests[i], shown, sizeof(shown));
+		if (cfg->resolve && !dests[i].is_addr && sbx_policy_posture(p) != SBX_POSTURE_BLOCKED) {
+			r = check_resolved(p, &dests[i], shown, out);
+			if (r < 0) {
+				fprintf(err, "sbx check: out of memory\n");
+				sbx_policy_free(p);
+				return r;
+			}
+			denied += r;
+			continue;
+		}
+		sbx_policy_judge_dest(p, &dests[i], &dec);
+		sbx_policy_explain(&dec, why, sizeof(why));
+		fprintf(out, "%s  %s  %s\n", dec.verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", shown, why);
+		denied += dec.verdict == SBX_VERDICT_DENY;
+	}
+	sbx_policy_free(p);
+	fflush(out);
+	return denied;
+}
+
+/* See cmd.h. */
+int sbx_presets_print(const char *name, FILE *out, FILE *err)
+{
+	const struct sbx_preset *pr;
+	size_t n;
+
+	if (!name) {
+		pr = sbx_policy_presets(&n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, "@%-16s %s\n", pr[i].name, pr[i].description);
+		return 0;
+	}
+	if (name[0] == '@')
+		name++;
+	pr = sbx_policy_preset_find(name, strlen(name));
+	if (!pr) {
+		fprintf(err, "sbx presets: unknown preset '@%s' (run `sbx presets` for the list)\n", name);
+		return -ENOENT;
+	}
+	for (const char *const *r = pr->rules; *r; r++)
+		fprintf(out, "%s\n", *r);
+	return 0;
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The allowlist gateway in the supervisor: listeners from the gateway namespace, limits, the host's own addresses. */
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "allowlist/allowlist.h"
+#include "gateway.h"
+#include "sbx/util.h"
+
+/*
+ * The supervisor receives the proxy and DNS listening sockets from sandbox
+ * init (created inside the gateway namespace, see src/init/net.c) and serves
+ * them on its event loop; every outbound socket it opens belongs to the
+ * host's network namespace, so the host's own firewall still applies to them.
+ *
+ * The gateway owns the listeners, the once-a-second deadline tick and the
+ * context both services read (limits, policy, resolver, the host's own
+ * addresses: hostaddr.c). The proxy (proxy.c) and the DNS stub (dnsstub.c)
+ * each own their connections; neither calls the other.
+ */
+
+struct sbx_allowlist;
+
+struct gw_listen {
+	struct sbx_watch w;
+	struct sbx_allowlist *al;
+	enum sbx_gw_listener kind;
+};
+
+struct sbx_allowlist {
+	struct sbx_gw_ctx ctx;
+	struct sbx_hostaddr host;
+	struct sbx_proxy *proxy;
+	struct sbx_dnsstub *dns;
+	struct gw_listen listeners[SBX_GW_N_LISTENERS];
+	struct sbx_watch tick_w; /* 1 s timerfd for deadlines */
+};
+
+#define SBX_DEFAULT_MAX_CONNS 1024
+#define SBX_DEFAULT_MAX_HEAD 16384
+#define SBX_DEFAULT_HEADER_TIMEOUT_MS 10000
+#define SBX_DEFAULT_CONNECT_TIMEOUT_MS 15000
+#define SBX_DEFAULT_IDLE_TIMEOUT_MS 300000
+
+static void listener_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct gw_listen *l = sbx_container_of(w, struct gw_listen, w);
+
+	switch (l->kind) {
+	case SBX_GW_PROXY4:
+	case SBX_GW_PROXY6:
+		sbx_proxy_accept(l->al->proxy, w->fd);
+		break;
+	case SBX_GW_DNS_UDP4:
+	case SBX_GW_DNS_UDP6:
+		sbx_dnsstub_udp_ready(l->al->dns, w->fd);
+		break;
+	case SBX_GW_DNS_TCP4:
+	case SBX_GW_DNS_TCP6:
+		sbx_dnsstub_tcp_accept(l->al->dns, w->fd);
+		break;
+	default:
+		break;
+	}
+}
+
+static void tick_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct sbx_allowlist *al = sbx_container_of(w, struct sbx_allowlist, tick_w);
+	uint64_t expirations, now = sbx_loop_now_ms();
+
+	if (read(w->fd, &expirations, sizeof(expirations)) < 0) {
+		/* spurious wake-up */
+	}
+	sbx_proxy_tick(al->proxy, now);
+	sbx_dnsstub_tick(al->dns, now);
+}
+
+/* Each tunnel holds two descriptors: allow as many as the hard limit does. */
+static void raise_nofile(unsigned max_conns)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = (rlim_t)max_conns * 2 + 256;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/**
+ * sbx_allowlist_start() - serve the proxy and DNS listeners of an allowlist sandbox.
+ * @loop: the supervisor's loop
+ * @cfg: limits (--proxy-*)
+ * @policy: the policy every decision uses
+ * @log_fd: the decision log, or -1
+ * @fds: SBX_GW_N_LISTENERS listening sockets in enum sbx_gw_listener order;
+ *	owned by the allowlist services on success
+ * @out: the services
+ *
+ * Context: the supervisor, when sandbox init reports its network ready.
+ * Return: 0, or a negative errno.
+ */
+int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
+			int log_fd, int *fds, struct sbx_allowlist **out)
+{
+	struct sbx_allowlist *al = calloc(1, sizeof(*al));
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	struct sbx_gw_ctx *ctx;
+	int r;
+
+	if (!al)
+		return -ENOMEM;
+	ctx = &al->ctx;
+	ctx->loop = loop;
+	ctx->policy = policy;
+	ctx->log_fd = log_fd;
+	ctx->host = &al->host;
+	ctx->max_conns = cfg->proxy_max_conns ? cfg->proxy_max_conns : SBX_DEFAULT_MAX_CONNS;
+	ctx->max_head = cfg->proxy_max_header ? cfg->proxy_max_header : SBX_DEFAULT_MAX_HEAD;
+	ctx->header_timeout_ms = cfg->proxy_header_timeout > 0 ? (uint64_t)(cfg->proxy_header_timeout * 1000)
+							       : SBX_DEFAULT_HEADER_TIMEOUT_MS;
+	ctx->connect_timeout_ms = SBX_DEFAULT_CONNECT_TIMEOUT_MS;
+	ctx->idle_timeout_ms = cfg->proxy_idle_timeout > 0 ? (uint64_t)(cfg->proxy_idle_timeout * 1000)
+							   : SBX_DEFAULT_IDLE_TIMEOUT_MS;
+	al->tick_w.fd = -1;
+	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++)
+		al->listeners[i].w.fd = -1;
+	sbx_hostaddr_load(&al->host);
+	raise_nofile(ctx->max_conns);
+	r = sbx_resolver_new(loop, &ctx->resolver);
+	if (r < 0)
+		goto fail;
+	r = sbx_proxy_new(ctx, &al->proxy);
+	if (r < 0)
+		goto fail;
+	r = sbx_dnsstub_new(ctx, &al->dns);
+	if (r < 0)
+		goto fail;
+	al->tick_w = (struct sbx_watch){.cb = tick_cb, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
+	if (al->tick_w.fd < 0 || timerfd_settime(al->tick_w.fd, 0, &its, NULL) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = sbx_loop_watch(loop, &al->tick_w, EPOLLIN)) < 0)
+		goto fail;
+	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++) {
+		struct gw_listen *l = &al->listeners[i];
+
+		l->al = al;
+		l->kind = (enum sbx_gw_listener)i;
+		l->w = (struct sbx_watch){.cb = listener_cb, .fd = fds[i]};
+		fds[i] = -1;
+		if (i == SBX_GW_PROXY4 || i == SBX_GW_PROXY6) {
+			/* Proxy clients speak first: wake up once the request is in. */
+			int secs = 5;
+			setsockopt(l->w.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+		}
+		if ((r = sbx_loop_watch(loop, &l->w, EPOLLIN)) < 0)
+			goto fail;
+	}
+	*out = al;
+	return 0;
+fail:
+	sbx_allowlist_free(al);
+	return r;
+}
+
+/**
+ * sbx_allowlist_free() - close every connection and listener.
+ * @al: the services, or NULL
+ */
+void sbx_allowlist_free(struct sbx_allowlist *al)
+{
+	if (!al)
+		return;
+	sbx_proxy_free(al->proxy);
+	sbx_dnsstub_free(al->dns);
+	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++) {
+		if (al->listeners[i].w.fd >= 0) {
+			sbx_loop_unwatch(al->ctx.loop, &al->listeners[i].w);
+			close(al->listeners[i].w.fd);
+		}
+	}
+	if (al->tick_w.fd >= 0) {
+		sbx_loop_unwatch(al->ctx.loop, &al->tick_w);
+		close(al->tick_w.fd);
+	}
+	sbx_resolver_free(al->ctx.resolver);
+	free(al);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the gateway hands its services (proxy.c, dnsstub.c), private to src/allowlist. */
+#ifndef SBX_ALLOWLIST_GATEWAY_H
+#define SBX_ALLOWLIST_GATEWAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/loop.h"
+#include "lib/resolver.h"
+#include "sbx/policy.h"
+
+#define SBX_HOSTADDR_MAX 256
+
+/* The host's own addresses: never dialled, whatever the rules say (hostaddr.c). */
+struct sbx_hostaddr {
+	struct sbx_addr self[SBX_HOSTADDR_MAX];
+	size_t n;
+};
+
+void sbx_hostaddr_load(struct sbx_hostaddr *h);
+bool sbx_hostaddr_is_self(const struct sbx_hostaddr *h, const struct sbx_addr *a);
+
+int sbx_target_parse(const char *text, bool is_v6, struct sbx_dest *dest, const char **why);
+
+/*
+ * The gateway's context, read-only for the services: each service owns its
+ * own connections and state and never reaches into another's. The resolver
+ * is shared; each service submits and cancels only its own requests.
+ */
+struct sbx_gw_ctx {
+	struct sbx_loop *loop;
+	const struct sbx_policy *policy;
+	struct sbx_resolver *resolver;
+	const struct sbx_hostaddr *host;
+	int log_fd;
+	unsigned max_conns;
+	unsigned max_head;
+	uint64_t header_timeout_ms;
+	uint64_t connect_timeout_ms;
+	uint64_t idle_timeout_ms;
+};
+
+struct sbx_proxy;
+int sbx_proxy_new(const struct sbx_gw_ctx *ctx, struct sbx_proxy **out);
+void sbx_proxy_accept(struct sbx_proxy *px, int listen_fd);
+void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now);
+void sbx_proxy_free(struct sbx_proxy *px);
+
+struct sbx_dnsstub;
+int sbx_dnsstub_new(const struct sbx_gw_ctx *ctx, struct sbx_dnsstub **out);
+void sbx_dnsstub_udp_ready(struct sbx_dnsstub *ds, int fd);
+void sbx_dnsstub_tcp_accept(struct sbx_dnsstub *ds, int listen_fd);
+void sbx_dnsstub_tick(struct sbx_dnsstub *ds, uint64_t now);
+void sbx_dnsstub_free(struct sbx_dnsstub *ds);
+
+#endif

@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The allowlist proxy: HTTP CONNECT, plain-HTTP forwarding and SOCKS5 on one port, in the supervisor's loop. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "lib/list.h"
+#include "lib/netlog.h"
+#include "lib/sockaddr.h"
+#include "sbx/proto.h"
+#include "sbx/util.h"
+
+/*
+ * Theory of operation
+ *
+ * Clients reach this code only through listening sockets that live in the
+ * gateway namespace; every upstream socket is created here, in the host's
+ * network namespace. One connection goes through these states:
+ *
+ *   HEAD      read the request: first byte 0x05 is SOCKS5, 0x04 SOCKS4
+ *             (refused), anything else HTTP. Bounded in size and time.
+ *   RESOLVE   the target is a name the policy allows: one getaddrinfo() on a
+ *             resolver thread; every returned address is judged (one denied
+ *             address denies the request) and the host's own addresses are
+ *             refused whatever the rules say.
+ *   CONNECT   non-blocking connect to the judged addresses in order, never to
+ *             anything else; the next one on failure.
+ *   TUNNEL    bytes copied both ways through one shared large buffer; what a
+ *             slow side cannot take is kept per direction and reading from
+ *             the other side pauses until it drains. Half-close is passed on.
+ *
+ * A denied name is never resolved. Denials answer 403 with X-Sbx-Denied (HTTP)
+ * or REP 0x02 (SOCKS5). Every decision is logged once: denials at once,
+ * allowed connections when they close, with their byte counts.
+ *
+ * Plain-HTTP forwarding sends one request: the head is rebuilt in origin-form
+ * with "Connection: close", a body of known length is passed on and nothing
+ * after it is read, so a pipelined second request cannot ride along. (A
+ * chunked body is passed on as a stream; it can still only reach the
+ * destination that was judged.)
+ */
+
+enum conn_state { S_HEAD, S_RESOLVE, S_CONNECT, S_TUNNEL };
+enum conn_proto { P_UNKNOWN, P_HTTP, P_SOCKS };
+
+struct dir {
+	char *pend; /* bytes read but not yet written */
+	size_t pend_len, pend_off;
+	bool eof;	   /* source finished */
+	bool shut;	   /* shutdown(SHUT_WR) done on the destination */
+	bool limited;	   /* forwarding: stop reading after @left bytes */
+	uint64_t left;
+	uint64_t bytes;
+};
+
+struct sbx_conn {
+	struct sbx_list link; /* in sbx_proxy.conns */
+	struct sbx_proxy *px;
+	struct sbx_watch cw, uw; /* client, upstream */
+	enum conn_state state;
+	enum conn_proto proto;
+	bool socks_greeted;
+	bool http_forward;
+	bool dead;
+	char *in; /* request head bytes */
+	size_t in_len;
+	/* target */
+	char host[SBX_POLICY_HOST_MAX + 2]; /* as named, for logs and messages */
+	uint16_t port;
+	struct sbx_dest dest;
+	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
+	size_t n_addrs, next_addr;
+	struct sbx_decision d;
+	struct sbx_resolve_req *rq;
+	/* tunnel */
+	struct dir up, down; /* client -> upstream, upstream -> client */
+	uint64_t start_ms, deadline_ms, last_ms;
+	const char *error; /* why an allowed connection failed, for the log */
+};
+
+#define SBX_PROXY_RELAY_BUF (256 * 1024)
+
+struct sbx_proxy {
+	const struct sbx_gw_ctx *ctx;
+	struct sbx_list conns; /* every open connection */
+	unsigned n_conns;
+	char *relay_buf; /* shared by every tunnel: data is never kept in it across events */
+};
+
+static const char *proto_name(const struct sbx_conn *c)
+{
+	return c->proto == P_SOCKS ? "socks5" : c->http_forward ? "http" : "connect";
+}
+
+static void conn_log(struct sbx_conn *c, bool decided)
+{
+	struct sbx_netlog_entry e = {
+		.proto = proto_name(c),
+		.host = c->host,
+		.port = c->port,
+		.addrs = c->n_addrs ? c->addrs : (c->dest.is_addr ? &c->dest.addr : NULL),
+		.n_addrs = c->n_addrs ? c->n_addrs : (c->dest.is_addr ? 1 : 0),
+		.d = decided ? &c->d : NULL,
+		.error = c->error,
+		.bytes_up = c->up.bytes,
+		.bytes_down = c->down.bytes,
+		.duration_ms = sbx_loop_now_ms() - c->start_ms,
+	};
+
+	sbx_netlog_write(c->px->ctx->log_fd, &e);
+}
+
+static void conn_free(void *arg)
+{
+	struct sbx_conn *c = arg;
+
+	free(c->in);
+	free(c->up.pend);
+	free(c->down.pend);
+	free(c);
+}
+
+/* Close both sides now; free after this batch of events. */
+static void conn_close(struct sbx_conn *c)
+{
+	struct sbx_proxy *px = c->px;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (c->rq)
+		sbx_resolver_cancel(c->rq);
+	c->rq = NULL;
+	if (c->state == S_TUNNEL)
+		conn_log(c, true);
+	sbx_loop_unwatch(px->ctx->loop, &c->cw);
+	close(c->cw.fd);
+	if (c->uw.fd >= 0) {
+		sbx_loop_unwatch(px->ctx->loop, &c->uw);
+		close(c->uw.fd);
+	}
+	sbx_list_del(&c->link);
+	px->n_conns--;
+	sbx_loop_defer(px->ctx->loop, conn_free, c);
+}
+
+/* Best effort: the client gets the reply, or the connection closes anyway. */
+static void send_now(int fd, const void *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n <= 0)
+			return;
+		buf = (const char *)buf + n;
+		len -= (size_t)n;
+	}
+}
+
+static void http_reply(struct sbx_conn *c, int status, const char *denied, const char *body)
+{
+	char resp[4096], hdr[600];
+	const char *extra[2] = {NULL, NULL};
+	int n;
+
+	if (denied) {
+		snprintf(hdr, sizeof(hdr), "X-Sbx-Denied: %s", denied);
+		for (char *p = hdr; *p; p++)
+			if (*p == '\r' || *p == '\n')
+				*p = ' ';
+		extra[0] = hdr;
+	}
+	n = sbx_http_build_response(resp, sizeof(resp), status, NULL, extra, body);
+	if (n > 0)
+		send_now(c->cw.fd, resp, (size_t)n);
+}
+
+static void socks_reply(struct sbx_conn *c, uint8_t rep, const struct sockaddr *bound)
+{
+	uint8_t out[SBX_SOCKS5_REPLY_MAX];
+	size_t n = sbx_socks5_build_reply(out, rep, bound);
+
+	send_now(c->cw.fd, out, n);
+}
+
+/* Which flag would have allowed it, for the 403 body. */
+static void suggest(const struct sbx_conn *c, bool self, char *buf, size_t len)
+{
+	bool v6 = strchr(c->host, ':') != NULL;
+	char target[SBX_POLICY_HOST_MAX + 16];
+
+	snprintf(target, sizeof(target), "%s%s%s:%u", v6 ? "[" : "", c->host, v6 ? "]" : "", c->port);
+	if (self) {
+		snprintf(buf, len, "nothing: the host's own and loopback addresses are never reachable through the proxy");
+	} else if (c->d.reason == SBX_REASON_RULE && c->d.rule && sbx_policy_rule_is_deny(c->d.rule)) {
+		char src[128];
+		sbx_policy_rule_source(c->d.rule, src, sizeof(src));
+		snprintf(buf, len, "removing the deny rule \"%s\" (%s)", sbx_policy_rule_text(c->d.rule), src);
+	} else if (c->d.has_addr || c->dest.is_addr || c->d.reason == SBX_REASON_SPECIAL) {
+		char a[SBX_POLICY_ADDR_STRLEN] = "";
+		const struct sbx_addr *addr = c->d.has_addr ? &c->d.addr : &c->dest.addr;
+		sbx_policy_addr_format(addr, a, sizeof(a));
+		bool a6 = addr->family == AF_INET6;
+		snprintf(buf, len, "--allow %s%s%s:%u", a6 ? "[" : "", a, a6 ? "]" : "", c->port);
+	} else {
+		snprintf(buf, len, "--allow %s", target);
+	}
+}
+
+/* Refuse: 403 / REP 0x02, log, close. @self: refused as a host address, not by the policy. */
+static void deny(struct sbx_conn *c, bool self)
+{
+	char why[SBX_POLICY_EXPLAIN_MAX + 64], flag[SBX_POLICY_HOST_MAX + 128], body[2048];
+
+	if (self) {
+		char a[SBX_POLICY_ADDR_STRLEN] = "";
+		sbx_policy_addr_format(&c->d.addr, a, sizeof(a));
+		snprintf(why, sizeof(why), "%s is an address of the host itself", a);
+		c->error = "host address";
+		c->d.verdict = SBX_VERDICT_DENY;
+	} else {
+		sbx_policy_explain(&c->d, why, sizeof(why));
+	}
+	conn_log(c, true);
+	if (c->proto == P_SOCKS) {
+		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
+	} else {
+		suggest(c, self, flag, sizeof(flag));
+		snprintf(body, sizeof(body),
+			 "sbx: %s %s:%u denied: %s\nIt would be allowed by: %s\n", c->http_forward ? "request to" : "CONNECT",
+			 c->host, c->port, why, flag);
+		http_reply(c, 403, why, body);
+	}
+	conn_close(c);
+}
+
+/*
+ * The target itself is refused before the policy is asked: a numeric
+ * spelling other than canonical address text (2130706433, 0x7f.1, 127.1),
+ * or a malformed name. Answered and logged like a policy denial.
+ */
+static void refuse_spelling(struct sbx_conn *c, const char *why)
+{
+	char body[600];
+
+	c->error = why;
+	conn_log(c, false);
+	if (c->proto == P_SOCKS) {
+		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
+	} else {
+		snprintf(body, sizeof(body),
+			 "sbx: %s %s:%u denied: %s\nNo rule can allow it: name the host by its name or its canonical "
+			 "address.\n",
+			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, why);
+		http_reply(c, 403, why, body);
+	}
+	conn_close(c);
+}
+
+/* A failure that is not a policy decision (bad request, unreachable, timeout). */
+static void fail_request(struct sbx_conn *c, int http_status, uint8_t socks_rep, const char *why, bool log_decided)
+{
+	char body[512];
+
+	c->error = why;
+	if (log_decided || c->state != S_HEAD)
+		conn_log(c, log_decided);
+	if (c->proto == P_SOCKS) {
+		socks_reply(c, socks_rep, NULL);
+	} else if (c->proto == P_HTTP) {
+		snprintf(body, sizeof(body), "sbx: %s\n", why);
+		http_reply(c, http_status, NULL, body);
+	}
+	conn_close(c);
+}
+
+/* ---- the data path ------------------------------------------------------ */
+
+static void update_interest(struct sbx_conn *c)
+{
+	uint32_t ce = 0, ue = 0;
+
+	if (c->state == S_TUNNEL) {
+		if (!c->up.eof && !c->up.pend_len)
+			ce |= EPOLLIN;
+		if (c->down.pend_len)
+			ce |= EPOLLOUT;
+		if (!c->down.eof && !c->down.pend_len)
+			ue |= EPOLLIN;
+		if (c->up.pend_len)
+			ue |= EPOLLOUT;
+	} else if (c->state == S_HEAD) {
+		ce = EPOLLIN;
+	} else if (c->state == S_CONNECT) {
+		ue = EPOLLOUT;
+	}
+	sbx_loop_watch(c->px->ctx->loop, &c->cw, ce);
+	if (c->uw.fd >= 0)
+		sbx_loop_watch(c->px->ctx->loop, &c->uw, ue);
+}
+
+/* Write what @d holds to @fd. Return: 0 drained, 1 still pending, -1 error. */
+static int flush_dir(struct dir *d, int fd)
+{
+	while (d->pend_len) {
+		ssize_t n = send(fd, d->pend + d->pend_off, d->pend_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 1 : -1;
+		d->pend_off += (size_t)n;
+		d->pend_len -= (size_t)n;
+		d->bytes += (uint64_t)n;
+	}
+	free(d->pend);
+	d->pend = NULL;
+	d->pend_off = 0;
+	return 0;
+}
+
+/* Keep @len bytes of @buf for later (the destination is full). */
+static int keep_pending(struct dir *d, const char *buf, size_t len)
+{
+	d->pend = malloc(len);
+	if (!d->pend)
+		return -1;
+	memcpy(d->pend, buf, len);
+	d->pend_len = len;
+	d->pend_off = 0;
+	return 0;
+}
+
+/* Move data from @from to @to through the shared buffer. Return -1 to close. */
+static int pump(struct sbx_conn *c, struct dir *d, int from, int to)
+{
+	char *buf = c->px->relay_buf;
+
+	for (int rounds = 0; rounds < 4 && !d->eof && !d->pend_len; rounds++) {
+		size_t want = SBX_PROXY_RELAY_BUF;
+		ssize_t n, w;
+
+		if (d->limited) {
+			if (d->left == 0) {
+				d->eof = true; /* forwarding: the request is complete; the rest is not read */
+				break;
+			}
+			if (d->left < want)
+				want = (size_t)d->left;
+		}
+		n = recv(from, buf, want, MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		if (n == 0) {
+			d->eof = true;
+			break;
+		}
+		if (d->limited)
+			d->left -= (uint64_t)n;
+		c->last_ms = sbx_loop_now_ms();
+		w = send(to, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				return -1;
+			w = 0;
+		}
+		d->bytes += (uint64_t)w;
+		if (w < n && keep_pending(d, buf + w, (size_t)(n - w)) < 0)
+			return -1;
+		if ((size_t)n < want)
+			break;
+	}
+	return 0;
+}
+
+static void after_io(struct sbx_conn *c)
+{
+	/* Pass a finished direction's EOF on once its bytes are out. */
+	if (c->up.eof && !c->up.pend_len && !c->up.shut && !c->up.limited) {
+		shutdown(c->uw.fd, SHUT_WR);
+		c->up.shut = true;
+	}
+	if (c->down.eof && !c->down.pend_len && !c->down.shut) {
+		shutdown(c->cw.fd, SHUT_WR);
+		c->down.shut = true;
+	}
+	if (c->down.eof && !c->down.pend_len && (c->up.eof || c->up.limited) && !c->up.pend_len) {
+		conn_close(c);
+		return;
+	}
+	update_interest(c);
+}
+
+static void tunnel_event(struct sbx_conn *c, bool client, uint32_t events)
+{
+	if (events & EPOLLOUT) {
+		struct dir *d = client ? &c->down : &c->up;
+		if (flush_dir(d, client ? c->cw.fd : c->uw.fd) < 0) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		int r = client ? pump(c, &c->up, c->cw.fd, c->uw.fd) : pump(c, &c->down, c->uw.fd, c->cw.fd);
+		if (r < 0 || (events & EPOLLERR)) {
+			conn_close(c);
+			return;
+		}
+	}
+	after_io(c);
+}
+
+static void start_tunnel(struct sbx_conn *c, const char *first, size_t first_len)
+{
+	int one = 1;
+
+	c->state = S_TUNNEL;
+	c->last_ms = sbx_loop_now_ms();
+	setsockopt(c->uw.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (first_len) {
+		ssize_t w = send(c->uw.fd, first, first_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno != EAGAIN) {
+				conn_close(c);
+				return;
+			}
+			w = 0;
+		}
+		c->up.bytes += (uint64_t)w;
+		if ((size_t)w < first_len && keep_pending(&c->up, first + w, first_len - (size_t)w) < 0) {
+			conn_close(c);
+			return;
+		}
+	}
+	free(c->in);
+	c->in = NULL;
+	c->in_len = 0;
+	after_io(c);
+}
+
+/* ---- connecting ----------------------------------------------------------- */
+
+static void try_next_address(struct sbx_conn *c);
+
+static void connected(struct sbx_conn *c)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_storage ss;
+	} local;
+	socklen_t len = sizeof(local);
+
+	if (c->proto == P_SOCKS) {
+		if (getsockname(c->uw.fd, &local.sa, &len) < 0)
+			local.sa.sa_family = AF_UNSPEC;
+		socks_reply(c, SBX_SOCKS5_REP_SUCCEEDED, local.sa.sa_family == AF_UNSPEC ? NULL : &local.sa);
+		start_tunnel(c, c->in, c->in_len);
+	} else if (c->http_forward) {
+		/* c->in holds the rebuilt head and the start of the body. */
+		start_tunnel(c, c->in, c->in_len);
+	} else {
+		static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+		send_now(c->cw.fd, ok, sizeof(ok) - 1);
+		start_tunnel(c, c->in, c->in_len);
+	}
+}
+
+static void connect_event(struct sbx_conn *c, uint32_t events)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->uw.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0 && !(events & (EPOLLERR | EPOLLHUP))) {
+		connected(c);
+		return;
+	}
+	sbx_loop_unwatch(c->px->ctx->loop, &c->uw);
+	close(c->uw.fd);
+	c->uw.fd = -1;
+	c->error = "connection refused or unreachable";
+	try_next_address(c);
+}
+
+static void try_next_address(struct sbx_conn *c)
+{
+	while (c->next_addr < c->n_addrs) {
+		const struct sbx_addr *a = &c->addrs[c->next_addr++];
+		union sbx_sockaddr u;
+		socklen_t len = sbx_sockaddr_make(&u, a->family, a->b, c->port);
+		int fd;
+
+		fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, &u.sa, len) < 0 && errno != EINPROGRESS) {
+			close(fd);
+			continue;
+		}
+		c->uw.fd = fd;
+		c->state = S_CONNECT;
+		c->deadline_ms = sbx_loop_now_ms() + c->px->ctx->connect_timeout_ms;
+		/* Near destinations often finish the handshake inside connect(): skip a
+		 * round through epoll when the socket is already writable. */
+		{
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			if (poll(&pfd, 1, 0) == 1) {
+				connect_event(c, (uint32_t)pfd.revents);
+				return;
+			}
+		}
+		update_interest(c);
+		return;
+	}
+	fail_request(c, 502, SBX_SOCKS5_REP_HOST_UNREACHABLE,
+	     c->error ? c->error : "no address of the destination could be reached", true);
+}
+
+/* Every address judged and allowed: dial them, unless one is the host's own. */
+static void dial(struct sbx_conn *c)
+{
+	for (size_t i = 0; i < c->n_addrs; i++) {
+		if (sbx_hostaddr_is_self(c->px->ctx->host, &c->addrs[i])) {
+			c->d.addr = c->addrs[i];
+			c->d.has_addr = true;
+			deny(c, true);
+			return;
+		}
+	}
+	c->next_addr = 0;
+	try_next_address(c);
+}
+
+static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
+{
+	struct sbx_conn *c = ctx;
+
+	c->rq = NULL;
+	if (c->dead)
+		return;
+	if (err < 0) {
+		fail_request(c, 502, SBX_SOCKS5_REP_HOST_UNREACHABLE,
+		     err == -ENOENT ? "the name does not resolve" : "name resolution failed", true);
+		return;
+	}
+	memcpy(c->addrs, addrs, n * sizeof(*addrs));
+	c->n_addrs = n;
+	if (sbx_policy_judge_resolved(c->px->ctx->policy, c->dest.host, c->port, addrs, n, &c->d) == SBX_VERDICT_DENY) {
+		deny(c, false);
+		return;
+	}
+	dial(c);
+}
+
+/* The request named @text:@port: judge it, then resolve or dial. */
+static void have_target(struct sbx_conn *c, const char *text, bool is_v6, uint16_t port)
+{
+	const char *why = NULL;
+	int r;
+
+	snprintf(c->host, sizeof(c->host), "%s", text);
+	c->port = port;
+	if (sbx_target_parse(text, is_v6, &c->dest, &why) < 0) {
+		refuse_spelling(c, why);
+		return;
+	}
+	c->dest.port = port;
+	if (sbx_policy_judge_dest(c->px->ctx->policy, &c->dest, &c->d) == SBX_VERDICT_DENY) {
+		deny(c, false);
+		return;
+	}
+	if (c->dest.is_addr) {
+		c->addrs[0] = c->dest.addr;
+		c->n_addrs = 1;
+		dial(c);
+		return;
+	}
+	c->state = S_RESOLVE;
+	c->deadline_ms = sbx_loop_now_ms() + c->px->ctx->connect_timeout_ms;
+	update_interest(c);
+	{
+		struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
+		size_t n;
+
+		if (sbx_resolver_cached(c->px->ctx->resolver, c->dest.host, addrs, &n)) {
+			resolved(c, 0, addrs, n);
+			return;
+		}
+	}
+	r = sbx_resolver_submit(c->px->ctx->resolver, c->dest.host, resolved, c, &c->rq);
+	if (r < 0)
+		fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, "too many name lookups in progress", true);
+}
+
+/* ---- request heads -------------------------------------------------------- */
+
+static void consume(struct sbx_conn *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+}
+
+static void socks_head(struct sbx_conn *c)
+{
+	struct sbx_socks5_request req;
+	uint8_t rep = 0;
+	int r;
+
+	if (!c->socks_greeted) {
+		uint8_t method = 0xff;
+
+		r = sbx_socks5_parse_greeting((const uint8_t *)c->in, c->in_len, &method);
+		if (r == 0)
+			return;
+		if (r < 0 || method != 0x00) {
+			uint8_t no[2] = {5, 0xff};
+			send_now(c->cw.fd, no, sizeof(no));
+			conn_close(c);
+			return;
+		}
+		uint8_t yes[2] = {5, 0x00};
+		send_now(c->cw.fd, yes, sizeof(yes));
+		consume(c, (size_t)r);
+		c->socks_greeted = true;
+	}
+	r = sbx_socks5_parse_request((const uint8_t *)c->in, c->in_len, &req, &rep);
+	if (r == 0)
+		return;
+	if (r < 0) {
+		snprintf(c->host, sizeof(c->host), "%s", req.host);
+		fail_request(c, 0, rep ? rep : SBX_SOCKS5_REP_GENERAL_FAILURE, "unsupported or malformed SOCKS5 request", false);
+		return;
+	}
+	consume(c, req.len);
+	if (req.atyp == SBX_SOCKS5_ATYP_DOMAIN)
+		have_target(c, req.host, false, req.port);
+	else
+		have_target(c, req.host, req.atyp == SBX_SOCKS5_ATYP_IPV6, req.port);
+}
+
+static void http_head(struct sbx_conn *c)
+{
+	static struct sbx_http_request req; /* ~10 KiB: one, reused (single-threaded loop) */
+	int status = 400;
+	const char *why = "bad request";
+	int r = sbx_http_parse_request(c->in, c->in_len, c->px->ctx->max_head, &req, &status, &why);
+
+	if (r == 0) {
+		if (c->in_len >= c->px->ctx->max_head)
+			fail_request(c, 431, 0, "request head too large", false);
+		return;
+	}
+	if (r < 0) {
+		fail_request(c, status, 0, why, false);
+		return;
+	}
+	c->http_forward = req.kind == SBX_HTTP_FORWARD;
+	if (c->http_forward) {
+		size_t body_have = c->in_len - req.head_len, cap = req.head_len + 256;
+		char *fwd = malloc(cap + body_have);
+		int n;
+
+		if (!fwd) {
+			fail_request(c, 503, 0, "out of memory", false);
+			return;
+		}
+		n = sbx_http_build_forward_head(&req, c->in, fwd, cap);
+		if (n < 0) {
+			free(fwd);
+			fail_request(c, 431, 0, "request head too large", false);
+			return;
+		}
+		/* The body: only as much as the request declares; nothing after it. */
+		c->up.limited = req.body != SBX_HTTP_BODY_CHUNKED;
+		if (req.body == SBX_HTTP_BODY_LENGTH) {
+			if (body_have > req.content_length)
+				body_have = (size_t)req.content_length;
+			c->up.left = req.content_length - body_have;
+		} else if (req.body == SBX_HTTP_BODY_NONE) {
+			body_have = 0;
+			c->up.left = 0;
+		}
+		memcpy(fwd + n, c->in + req.head_len, body_have);
+		free(c->in);
+		c->in = fwd;
+		c->in_len = (size_t)n + body_have;
+	} else {
+		consume(c, req.head_len); /* early tunnel bytes stay */
+	}
+	have_target(c, req.host, req.host_is_v6, req.port);
+}
+
+static void head_event(struct sbx_conn *c)
+{
+	size_t before = c->in_len;
+
+	for (;;) {
+		size_t room = c->px->ctx->max_head + 1 - c->in_len;
+		ssize_t n;
+
+		if (!c->in) {
+			c->in = malloc(c->px->ctx->max_head + 1);
+			if (!c->in) {
+				conn_close(c);
+				return;
+			}
+		}
+		if (room == 0)
+			break;
+		n = recv(c->cw.fd, c->in + c->in_len, room, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			conn_close(c);
+			return;
+		}
+		if (n == 0) {
+			conn_close(c); /* the client gave up before finishing its request */
+			return;
+		}
+		c->in_len += (size_t)n;
+	}
+	if (c->proto == P_UNKNOWN && c->in_len) {
+		if (c->in[0] == 0x05) {
+			c->proto = P_SOCKS;
+		} else if (c->in[0] == 0x04) {
+			uint8_t no[SBX_SOCKS4_REPLY_LEN];
+			send_now(c->cw.fd, no, sbx_socks5_build_socks4_reject(no));
+			conn_close(c);
+			return;
+		} else {
+			c->proto = P_HTTP;
+		}
+	}
+	if (c->proto == P_SOCKS) {
+		socks_head(c);
+	} else if (c->proto == P_HTTP) {
+		/* The parser rescans from the start: only call it when a line may have
+		 * ended (or on the first bytes, to refuse a bad method at once), so a
+		 * client sending one byte at a time costs linear, not quadratic, work. */
+		if (before == 0 || memchr(c->in + before, '\n', c->in_len - before) ||
+		    c->in_len > c->px->ctx->max_head)
+			http_head(c);
+	}
+}
+
+/* ---- events, accept, deadlines -------------------------------------------- */
+
+static void client_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct sbx_conn *c = (struct sbx_conn *)((char *)w - offsetof(struct sbx_conn, cw));
+
+	if (c->dead)
+		return;
+	if (c->state == S_HEAD)
+		head_event(c);
+	else if (c->state == S_TUNNEL)
+		tunnel_event(c, true, events);
+	else if (events & (EPOLLHUP | EPOLLERR))
+		conn_close(c); /* the client left while we resolved or connected */
+}
+
+static void upstream_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct sbx_conn *c = (struct sbx_conn *)((char *)w - offsetof(struct sbx_conn, uw));
+
+	if (c->dead)
+		return;
+	if (c->state == S_CONNECT)
+		connect_event(c, events);
+	else if (c->state == S_TUNNEL)
+		tunnel_event(c, false, events);
+}
+
+/**
+ * sbx_proxy_accept() - accept every pending connection on a proxy listener.
+ * @px: the proxy
+ * @listen_fd: a listening socket from the gateway namespace
+ *
+ * Context: the supervisor's event loop.
+ */
+void sbx_proxy_accept(struct sbx_proxy *px, int listen_fd)
+{
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sbx_conn *c;
+
+		if (fd < 0)
+			return;
+		if (px->n_conns >= px->ctx->max_conns) {
+			close(fd); /* over --proxy-max-conns: refused at once, never queued */
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->px = px;
+		c->cw = (struct sbx_watch){.cb = client_cb, .fd = fd};
+		c->uw = (struct sbx_watch){.cb = upstream_cb, .fd = -1};
+		c->start_ms = c->last_ms = sbx_loop_now_ms();
+		c->deadline_ms = c->start_ms + px->ctx->header_timeout_ms;
+		if (sbx_loop_watch(px->ctx->loop, &c->cw, EPOLLIN) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		sbx_list_add_tail(&px->conns, &c->link);
+		px->n_conns++;
+		/* The listener defers accept until data arrives (TCP_DEFER_ACCEPT):
+		 * the request is usually there already. */
+		head_event(c);
+	}
+}
+
+/**
+ * sbx_proxy_tick() - enforce the header, connect and idle deadlines.
+ * @px: the proxy
+ * @now: sbx_loop_now_ms()
+ *
+ * Context: the supervisor's event loop, once a second.
+ */
+void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now)
+{
+	struct sbx_list *pos, *tmp;
+
+	sbx_list_for_each_safe(pos, tmp, &px->conns) {
+		struct sbx_conn *c = sbx_list_entry(pos, struct sbx_conn, link);
+
+		if (c->state == S_TUNNEL) {
+			if (px->ctx->idle_timeout_ms && now - c->last_ms >= px->ctx->idle_timeout_ms)
+				conn_close(c);
+		} else if (now >= c->deadline_ms) {
+			if (c->state == S_HEAD)
+				fail_request(c, 408, SBX_SOCKS5_REP_GENERAL_FAILURE, "request not received in time", false);
+			else
+				fail_request(c, 504, SBX_SOCKS5_REP_TTL_EXPIRED,
+				     c->state == S_RESOLVE ? "name resolution timed out" : "connection timed out", true);
+		}
+	}
+}
+
+/**
+ * sbx_proxy_new() - the proxy's state, before any connection.
+ * @ctx: the gateway's context; must outlive the proxy
+ * @out: the proxy
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int sbx_proxy_new(const struct sbx_gw_ctx *ctx, struct sbx_proxy **out)
+{
+	struct sbx_proxy *px = calloc(1, sizeof(*px));
+
+	if (!px)
+		return -ENOMEM;
+	px->ctx = ctx;
+	sbx_list_init(&px->conns);
+	px->relay_buf = malloc(SBX_PROXY_RELAY_BUF);
+	if (!px->relay_buf) {
+		free(px);
+		return -ENOMEM;
+	}
+	*out = px;
+	return 0;
+}
+
+/**
+ * sbx_proxy_free() - close every connection (the sandbox is gone) and free the proxy.
+ * @px: the proxy, or NULL
+ */
+void sbx_proxy_free(struct sbx_proxy *px)
+{
+	struct sbx_conn *c;
+
+	if (!px)
+		return;
+	while ((c = sbx_list_first(&px->conns, struct sbx_conn, link))) {
+		conn_close(c);
+		conn_free(c);
+	}
+	free(px->relay_buf);
+	free(px);
+}

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Sandbox init: PID 1 of the sandbox. Sets it up, starts the payload, reaps, forwards signals. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lib/fdpass.h"
+#include "lib/fds.h"
+#include "sbx/util.h"
+
+/*
+ * Theory of operation
+ *
+ * Sandbox init is cloned by the supervisor into new user, PID, mount, UTS,
+ * IPC, cgroup and network namespaces. Every failure below is sent to the
+ * supervisor as {stage, errno, detail} and init exits: the payload never runs
+ * unless every stage succeeded.
+ *
+ * 1. Tie our life to the supervisor: PR_SET_PDEATHSIG(SIGKILL) first, then
+ *    a look at the supervisor's pidfd: if it already died before the
+ *    prctl() (we were reparented, and the death signal would never come),
+ *    exit. With both there is no window in which init outlives it. (The
+ *    "maps written" byte cannot serve: a supervisor that wrote it and then
+ *    died leaves it readable.) Close inherited descriptors, start the
+ *    network thread (step 3), wait for the "id maps written" byte. Init's
+ *    own death kills every process of the PID namespace.
+ * 2. Cap nested user namespaces at 0 for this user namespace while /proc/sys
+ *    is still writable (the payload will have no CAP_SYS_RESOURCE to raise it).
+ * 3. Filesystem (mounts.c) on this thread while a second thread creates
+ *    the network namespace and brings its loopback up (net.c); init joins
+ *    it with setns() once both are done, then sets the hostname. The two
+ *    are independent and each costs about a millisecond of kernel work.
+ * 4. Spawn the payload with clone(CLONE_VM|CLONE_VFORK): the child borrows
+ *    init's memory until execve, so nothing is copied. In the child, in this
+ *    order: the caller's signal mask, new session (no controlling terminal: TIOCSTI has nothing
+ *    to push into), close every descriptor but 0-2 and --pass-fd ones, chdir,
+ *    drop all capabilities, no_new_privs, load seccomp, execvp. A failure is
+ *    written to a close-on-exec pipe; EOF on it means exec succeeded.
+ *    Open posture (no network namespace: the thread of step 3 is skipped)
+ *    uses a fork-like clone instead, because init must act while the child
+ *    waits: the child adds Landlock scopes and a second, user-notification
+ *    filter, publishes the listener's number on the pipe and blocks; init
+ *    copies the listener out with pidfd_getfd(), hands it to the supervisor
+ *    (SBX_REPORT_NOTIFY) and lets the child close its copy and exec.
+ * 5. Serve as PID 1: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+ *    SIGUSR2, SIGWINCH to the payload; reap every child. When the payload
+ *    is reaped, SIGKILL and reap everything left, then report the payload's
+ *    wait status: from that moment only init remains, doing nothing but
+ *    _exit(), so the supervisor can return without waiting for the
+ *    kernel's namespace teardown (mount namespace release costs an RCU
+ *    grace period, several milliseconds).
+ */
+
+static const int sbx_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+/* Stack of the vfork-style payload child (execvp may use a few KiB for PATH search). */
+static char sbx_payload_stack[256 * 1024] __attribute__((aligned(64)));
+
+/* The kernel translates @cred_pid into the supervisor's PID namespace. */
+static void send_report(int fd, const struct sbx_report *rep, pid_t cred_pid)
+{
+	sbx_fdpass_send(fd, rep, sizeof(*rep), NULL, 0, cred_pid);
+}
+
+static _Noreturn void init_fail(int report_fd, enum sbx_stage stage, int err, const char *detail)
+{
+	struct sbx_report rep = {.type = SBX_REPORT_ERROR, .stage = stage, .err = err < 0 ? -err : err};
+
+	if (detail)
+		snprintf(rep.detail, sizeof(rep.detail), "%s", detail);
+	send_report(report_fd, &rep, 0);
+	_exit(SBX_EXIT_FAILURE);
+}
+
+static int write_proc_file(const char *path, const char *value)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, len) != (ssize_t)len)
+		return sbx_neg_errno();
+	return 0;
+}
+
+/*
+ * A failing step in the payload child: tell init through the pipe and die.
+ * In open posture the same pipe first carries {SBX_STAGE_NOTIFY, listener
+ * fd number, Landlock result} while the child waits for init's go.
+ */
+struct exec_failure {
+	int32_t stage;
+	int32_t err;
+	int32_t landlock; /* open posture: 0 scoped, else negative errno of sbx_landlock_scope() */
+};
+
+/* The payload child runs on sbx_payload_stack: keep ASan's stack tracking out of it. */
+#define SBX_CHILD_CODE __attribute__((no_sanitize_address))
+
+SBX_CHILD_CODE static _Noreturn void child_fail(int pipe_fd, enum sbx_stage stage, int err)
+{
+	struct exec_failure f = {.stage = stage, .err = err < 0 ? -err : err};
+
+	if (write(pipe_fd, &f, sizeof(f)) < 0) {
+		/* nothing more can be reported */
+	}
+	_exit(SBX_EXIT_FAILURE);
+}
+
+/*
+ * execvp() with the payload's PATH and the shell's verdicts: 127 (ENOENT)
+ * unless a matching file exists somewhere on PATH, 126 (its errno) if one
+ * exists but cannot be executed. glibc's execvp() reports EACCES when any
+ * PATH directory is unreadable, which would turn "not found" into "not
+ * executable". No allocation: this runs in the vfork-style child.
+ */
+SBX_CHILD_CODE static int exec_search(char *const argv[], char *const envp[])
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	int found_err = 0;
+	char buf[4096];
+
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		return -errno;
+	}
+	for (char *const *e = envp; *e; e++) {
+		if (strncmp(*e, "PATH=", 5) == 0) {
+			path = *e + 5;
+			break;
+		}
+	}
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		size_t flen = strlen(argv[0]);
+		struct stat st;
+
+		if (dlen + 1 + flen < sizeof(buf)) {
+			/* An empty PATH entry means the current directory. */
+			memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
+			dlen = dlen ? dlen : 1;
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, argv[0], flen + 1);
+			execve(buf, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR && stat(buf, &st) == 0 && !found_err)
+				found_err = errno;
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	return found_err ? -found_err : -ENOENT;
+}
+
+/* Close every descriptor but 0, 1, 2, the --pass-fd ones and @own. No allocation. */
+SBX_CHILD_CODE static int close_all_but(const struct sbx_config *cfg, int own)
+{
+	int keep[64 + 4] = {0, 1, 2, own};
+	size_t n_keep = 4;
+
+	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
+		keep[n_keep++] = cfg->pass_fds[i];
+	return sbx_fds_close_except(keep, n_keep);
+}
+
+struct payload_args {
+	const struct sbx_init_args *a;
+	int pipe_fd;
+	int go_fd; /* open posture: read end of init's "listener taken" pipe, else -1 */
+};
+
+/*
+ * Open posture, in the payload child after no_new_privs: Landlock scopes,
+ * the base filter, then the notification filter. Its listener must reach the
+ * supervisor but never the payload: the child publishes the descriptor's
+ * number, init copies it out with pidfd_getfd() and says go, the child
+ * closes its copy and execs. read() and write() are not trapped, so this
+ * hand-over cannot wait on the listener it is handing over.
+ */
+SBX_CHILD_CODE static void payload_open_filters(const struct payload_args *p)
+{
+	struct exec_failure f = {.stage = SBX_STAGE_NOTIFY};
+	int listener, r;
+	char go;
+
+	f.landlock = sbx_landlock_scope();
+	if (f.landlock < 0 && f.landlock != -EOPNOTSUPP)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, f.landlock);
+	r = sbx_seccomp_load();
+	if (r < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
+	/* Init's PR_SET_DUMPABLE 0 was inherited: without this, pidfd_getfd() from init
+	 * would need CAP_SYS_PTRACE over the host user namespace. execve() resets it. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_NOTIFY, -errno);
+	listener = sbx_seccomp_load_notify();
+	if (listener < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, listener);
+	f.err = listener;
+	if (write(p->pipe_fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
+		_exit(SBX_EXIT_FAILURE);
+	if (read(p->go_fd, &go, 1) != 1)
+		_exit(SBX_EXIT_FAILURE); /* init failed to hand it over and reported why */
+	close(listener);
+	close(p->go_fd);
+}
+
+/*
+ * The payload child. It runs on its own stack but in init's memory
+ * (CLONE_VM|CLONE_VFORK: no page tables to copy, init resumes once exec
+ * succeeded or the child died), so it allocates nothing and only changes
+ * per-process state: signal mask, session, descriptor table, cwd, creds.
+ */
+SBX_CHILD_CODE static int payload_exec(void *arg)
+{
+	const struct payload_args *p = arg;
+	const struct sbx_init_args *a = p->a;
+	const struct sbx_config *cfg = a->cfg;
+	int r;
+
+	if (sigprocmask(SIG_SETMASK, &a->saved_mask, NULL) < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_FORK, -errno);
+	signal(SIGPIPE, a->sigpipe_ignored ? SIG_IGN : SIG_DFL);
+	if (setsid() < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_SESSION, -errno);
+
+	{
+		int keep[64 + 5] = {0, 1, 2, p->pipe_fd, p->go_fd};
+		size_t n_keep = p->go_fd >= 0 ? 5 : 4;
+
+		for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
+			keep[n_keep++] = cfg->pass_fds[i];
+		r = sbx_fds_close_except(keep, n_keep);
+	}
+	if (r < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_FDS, r);
+
+	if (chdir(cfg->chdir ? cfg->chdir : a->cwd) < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_CHDIR, -errno);
+	r = sbx_caps_drop_all();
+	if (r < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_CAPS, r);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_NO_NEW_PRIVS, -errno);
+	if (p->go_fd >= 0) {
+		payload_open_filters(p);
+	} else {
+		r = sbx_seccomp_load();
+		if (r < 0)
+			child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
+	}
+
+	child_fail(p->pipe_fd, SBX_STAGE_EXEC, exec_search(cfg->argv, a->envp));
+}
+
+static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(sbx_forwarded_signals); i++)
+		sigaddset(&set, sbx_forwarded_signals[i]);
+
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(payload, sig);
+			continue;
+		}
+		for (;;) {
+			int status;
+			pid_t pid = waitpid(-1, &status, WNOHANG);
+
+			if (pid <= 0)
+				break;
+			if (pid == payload) {
+				struct sbx_report rep = {.type = SBX_REPORT_EXITED, .status = status, .ns_pid = payload};
+
+				/* Empty the sandbox before reporting: once the supervisor has the
+				 * status it may exit at once, so nothing may still be running. */
+				kill(-1, SIGKILL);
+				while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+					;
+				send_report(report_fd, &rep, 0);
+				_exit(0);
+			}
+		}
+	}
+}
+
+struct net_job {
+	enum sbx_posture posture;
+	int err;
+	const char *detail;
+	struct sbx_gateway_fds gw;
+};
+
+static void *net_main(void *arg)
+{
+	struct net_job *job = arg;
+
+	if (job->posture == SBX_POSTURE_ALLOWLIST) {
+		job->err = sbx_net_new_allowlist(&job->gw, &job->detail);
+	} else {
+		job->detail = "lo";
+		job->err = sbx_net_new_blocked(&job->gw.sandbox_ns_fd);
+	}
+	return NULL;
+}
+
+/*
+ * Open posture: copy the payload child's seccomp listener out of it and hand
+ * it to the supervisor, with the Landlock outcome for --json-status-fd.
+ */
+static void send_notify_listener(int report_fd, pid_t child, const struct exec_failure *f)
+{
+	struct sbx_report rep = {.type = SBX_REPORT_NOTIFY, .err = f->landlock < 0 ? -f->landlock : 0,
+				 .status = sbx_landlock_abi()};
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	_cleanup_close_ int listener = -1;
+
+	if (pidfd < 0)
+		init_fail(report_fd, SBX_STAGE_NOTIFY, -errno, "pidfd_open");
+	listener = (int)syscall(SYS_pidfd_getfd, pidfd, f->err, 0);
+	if (listener < 0)
+		init_fail(report_fd, SBX_STAGE_NOTIFY, -errno, "pidfd_getfd");
+	int r = sbx_fdpass_send(report_fd, &rep, sizeof(rep), &listener, 1, 0);
+
+	if (r < 0)
+		init_fail(report_fd, SBX_STAGE_NOTIFY, r, "handing the seccomp listener to the supervisor");
+}
+
+/* Hand the gateway's listening sockets to the supervisor, which serves them. */
+static void send_listeners(int report_fd, struct sbx_gateway_fds *gw)
+{
+	struct sbx_report rep = {.type = SBX_REPORT_NETWORK, .ns_pid = SBX_GW_N_LISTENERS};
+	int r = sbx_fdpass_send(report_fd, &rep, sizeof(rep), gw->listen_fds, SBX_GW_N_LISTENERS, 0);
+
+	if (r < 0)
+		init_fail(report_fd, SBX_STAGE_NETWORK, r, "handing the proxy listeners to the supervisor");
+}
+
+/**
+ * sbx_init_main() - sandbox init, from clone to the payload's exit.
+ * @a: everything prepared by the supervisor before clone
+ *
+ * Context: PID 1 of the new PID namespace, all capabilities in the new user
+ * namespace (not yet usable until the supervisor has written the id maps).
+ * Return: never; exits after reporting to the supervisor.
+ */
+_Noreturn void sbx_init_main(const struct sbx_init_args *a)
+{
+	const struct sbx_config *cfg = a->cfg;
+	struct sbx_report rep = {0};
+	int pipe_fds[2], go_fds[2] = {-1, -1};
+	struct net_job net = {.posture = cfg->posture,
+			      .gw = {.sandbox_ns_fd = -1, .listen_fds = {-1, -1, -1, -1, -1, -1}}};
+	pthread_t net_thread;
+	char go;
+	pid_t child;
+	int r;
+
+	/* 1 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(SBX_EXIT_FAILURE);
+	/* The death signal is tied to whoever is our parent *now*: if the supervisor
+	 * died before the prctl(), we were already reparented and it will never fire. */
+	{
+		struct pollfd pfd = {.fd = a->supervisor_pidfd, .events = POLLIN};
+		if (poll(&pfd, 1, 0) != 0)
+			_exit(SBX_EXIT_FAILURE);
+		close(a->supervisor_pidfd);
+	}
+	{
+		/* SIGCHLD joins the forwarded signals (blocked by the supervisor before clone) for sigwaitinfo(). */
+		sigset_t chld;
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigprocmask(SIG_BLOCK, &chld, NULL);
+	}
+	/* Nothing of the caller's leaks further than init; --pass-fd ones are kept for the payload.
+	 * Before any thread exists: the descriptor table is shared with it. */
+	r = close_all_but(cfg, a->report_fd);
+	if (r < 0)
+		init_fail(a->report_fd, SBX_STAGE_FDS, r, NULL);
+
+	/* 3 (started early): the network namespace needs only the capabilities init got at
+	 * clone, not the id maps, so a second thread builds it while the supervisor writes
+	 * the maps and this thread mounts. */
+	if (cfg->posture != SBX_POSTURE_OPEN) {
+		r = pthread_create(&net_thread, NULL, net_main, &net);
+		if (r != 0)
+			init_fail(a->report_fd, SBX_STAGE_NETWORK, -r, NULL);
+	}
+
+	if (read(a->report_fd, &go, 1) != 1)
+		_exit(SBX_EXIT_FAILURE); /* supervisor gone, or id maps failed */
+	/* Keep the payload (same uid, no capabilities) from ptracing or reading our fds.
+	 * Only now: the supervisor needed our /proc files to write the id maps. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	/* 2 */
+	r = write_proc_file("/proc/sys/user/max_user_namespaces", "0");
+	if (r < 0)
+		init_fail(a->report_fd, SBX_STAGE_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
+
+	/* 3 */
+	r = sbx_mounts_setup(a, &rep);
+	if (cfg->posture != SBX_POSTURE_OPEN)
+		pthread_join(net_thread, NULL);
+	if (r < 0)
+		init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
+	/* Open posture keeps the host's network namespace, whose sysfs this user namespace may not mount. */
+	if (cfg->posture != SBX_POSTURE_OPEN) {
+		if (net.err < 0)
+			init_fail(a->report_fd, SBX_STAGE_NETWORK, net.err, net.detail);
+		if (setns(net.gw.sandbox_ns_fd, CLONE_NEWNET) < 0)
+			init_fail(a->report_fd, SBX_STAGE_NETWORK, -errno, "joining the sandbox network namespace");
+		if (cfg->posture == SBX_POSTURE_ALLOWLIST)
+			send_listeners(a->report_fd, &net.gw);
+		sbx_net_gateway_fds_close(&net.gw);
+		r = sbx_mounts_sysfs(&rep);
+		if (r < 0)
+			init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
+	}
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, -errno, cfg->hostname);
+	r = sbx_caps_prepare();
+	if (r < 0)
+		init_fail(a->report_fd, SBX_STAGE_CAPS, r, NULL);
+
+	/* 4 */
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
+	if (cfg->posture == SBX_POSTURE_OPEN) {
+		/* A fork-like child (no CLONE_VM|CLONE_VFORK): init must act while it waits. */
+		struct payload_args pa = {.a = a, .pipe_fd = pipe_fds[1]};
+
+		if (pipe2(go_fds, O_CLOEXEC) < 0)
+			init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
+		pa.go_fd = go_fds[0];
+		child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack), SIGCHLD, &pa);
+		close(go_fds[0]);
+	} else {
+		struct payload_args pa = {.a = a, .pipe_fd = pipe_fds[1], .go_fd = -1};
+		child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack),
+			      CLONE_VM | CLONE_VFORK | SIGCHLD, &pa);
+	}
+	if (child < 0)
+		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
+	close(pipe_fds[1]);
+	{
+		struct exec_failure f;
+		ssize_t n;
+
+		do
+			n = read(pipe_fds[0], &f, sizeof(f));
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)sizeof(f) && f.stage == SBX_STAGE_NOTIFY && go_fds[1] >= 0) {
+			send_notify_listener(a->report_fd, child, &f);
+			if (write(go_fds[1], "g", 1) != 1)
+				init_fail(a->report_fd, SBX_STAGE_NOTIFY, -errno, NULL);
+			do
+				n = read(pipe_fds[0], &f, sizeof(f));
+			while (n < 0 && errno == EINTR);
+		}
+		if (go_fds[1] >= 0)
+			close(go_fds[1]);
+		close(pipe_fds[0]);
+		if (n == (ssize_t)sizeof(f)) {
+			waitpid(child, NULL, 0);
+			init_fail(a->report_fd, (enum sbx_stage)f.stage, f.err,
+				  f.stage == SBX_STAGE_EXEC ? cfg->argv[0]
+				  : f.stage == SBX_STAGE_CHDIR ? (cfg->chdir ? cfg->chdir : a->cwd)
+							      : NULL);
+		}
+	}
+	rep = (struct sbx_report){.type = SBX_REPORT_STARTED, .ns_pid = child};
+	send_report(a->report_fd, &rep, child);
+
+	/* 5 */
+	serve_as_pid1(a->report_fd, child);
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The decision log: one JSON line per network decision. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/jsonl.h"
+#include "lib/netlog.h"
+
+/**
+ * sbx_netlog_write() - append one decision as a JSON line.
+ * @fd: the log descriptor, or -1 (nothing is written)
+ * @e: the decision
+ *
+ * One write() per line, so concurrent readers never see half a line. A
+ * full or closed log never stalls the proxy: the line is dropped.
+ *
+ * Context: the supervisor's event loop.
+ */
+void sbx_netlog_write(int fd, const struct sbx_netlog_entry *e)
+{
+	char line[4096], host[600], why[SBX_POLICY_EXPLAIN_MAX * 2], rule[600], src[256], err[300];
+	char explain[SBX_POLICY_EXPLAIN_MAX], rule_src[128];
+	struct timeval tv;
+	struct tm tm;
+	size_t o = 0;
+	int n;
+
+	if (fd < 0)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	sbx_json_escape(host, sizeof(host), e->host ? e->host : "");
+	n = snprintf(line, sizeof(line),
+		     "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"posture\":\"%s\",\"proto\":\"%s\","
+		     "\"host\":\"%s\",\"port\":%u,\"addresses\":[",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (long)(tv.tv_usec / 1000), e->posture ? e->posture : "allowlist", e->proto, host, e->port);
+	o = n > 0 ? (size_t)n : 0;
+	for (size_t i = 0; i < e->n_addrs && o < sizeof(line) - 64; i++) {
+		char a[SBX_POLICY_ADDR_STRLEN];
+
+		if (sbx_policy_addr_format(&e->addrs[i], a, sizeof(a)) < 0)
+			continue;
+		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s\"%s\"", i ? "," : "", a);
+	}
+	explain[0] = rule[0] = src[0] = '\0';
+	if (e->d) {
+		sbx_policy_explain(e->d, explain, sizeof(explain));
+		if (e->d->rule) {
+			sbx_json_escape(rule, sizeof(rule), sbx_policy_rule_text(e->d->rule));
+			sbx_policy_rule_source(e->d->rule, rule_src, sizeof(rule_src));
+			sbx_json_escape(src, sizeof(src), rule_src);
+		} else {
+			snprintf(src, sizeof(src), "built-in default");
+		}
+	}
+	sbx_json_escape(why, sizeof(why), explain);
+	sbx_json_escape(err, sizeof(err), e->error ? e->error : "");
+	if (o < sizeof(line))
+		o += (size_t)snprintf(line + o, sizeof(line) - o,
+				      "],\"verdict\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\",\"reason\":\"%s\","
+				      "\"error\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"duration_ms\":%llu}\n",
+				      e->d && e->d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule,
+				      src, why, err, (unsigned long long)e->bytes_up, (unsigned long long)e->bytes_down,
+				      (unsigned long long)e->duration_ms);
+	if (o >= sizeof(line)) {
+		o = sizeof(line) - 1;
+		line[o - 1] = '\n';
+	}
+	sbx_jsonl_write(fd, line, o);
+}

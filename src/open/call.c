@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+/* One notification: the payload's memory and descriptors as the notifying thread sees them, and the answer. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+/**
+ * sbx_call_valid() - whether the notifying thread still waits for this answer.
+ * @c: the call
+ *
+ * Checked after every read of the payload's memory: a thread id that was
+ * recycled while we read must not get our answer, and what we read must
+ * have come from the thread that asked.
+ *
+ * Return: true while the notification is live.
+ */
+bool sbx_call_valid(const struct call *c)
+{
+	uint64_t id = c->req->id;
+
+	return ioctl(c->srv->listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/**
+ * sbx_call_peek() - copy @len bytes of the payload's memory at @addr into @buf.
+ * @c: the call
+ * @addr: an address in the notifying thread's memory
+ * @buf: our buffer
+ * @len: bytes to copy
+ *
+ * Return: 0, -EFAULT for an unreadable or short range, -ESRCH if the thread is gone.
+ */
+int sbx_call_peek(const struct call *c, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = {.iov_base = buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+	ssize_t r;
+
+	if (len == 0)
+		return 0;
+	r = process_vm_readv((pid_t)c->req->pid, &local, 1, &remote, 1, 0);
+	if (r < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	return (size_t)r == len ? 0 : -EFAULT;
+}
+
+/**
+ * sbx_call_poke() - write @len bytes into the payload's memory at @addr.
+ * @c: the call
+ * @addr: an address in the notifying thread's memory
+ * @buf: the bytes
+ * @len: how many
+ *
+ * Return: 0, or -EFAULT.
+ */
+int sbx_call_poke(const struct call *c, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = {.iov_base = (void *)buf, .iov_len = len};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = len};
+
+	return process_vm_writev((pid_t)c->req->pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static int thread_pidfd(struct call *c)
+{
+	if (c->pidfd >= 0)
+		return 0;
+	c->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)c->req->pid, PIDFD_THREAD);
+	if (c->pidfd < 0 && errno == EINVAL) {
+		/* Kernel before 6.9: the thread group's pidfd (threads normally share the table). */
+		char path[64], buf[512];
+		int fd, tgid = -1;
+		ssize_t k;
+
+		snprintf(path, sizeof(path), "/proc/%u/status", c->req->pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			k = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (k > 0) {
+				char *t;
+				buf[k] = '\0';
+				t = strstr(buf, "\nTgid:");
+				if (t)
+					tgid = atoi(t + 6);
+			}
+		}
+		if (tgid > 0)
+			c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	}
+	if (c->pidfd < 0)
+		return -ESRCH;
+	/* The thread id named the notifying thread when we opened it, not a recycled one. */
+	return sbx_call_valid(c) ? 0 : -ESRCH;
+}
+
+/**
+ * sbx_call_take_fd() - a duplicate of one of the notifying thread's descriptors.
+ * @c: the call (its thread's pidfd is opened on first use)
+ * @remote_fd: the descriptor number in the payload
+ * @out: our duplicate (close-on-exec), which shares the open file description
+ *
+ * Return: 0, -EBADF, or -ESRCH if the thread is gone.
+ */
+int sbx_call_take_fd(struct call *c, int remote_fd, int *out)
+{
+	int r = thread_pidfd(c), fd;
+
+	if (r < 0)
+		return r;
+	fd = (int)syscall(SYS_pidfd_getfd, c->pidfd, remote_fd, 0);
+	if (fd < 0)
+		return errno == ESRCH ? -ESRCH : -EBADF;
+	*out = fd;
+	return 0;
+}
+
+/**
+ * sbx_call_reply() - answer the notification: the call's return value, or an errno.
+ * @c: the call
+ * @val: the value the payload's syscall returns when @err is 0
+ * @err: a positive errno, or 0
+ */
+void sbx_call_reply(const struct call *c, int64_t val, int err)
+{
+	struct seccomp_notif_resp resp = {.id = c->req->id, .val = err ? 0 : val, .error = err ? -err : 0};
+
+	/* ENOENT: the thread is gone or was interrupted; nothing is waiting for the answer. */
+	ioctl(c->srv->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The open posture's user-notification server, private to src/open: one header for its five files. */
+#ifndef SBX_OPEN_INTERNAL_H
+#define SBX_OPEN_INTERNAL_H
+
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lib/list.h"
+#include "lib/loop.h"
+#include "lib/resolver.h"
+#include "open/open.h"
+#include "sbx/policy.h"
+
+/*
+ * server.c   the receiver thread and the worker pool; dispatch by syscall
+ * call.c     one notification: the payload's memory, descriptors and the answer
+ * judge.c    the destination: copied, judged, logged; unix paths resolved in the payload's root
+ * perform.c  connect, sendto, sendmsg, sendmmsg performed by sbx on a duplicate of the socket
+ * names.c    exact-name deny rules, resolved at start and every SBX_OPEN_REFRESH_SEC
+ */
+
+#define SBX_OPEN_MAX_WORKERS 64
+#define SBX_OPEN_MAX_DATA (4u << 20) /* bytes copied per send; larger stream sends are short writes */
+#define SBX_OPEN_MAX_CONTROL 65536
+#define SBX_OPEN_MAX_IOV 1024 /* UIO_MAXIOV */
+
+struct sbx_names;
+
+/* The server's state shared by the workers (read-only after sbx_open_start(), but for the queue). */
+struct sbx_open {
+	struct sbx_loop *loop;
+	const struct sbx_policy *policy;
+	int log_fd;
+	int listener_fd;
+	struct sbx_names *names;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sbx_list jobs; /* notifications waiting for a worker */
+	pthread_t receiver;
+	bool receiver_started;
+	pthread_t workers[SBX_OPEN_MAX_WORKERS];
+	unsigned n_workers, n_idle;
+	bool stopping;
+};
+
+/* One notification being handled by a worker. */
+struct call {
+	struct sbx_open *srv;
+	const struct seccomp_notif *req;
+	int pidfd;	 /* of the notifying thread, -1 until needed */
+	int sock_fd;	 /* the duplicate, -1 until needed */
+	int path_fd;	 /* unix path opened in the payload's root, or -1 */
+	const char *proto; /* for the decision log */
+};
+
+/* call.c */
+bool sbx_call_valid(const struct call *c);
+int sbx_call_peek(const struct call *c, uint64_t addr, void *buf, size_t len);
+int sbx_call_poke(const struct call *c, uint64_t addr, const void *buf, size_t len);
+int sbx_call_take_fd(struct call *c, int remote_fd, int *out);
+void sbx_call_reply(const struct call *c, int64_t val, int err);
+
+/* judge.c */
+int sbx_judge_read_addr(struct call *c, uint64_t ptr, uint64_t ulen, struct sockaddr_storage *ss, socklen_t *len);
+int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, bool is_send, int deny_err);
+
+/* perform.c */
+void sbx_perform_connect(struct call *c);
+void sbx_perform_sendto(struct call *c);
+void sbx_perform_sendmsg(struct call *c);
+void sbx_perform_sendmmsg(struct call *c);
+
+/* names.c */
+int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_names **out, char *err,
+		  size_t errlen);
+bool sbx_names_deny(struct sbx_names *names, const struct sbx_addr *a, uint16_t port, struct sbx_decision *d);
+void sbx_names_free(struct sbx_names *names);
+
+#endif

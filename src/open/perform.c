@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The open posture's checked calls, performed by sbx on a duplicate of the payload's socket. */
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/**
+ * sbx_perform_connect() - connect(): judged, then performed on our duplicate of the socket.
+ * @c: the call; answered here, unless the thread is gone
+ *
+ * Context: a worker thread.
+ */
+void sbx_perform_connect(struct call *c)
+{
+	const struct seccomp_notif *req = c->req;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int r;
+
+	c->proto = "connect";
+	r = sbx_judge_read_addr(c, req->data.args[1], (uint32_t)req->data.args[2], &ss, &len);
+	if (r < 0)
+		return sbx_call_reply(c, 0, -r);
+	if (!sbx_call_valid(c))
+		return;
+	r = sbx_judge_dest(c, &ss, &len, false, ECONNREFUSED);
+	if (r)
+		return sbx_call_reply(c, 0, r);
+	r = sbx_call_take_fd(c, (int)req->data.args[0], &c->sock_fd);
+	if (r < 0)
+		return sbx_call_reply(c, 0, -r);
+	if (connect(c->sock_fd, (struct sockaddr *)&ss, len) < 0)
+		return sbx_call_reply(c, 0, errno);
+	sbx_call_reply(c, 0, 0);
+}
+
+/* The payload asked for SIGPIPE semantics: deliver it to the calling thread, as the kernel would. */
+static void maybe_sigpipe(struct call *c, int err, int flags)
+{
+	if (err == EPIPE && !(flags & MSG_NOSIGNAL) && c->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGPIPE, NULL, 0);
+}
+
+/* Copy the data of @iov (payload addresses) into one buffer; stream sockets may get a short copy. */
+static int gather(struct call *c, const struct iovec *iov, size_t n_iov, bool stream, char **buf, size_t *len)
+{
+	size_t total = 0, off = 0;
+
+	for (size_t i = 0; i < n_iov; i++) {
+		if (iov[i].iov_len > SSIZE_MAX - total)
+			return -EINVAL;
+		total += iov[i].iov_len;
+	}
+	if (total > SBX_OPEN_MAX_DATA) {
+		if (!stream)
+			return -EMSGSIZE;
+		total = SBX_OPEN_MAX_DATA;
+	}
+	*buf = malloc(total ? total : 1);
+	if (!*buf)
+		return -ENOBUFS;
+	for (size_t i = 0; i < n_iov && off < total; i++) {
+		size_t k = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
+		int r = sbx_call_peek(c, (uint64_t)(uintptr_t)iov[i].iov_base, *buf + off, k);
+
+		if (r < 0) {
+			free(*buf);
+			*buf = NULL;
+			return r;
+		}
+		off += k;
+	}
+	*len = total;
+	return 0;
+}
+
+static bool is_stream(int fd)
+{
+	int type = 0;
+	socklen_t l = sizeof(type);
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) == 0 && type == SOCK_STREAM;
+}
+
+/**
+ * sbx_perform_sendto() - sendto() with an address: judged, data copied, performed on our duplicate.
+ * @c: the call; answered here, unless the thread is gone
+ *
+ * Context: a worker thread.
+ */
+void sbx_perform_sendto(struct call *c)
+{
+	const struct seccomp_notif *req = c->req;
+	struct sockaddr_storage ss;
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)req->data.args[1], .iov_len = (size_t)req->data.args[2]};
+	int flags = (int)req->data.args[3];
+	char *data = NULL;
+	size_t dlen;
+	socklen_t len;
+	ssize_t k;
+	int r;
+
+	c->proto = "sendto";
+	r = sbx_judge_read_addr(c, req->data.args[4], (uint32_t)req->data.args[5], &ss, &len);
+	if (r < 0)
+		return sbx_call_reply(c, 0, -r);
+	if (!sbx_call_valid(c))
+		return;
+	r = sbx_judge_dest(c, &ss, &len, true, EACCES);
+	if (r)
+		return sbx_call_reply(c, 0, r);
+	r = sbx_call_take_fd(c, (int)req->data.args[0], &c->sock_fd);
+	if (r < 0)
+		return sbx_call_reply(c, 0, -r);
+	r = gather(c, &iov, 1, is_stream(c->sock_fd), &data, &dlen);
+	if (r < 0)
+		return sbx_call_reply(c, 0, -r);
+	k = sendto(c->sock_fd, data, dlen, flags | MSG_NOSIGNAL, (struct sockaddr *)&ss, len);
+	r = k < 0 ? errno : 0;
+	free(data);
+	maybe_sigpipe(c, r, flags);
+	sbx_call_reply(c, k, r);
+}
+
+/*
+ * One msghdr of sendmsg()/sendmmsg(): copy name, iovec, data and control,
+ * judge, translate SCM_RIGHTS descriptors (payload numbers -> our duplicates),
+ * send on the duplicate socket. Return bytes sent or a negative errno.
+ */
+static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
+{
+	struct msghdr um, m = {0};
+	struct sockaddr_storage ss;
+	struct iovec *uiov = NULL, one;
+	char *data = NULL, *ctl = NULL;
+	int passed[SBX_OPEN_MAX_CONTROL / sizeof(int)];
+	size_t n_passed = 0, dlen = 0;
+	socklen_t len = 0;
+	ssize_t ret = 0;
+	int r;
+
+	r = sbx_call_peek(c, msg_addr, &um, sizeof(um));
+	if (r < 0)
+		return r;
+	if (um.msg_name && um.msg_namelen) {
+		r = sbx_judge_read_addr(c, (uint64_t)(uintptr_t)um.msg_name, um.msg_namelen, &ss, &len);
+		if (r < 0)
+			return r;
+	}
+	if (um.msg_iovlen > SBX_OPEN_MAX_IOV)
+		return -EMSGSIZE;
+	if (um.msg_controllen > SBX_OPEN_MAX_CONTROL)
+		return -ENOBUFS;
+	if (!sbx_call_valid(c))
+		return -ESRCH;
+	if (len) {
+		r = sbx_judge_dest(c, &ss, &len, true, EACCES);
+		if (r)
+			return -r;
+		m.msg_name = &ss;
+		m.msg_namelen = len;
+	}
+	if (c->sock_fd < 0) {
+		r = sbx_call_take_fd(c, (int)c->req->data.args[0], &c->sock_fd);
+		if (r < 0)
+			return r;
+	}
+	uiov = calloc(um.msg_iovlen ? um.msg_iovlen : 1, sizeof(*uiov));
+	if (!uiov)
+		return -ENOBUFS;
+	r = sbx_call_peek(c, (uint64_t)(uintptr_t)um.msg_iov, uiov, um.msg_iovlen * sizeof(*uiov));
+	if (r == 0)
+		r = gather(c, uiov, um.msg_iovlen, is_stream(c->sock_fd), &data, &dlen);
+	free(uiov);
+	if (r < 0)
+		return r;
+	if (um.msg_control && um.msg_controllen) {
+		ctl = malloc(um.msg_controllen);
+		r = ctl ? sbx_call_peek(c, (uint64_t)(uintptr_t)um.msg_control, ctl, um.msg_controllen) : -ENOBUFS;
+		if (r < 0)
+			goto out;
+		m.msg_control = ctl;
+		m.msg_controllen = um.msg_controllen;
+		for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+			if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len < CMSG_LEN(0))
+				continue;
+			for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+				int fd, mine;
+
+				memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+				r = sbx_call_take_fd(c, fd, &mine);
+				if (r < 0)
+					goto out;
+				passed[n_passed++] = mine;
+				memcpy(CMSG_DATA(h) + i * sizeof(int), &mine, sizeof(int));
+			}
+		}
+	}
+	one = (struct iovec){.iov_base = data, .iov_len = dlen};
+	m.msg_iov = &one;
+	m.msg_iovlen = 1;
+	ret = sendmsg(c->sock_fd, &m, flags | MSG_NOSIGNAL);
+	r = ret < 0 ? -errno : 0;
+	maybe_sigpipe(c, -r, flags);
+out:
+	for (size_t i = 0; i < n_passed; i++)
+		close(passed[i]);
+	free(ctl);
+	free(data);
+	return r < 0 ? r : ret;
+}
+
+/**
+ * sbx_perform_sendmsg() - sendmsg(): one msghdr rebuilt from the payload's and performed (see send_one()).
+ * @c: the call; answered here, unless the thread is gone
+ *
+ * Context: a worker thread.
+ */
+void sbx_perform_sendmsg(struct call *c)
+{
+	ssize_t k;
+
+	c->proto = "sendmsg";
+	k = send_one(c, c->req->data.args[1], (int)c->req->data.args[2]);
+	if (k == -ESRCH)
+		return;
+	sbx_call_reply(c, k < 0 ? 0 : k, k < 0 ? (int)-k : 0);
+}
+
+/**
+ * sbx_perform_sendmmsg() - sendmmsg(): each msghdr as sendmsg(), msg_len written back; stops at the first error.
+ * @c: the call; answered here, unless the thread is gone
+ *
+ * Context: a worker thread.
+ */
+void sbx_perform_sendmmsg(struct call *c)
+{
+	uint64_t vec = c->req->data.args[1];
+	unsigned vlen = (unsigned)c->req->data.args[2];
+	int flags = (int)c->req->data.args[3];
+	unsigned sent = 0;
+	ssize_t k = 0;
+
+	c->proto = "sendmmsg";
+	if (vlen > SBX_OPEN_MAX_IOV)
+		vlen = SBX_OPEN_MAX_IOV;
+	for (; sent < vlen; sent++) {
+		uint64_t at = vec + (uint64_t)sent * sizeof(struct mmsghdr);
+		unsigned int msg_len;
+
+		k = send_one(c, at, flags);
+		if (k < 0)
+			break;
+		msg_len = (unsigned int)k;
+		if (sbx_call_poke(c, at + offsetof(struct mmsghdr, msg_len), &msg_len, sizeof(msg_len)) < 0) {
+			k = -EFAULT;
+			break;
+		}
+		if (c->path_fd >= 0) {
+			close(c->path_fd);
+			c->path_fd = -1;
+		}
+	}
+	if (k == -ESRCH)
+		return;
+	if (sent > 0)
+		return sbx_call_reply(c, sent, 0);
+	sbx_call_reply(c, 0, k < 0 ? (int)-k : 0);
+}
+

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The supervisor: clone sandbox init, write its id maps, run the event loop until the payload exits. */
+
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allowlist/allowlist.h"
+#include "env.h"
+#include "init/init.h"
+#include "lib/fdpass.h"
+#include "lib/loop.h"
+#include "lib/topology.h"
+#include "open/open.h"
+#include "sbx/policy.h"
+#include "sbx/util.h"
+#include "status.h"
+#include "supervisor/supervisor.h"
+
+/*
+ * Theory of operation
+ *
+ * 1. Before clone: compute the payload's environment and working directory,
+ *    block the signals we forward (the child inherits the mask and turns it
+ *    into sigwaitinfo() duties), create the report socket pair.
+ * 2. clone3() with CLONE_NEWUSER|NEWPID|NEWNS|NEWUTS|NEWIPC|NEWCGROUP and
+ *    CLONE_PIDFD (init adds the network namespace, see init.c). Init waits for one byte; the supervisor writes
+ *    setgroups=deny, uid_map and gid_map (a single id each: all an
+ *    unprivileged process may map), then sends it.
+ * 3. Event loop (epoll): the report socket (errors, "started", the payload's
+ *    wait status), the pidfd (init's death), a signalfd (signals to forward),
+ *    a timerfd (--timeout). On timeout init gets SIGKILL, which takes the
+ *    whole PID namespace with it. If the supervisor itself dies, init's
+ *    PDEATHSIG does the same.
+ */
+
+static const int sbx_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+static int read_sysctl_int(const char *path)
+{
+	char buf[32] = {0};
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return -1;
+	return atoi(buf);
+}
+
+/* What to do about a failure: the user-namespace hints are what users hit most. */
+static const char *hint_for(enum sbx_stage stage, int err)
+{
+	if (stage == SBX_STAGE_CLONE) {
+		if (read_sysctl_int("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+			return "unprivileged user namespaces are disabled: run 'sysctl -w kernel.unprivileged_userns_clone=1'";
+		if (read_sysctl_int("/proc/sys/user/max_user_namespaces") == 0 || err == ENOSPC)
+			return "user namespaces are limited: run 'sysctl -w user.max_user_namespaces=15000'";
+		if (err == EPERM)
+			return "unprivileged user namespaces are not allowed here (a container or security policy "
+			       "forbids them; see 'Enabling user namespaces' in the README)";
+		if (err == EINVAL)
+			return "the kernel lacks a namespace type sbx needs (user, pid, mount, uts, ipc, cgroup, net)";
+		return NULL;
+	}
+	if ((err == EPERM || err == EACCES) && stage != SBX_STAGE_EXEC && stage != SBX_STAGE_CHDIR &&
+	    stage != SBX_STAGE_MOUNT_USER && read_sysctl_int("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+		return "AppArmor restricts unprivileged user namespaces: run 'sysctl -w "
+		       "kernel.apparmor_restrict_unprivileged_userns=0' or install an AppArmor profile for sbx "
+		       "(see the README)";
+	if (err == ENOSYS && stage >= SBX_STAGE_MOUNT_PRIVATE && stage <= SBX_STAGE_ENTER_ROOT)
+		return "sbx needs Linux 5.12 or later (new mount API)";
+	if (stage == SBX_STAGE_MOUNT_USER && err == ENOENT)
+		return "a mount source or target does not exist; targets must exist in the host tree or lie under a --tmpfs";
+	return NULL;
+}
+
+static void set_failure(struct sbx_outcome *out, enum sbx_stage stage, int err, const char *detail)
+{
+	const char *hint = hint_for(stage, err);
+
+	out->kind = SBX_OUTCOME_SETUP_FAILED;
+	if (stage == SBX_STAGE_EXEC) {
+		out->kind = err == ENOENT ? SBX_OUTCOME_NOT_FOUND : SBX_OUTCOME_NOT_EXECUTABLE;
+		snprintf(out->message, sizeof(out->message), "%s: %s", detail && *detail ? detail : "command",
+			 err == ENOENT ? "command not found" : strerror(err));
+		return;
+	}
+	snprintf(out->message, sizeof(out->message), "%s%s%s: %s%s%s", sbx_stage_name(stage),
+		 detail && *detail ? " " : "", detail ? detail : "", strerror(err), hint ? "; " : "",
+		 hint ? hint : "");
+}
+
+static int write_map(pid_t pid, const char *file, const char *content)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(content);
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, content, len) != (ssize_t)len)
+		return sbx_neg_errno();
+	return 0;
+}
+
+static int write_id_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid, gid_t out_gid)
+{
+	char map[64];
+	int r;
+
+	snprintf(map, sizeof(map), "%u %u 1\n", in_uid, out_uid);
+	r = write_map(pid, "uid_map", map);
+	if (r < 0)
+		return r;
+	r = write_map(pid, "setgroups", "deny");
+	if (r < 0 && r != -ENOENT)
+		return r;
+	snprintf(map, sizeof(map), "%u %u 1\n", in_gid, out_gid);
+	return write_map(pid, "gid_map", map);
+}
+
+struct supervisor {
+	const struct sbx_config *cfg;
+	struct sbx_outcome *out;
+	struct sbx_loop *loop;
+	struct sbx_policy *policy;	/* allowlist and open */
+	struct sbx_allowlist *allowlist;	/* allowlist: proxy and DNS stub, once init sent the listeners */
+	struct sbx_open *open;	/* open: serves the payload's seccomp listener */
+	int log_fd;			/* decision log, or -1 */
+	int pidfd;
+	pid_t init_pid;
+	int report_fd;
+	struct sbx_watch report_w, pid_w, sig_w, timer_w;
+	bool have_result; /* out->kind decided by a report */
+	bool timed_out;
+	int loop_err;
+};
+
+static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid, int *fds,
+			  size_t n_fds)
+{
+	switch (rep->type) {
+	case SBX_REPORT_ERROR:
+		set_failure(s->out, (enum sbx_stage)rep->stage, rep->err, rep->detail);
+		sbx_status_error(s->cfg->json_status_fd, sbx_stage_name((enum sbx_stage)rep->stage), rep->err,
+				 s->out->message);
+		s->have_result = true;
+		break;
+	case SBX_REPORT_STARTED:
+		sbx_status_started(s->cfg->json_status_fd, getpid(), s->init_pid, host_pid, rep->ns_pid);
+		break;
+	case SBX_REPORT_NETWORK:
+		if (n_fds != SBX_GW_N_LISTENERS || s->allowlist) {
+			set_failure(s->out, SBX_STAGE_NETWORK, EPROTO, "listeners from sandbox init");
+			s->have_result = true;
+			break;
+		}
+		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->log_fd, fds, &s->allowlist);
+		if (s->loop_err < 0) {
+			set_failure(s->out, SBX_STAGE_NETWORK, -s->loop_err, "starting the proxy");
+			s->have_result = true;
+			break;
+		}
+		for (size_t i = 0; i < n_fds; i++)
+			fds[i] = -1; /* the gateway owns them now */
+		sbx_status_network(s->cfg->json_status_fd);
+		break;
+	case SBX_REPORT_NOTIFY:
+		if (n_fds != 1 || !s->open) {
+			set_failure(s->out, SBX_STAGE_NOTIFY, EPROTO, "seccomp listener from sandbox init");
+			s->have_result = true;
+			break;
+		}
+		s->loop_err = sbx_open_start(s->open, fds[0]);
+		fds[0] = -1; /* taken, even on failure */
+		if (s->loop_err < 0) {
+			set_failure(s->out, SBX_STAGE_NOTIFY, -s->loop_err, "serving the seccomp listener");
+			s->have_result = true;
+			break;
+		}
+		sbx_status_network_open(s->cfg->json_status_fd, rep->err, rep->status);
+		break;
+	case SBX_REPORT_EXITED:
+		if (WIFSIGNALED(rep->status)) {
+			s->out->kind = SBX_OUTCOME_SIGNALED;
+			s->out->signal = WTERMSIG(rep->status);
+		} else {
+			s->out->kind = SBX_OUTCOME_EXITED;
+			s->out->code = WEXITSTATUS(rep->status);
+		}
+		s->have_result = true;
+		break;
+	}
+}
+
+/* Read every queued report; the kernel keeps them after init exits. */
+static void drain_reports(struct supervisor *s)
+{
+	for (;;) {
+		struct sbx_report rep;
+		int fds[SBX_FDPASS_MAX];
+		size_t n_fds = 0;
+		pid_t host_pid = 0;
+		ssize_t n = sbx_fdpass_recv(s->report_fd, &rep, sizeof(rep), fds, &n_fds, &host_pid);
+
+		if (n <= 0)
+			return;
+		if ((size_t)n == sizeof(rep)) {
+			rep.detail[sizeof(rep.detail) - 1] = '\0';
+			handle_report(s, &rep, host_pid, fds, n_fds);
+		}
+		for (size_t i = 0; i < n_fds; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+}
+
+static void on_report(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, report_w));
+
+	drain_reports(s);
+	/* An exit status or a setup error is final: by then sandbox init has emptied the
+	 * sandbox and only _exit()s (see init.c). */
+	if (s->have_result)
+		sbx_loop_quit(loop);
+}
+
+static void on_signal(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, sig_w));
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		pidfd_send_signal(s->pidfd, (int)si.ssi_signo, NULL, 0);
+}
+
+static void on_timeout(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, timer_w));
+
+	s->timed_out = true;
+	pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
+	sbx_loop_unwatch(loop, w);
+}
+
+static void on_init_exit(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, pid_w));
+	siginfo_t si = {0};
+
+	drain_reports(s);
+	if (waitid((idtype_t)P_PIDFD, (id_t)s->pidfd, &si, WEXITED) < 0)
+		s->loop_err = -errno;
+	sbx_loop_quit(loop);
+}
+
+static int event_loop(struct supervisor *s, int sig_fd)
+{
+	_cleanup_close_ int timer_fd = -1;
+	int r;
+
+	s->report_w = (struct sbx_watch){.cb = on_report, .fd = s->report_fd};
+	s->pid_w = (struct sbx_watch){.cb = on_init_exit, .fd = s->pidfd};
+	s->sig_w = (struct sbx_watch){.cb = on_signal, .fd = sig_fd};
+	if (s->cfg->timeout_sec > 0) {
+		struct itimerspec its = {0};
+		double t = s->cfg->timeout_sec;
+
+		timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (timer_fd < 0)
+			return -errno;
+		its.it_value.tv_sec = (time_t)t;
+		its.it_value.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+		if (timerfd_settime(timer_fd, 0, &its, NULL) < 0)
+			return -errno;
+		s->timer_w = (struct sbx_watch){.cb = on_timeout, .fd = timer_fd};
+		if ((r = sbx_loop_watch(s->loop, &s->timer_w, EPOLLIN)) < 0)
+			return r;
+	}
+	if ((r = sbx_loop_watch(s->loop, &s->pid_w, EPOLLIN)) < 0 ||
+	    (r = sbx_loop_watch(s->loop, &s->report_w, EPOLLIN)) < 0 ||
+	    (r = sbx_loop_watch(s->loop, &s->sig_w, EPOLLIN)) < 0)
+		return r;
+	r = sbx_loop_run(s->loop);
+	if (r < 0)
+		return r;
+	return s->loop_err;
+}
+
+/**
+ * sbx_supervisor_run() - run cfg->argv in a new sandbox and wait for it.
+ * @cfg: validated configuration (posture blocked)
+ * @out: how the run ended (exit code, signal, timeout or a setup failure with its message)
+ *
+ * Context: the supervisor, in the caller's namespaces, single-threaded.
+ * Return: 0 when @out is filled in (including setup failures inside the
+ * sandbox), or a negative errno for a failure of the supervisor itself,
+ * with @out->message set.
+ */
+int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
+{
+	struct sbx_init_args args = {.cfg = cfg, .supervisor_pidfd = -1};
+	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1, .log_fd = cfg->log_fd};
+	_cleanup_close_ int log_file_fd = -1;
+	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1, self_pidfd = -1;
+	char cwd[4096];
+	sigset_t fwd;
+	struct sigaction old_pipe;
+	struct clone_args ca = {0};
+	int sv[2], one = 1;
+	long pid;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!getcwd(cwd, sizeof(cwd))) {
+		snprintf(out->message, sizeof(out->message), "cannot determine the working directory: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	args.cwd = cwd;
+	if (cfg->posture == SBX_POSTURE_ALLOWLIST || cfg->posture == SBX_POSTURE_OPEN) {
+		/* Every policy error is found here, before anything starts. */
+		r = sbx_policy_build(cfg, &s.policy, out->message, sizeof(out->message));
+		if (r < 0)
+			return r;
+		if (cfg->log_file) {
+			log_file_fd = open(cfg->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+			if (log_file_fd < 0) {
+				r = -errno;
+				snprintf(out->message, sizeof(out->message), "--log-file %s: %s", cfg->log_file,
+					 strerror(errno));
+				goto out;
+			}
+			s.log_fd = log_file_fd;
+		}
+	}
+	r = sbx_loop_new(&s.loop);
+	if (r < 0) {
+		snprintf(out->message, sizeof(out->message), "creating the event loop: %s", strerror(-r));
+		goto out;
+	}
+	if (cfg->posture == SBX_POSTURE_OPEN) {
+		/* Refuses what open posture cannot enforce; resolves exact-name deny rules. */
+		r = sbx_open_new(s.loop, s.policy, s.log_fd, &s.open, out->message, sizeof(out->message));
+		if (r < 0)
+			goto out;
+	}
+	r = sbx_env_build(cfg, environ, &args.envp);
+	if (r < 0) {
+		snprintf(out->message, sizeof(out->message), "building the environment: %s", strerror(-r));
+		goto out;
+	}
+
+	sigemptyset(&fwd);
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(sbx_forwarded); i++)
+		sigaddset(&fwd, sbx_forwarded[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &args.saved_mask);
+	sig_fd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* A closed --json-status-fd reader must not kill the supervisor. */
+	sigaction(SIGPIPE, NULL, &old_pipe);
+	args.sigpipe_ignored = old_pipe.sa_handler == SIG_IGN;
+	signal(SIGPIPE, SIG_IGN);
+	self_pidfd = pidfd_open(getpid(), 0);
+	args.supervisor_pidfd = self_pidfd;
+	if (sig_fd < 0 || self_pidfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		snprintf(out->message, sizeof(out->message), "creating supervisor descriptors: %s", strerror(errno));
+		goto out;
+	}
+	report_fd = sv[0];
+	child_end = sv[1];
+	setsockopt(report_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	args.report_fd = child_end;
+
+	/* No CLONE_NEWNET: init creates the network namespace itself, in parallel with its mounts. */
+	ca.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
+		   CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	ca.exit_signal = SIGCHLD;
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		r = -errno;
+		set_failure(out, SBX_STAGE_CLONE, errno, NULL);
+		sbx_status_error(cfg->json_status_fd, sbx_stage_name(SBX_STAGE_CLONE), -r, out->message);
+		r = 0;
+		goto out;
+	}
+	if (pid == 0) {
+		close(report_fd);
+		sbx_init_main(&args);
+	}
+	SBX_TAKE_FD(child_end);
+	close(sv[1]);
+	s.pidfd = pidfd;
+	s.init_pid = (pid_t)pid;
+	s.report_fd = report_fd;
+
+	r = write_id_maps(s.init_pid, cfg->uid_set ? cfg->uid : getuid(), getuid(), cfg->gid_set ? cfg->gid : getgid(),
+			  getgid());
+	if (r < 0) {
+		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &(siginfo_t){0}, WEXITED);
+		set_failure(out, SBX_STAGE_IDMAP, -r, NULL);
+		sbx_status_error(cfg->json_status_fd, sbx_stage_name(SBX_STAGE_IDMAP), -r, out->message);
+		r = 0;
+		goto out;
+	}
+	if (write(report_fd, "g", 1) != 1) {
+		r = -errno;
+		snprintf(out->message, sizeof(out->message), "starting sandbox init: %s", strerror(errno));
+		goto out;
+	}
+
+	r = event_loop(&s, sig_fd);
+	if (r < 0) {
+		snprintf(out->message, sizeof(out->message), "supervisor event loop: %s", strerror(-r));
+		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+		goto out;
+	}
+	if (s.timed_out) {
+		out->kind = SBX_OUTCOME_TIMEOUT;
+		snprintf(out->message, sizeof(out->message), "timeout after %g seconds: sandbox killed", cfg->timeout_sec);
+		sbx_status_timeout(cfg->json_status_fd, cfg->timeout_sec);
+	} else if (!s.have_result) {
+		out->kind = SBX_OUTCOME_SETUP_FAILED;
+		snprintf(out->message, sizeof(out->message), "sandbox init ended without reporting the payload's status");
+	} else if (out->kind == SBX_OUTCOME_EXITED || out->kind == SBX_OUTCOME_SIGNALED) {
+		/* The shell's convention for the payload's status: 128+N for signal N. */
+		sbx_status_exited(cfg->json_status_fd, out->kind == SBX_OUTCOME_SIGNALED ? out->signal : 0,
+				  out->kind == SBX_OUTCOME_SIGNALED ? 128 + out->signal : out->code);
+	}
+	r = 0;
+out:
+	sbx_open_free(s.open);
+	sbx_allowlist_free(s.allowlist);
+	sbx_loop_free(s.loop);
+	sbx_policy_free(s.policy);
+	for (char **e = args.envp; e && *e; e++)
+		free(*e);
+	free(args.envp);
+	return r;
+}
