@@ -20,12 +20,12 @@
  * call.c     one notification: the payload's memory, descriptors and the answer
  * judge.c    the destination: copied, judged, logged; unix paths resolved in the payload's root
  * perform.c  connect, sendto, sendmsg, sendmmsg performed by sbx on a duplicate of the socket
+ * cmsg.c     the payload's control messages, validated and rebuilt (pure: fuzzed)
  * names.c    exact-name deny rules, resolved at start and every SBX_OPEN_REFRESH_SEC
  */
 
 #define SBX_OPEN_MAX_WORKERS 64
 #define SBX_OPEN_MAX_DATA (4u << 20) /* bytes copied per send; larger stream sends are short writes */
-#define SBX_OPEN_MAX_CONTROL 65536
 #define SBX_OPEN_MAX_IOV 1024 /* UIO_MAXIOV */
 
 struct sbx_names;

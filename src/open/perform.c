@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "cmsg.h"
 #include "internal.h"
 
 /**
@@ -136,14 +137,20 @@ void sbx_perform_sendto(struct call *c)
  * judge, translate SCM_RIGHTS descriptors (payload numbers -> our duplicates),
  * send on the duplicate socket. Return bytes sent or a negative errno.
  */
+static int take_fd_cb(void *ctx, int theirs, int *mine)
+{
+	return sbx_call_take_fd(ctx, theirs, mine);
+}
+
 static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
 {
 	struct msghdr um, m = {0};
 	struct sockaddr_storage ss;
 	struct iovec *uiov = NULL, one;
 	char *data = NULL, *ctl = NULL;
-	int passed[SBX_OPEN_MAX_CONTROL / sizeof(int)];
-	size_t n_passed = 0, dlen = 0;
+	void *rebuilt = NULL;
+	int *passed = NULL;
+	size_t n_passed = 0, dlen = 0, rebuilt_len = 0;
 	socklen_t len = 0;
 	ssize_t ret = 0;
 	int r;
@@ -158,7 +165,7 @@ static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
 	}
 	if (um.msg_iovlen > SBX_OPEN_MAX_IOV)
 		return -EMSGSIZE;
-	if (um.msg_controllen > SBX_OPEN_MAX_CONTROL)
+	if (um.msg_controllen > SBX_CMSG_MAX)
 		return -ENOBUFS;
 	if (!sbx_call_valid(c))
 		return -ESRCH;
@@ -184,26 +191,16 @@ static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
 	if (r < 0)
 		return r;
 	if (um.msg_control && um.msg_controllen) {
+		/* Our copy, parsed and rebuilt from validated pieces: see cmsg.c. */
 		ctl = malloc(um.msg_controllen);
 		r = ctl ? sbx_call_peek(c, (uint64_t)(uintptr_t)um.msg_control, ctl, um.msg_controllen) : -ENOBUFS;
+		if (r == 0)
+			r = sbx_cmsg_rebuild(ctl, um.msg_controllen, take_fd_cb, c, &rebuilt, &rebuilt_len, &passed,
+					     &n_passed);
 		if (r < 0)
 			goto out;
-		m.msg_control = ctl;
-		m.msg_controllen = um.msg_controllen;
-		for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
-			if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len < CMSG_LEN(0))
-				continue;
-			for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-				int fd, mine;
-
-				memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-				r = sbx_call_take_fd(c, fd, &mine);
-				if (r < 0)
-					goto out;
-				passed[n_passed++] = mine;
-				memcpy(CMSG_DATA(h) + i * sizeof(int), &mine, sizeof(int));
-			}
-		}
+		m.msg_control = rebuilt;
+		m.msg_controllen = rebuilt_len;
 	}
 	one = (struct iovec){.iov_base = data, .iov_len = dlen};
 	m.msg_iov = &one;
@@ -214,6 +211,8 @@ static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
 out:
 	for (size_t i = 0; i < n_passed; i++)
 		close(passed[i]);
+	free(passed);
+	free(rebuilt);
 	free(ctl);
 	free(data);
 	return r < 0 ? r : ret;

@@ -314,7 +314,7 @@ static const struct sbx_rule *cidr_find(const struct sbx_policy *p, const struct
 }
 
 /* Steps 1-3 for one address, then step 4 only if @literal. */
-static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct sbx_addr *a,
+static enum sbx_verdict judge_one_address(const struct sbx_policy *p, const struct sbx_addr *a,
 				      int32_t port, bool literal, struct sbx_decision *d)
 {
 	struct sbx_addr_info info;
@@ -392,6 +392,47 @@ static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct s
 		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_OPEN_DEFAULT, NULL);
 	else
 		decide(d, SBX_VERDICT_DENY, SBX_REASON_NOT_ALLOWED, NULL);
+	return d->verdict;
+}
+
+/*
+ * The kernel routes the unspecified address to loopback: connect() or
+ * sendto() to 0.0.0.0, :: or ::ffff:0.0.0.0 reaches the host's 127.0.0.1 or
+ * ::1. Return the loopback address the destination really is, if it is one.
+ */
+static bool routes_to_loopback(const struct sbx_addr *a, struct sbx_addr *lo)
+{
+	static const uint8_t zero[16], mapped_any[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
+
+	*lo = *a;
+	if (a->family == AF_INET && memcmp(a->b, zero, 4) == 0) {
+		lo->b[0] = 127;
+		lo->b[3] = 1;
+		return true;
+	}
+	if (a->family == AF_INET6 && memcmp(a->b, zero, 16) == 0) {
+		lo->b[15] = 1;
+		return true;
+	}
+	if (a->family == AF_INET6 && memcmp(a->b, mapped_any, 16) == 0) {
+		lo->b[12] = 127;
+		lo->b[15] = 1;
+		return true;
+	}
+	return false;
+}
+
+/* An address is judged as written and, if the kernel would send it to loopback, as that too. */
+static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct sbx_addr *a, int32_t port,
+				      bool literal, struct sbx_decision *d)
+{
+	struct sbx_decision as_routed;
+	struct sbx_addr lo;
+
+	if (judge_one_address(p, a, port, literal, d) == SBX_VERDICT_DENY || !routes_to_loopback(a, &lo))
+		return d->verdict;
+	if (judge_one_address(p, &lo, port, literal, &as_routed) == SBX_VERDICT_DENY)
+		*d = as_routed;
 	return d->verdict;
 }
 
