@@ -452,16 +452,9 @@ static void try_next_address(struct sbx_conn *c);
 
 static void connected(struct sbx_conn *c)
 {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_storage ss;
-	} local;
-	socklen_t len = sizeof(local);
-
 	if (c->proto == P_SOCKS) {
-		if (getsockname(c->uw.fd, &local.sa, &len) < 0)
-			local.sa.sa_family = AF_UNSPEC;
-		socks_reply(c, SBX_SOCKS5_REP_SUCCEEDED, local.sa.sa_family == AF_UNSPEC ? NULL : &local.sa);
+		/* BND.ADDR 0.0.0.0:0: the host's outbound address and port are none of the payload's business. */
+		socks_reply(c, SBX_SOCKS5_REP_SUCCEEDED, NULL);
 		start_tunnel(c, c->in, c->in_len);
 	} else if (c->http_forward) {
 		/* c->in holds the rebuilt head and the start of the body. */

@@ -44,6 +44,16 @@ void sbx_perform_connect(struct call *c)
 	sbx_call_reply(c, 0, 0);
 }
 
+/*
+ * The payload's flags, as sbx sends with them: never MSG_NOSIGNAL-less (the
+ * SIGPIPE goes to the payload, see maybe_sigpipe()), never MSG_ZEROCOPY
+ * (the kernel would read sbx's copy after sbx freed and reused it).
+ */
+static int send_flags(int flags)
+{
+	return (flags & ~MSG_ZEROCOPY) | MSG_NOSIGNAL;
+}
+
 /* The payload asked for SIGPIPE semantics: deliver it to the calling thread, as the kernel would. */
 static void maybe_sigpipe(struct call *c, int err, int flags)
 {
@@ -125,7 +135,7 @@ void sbx_perform_sendto(struct call *c)
 	r = gather(c, &iov, 1, is_stream(c->sock_fd), &data, &dlen);
 	if (r < 0)
 		return sbx_call_reply(c, 0, -r);
-	k = sendto(c->sock_fd, data, dlen, flags | MSG_NOSIGNAL, (struct sockaddr *)&ss, len);
+	k = sendto(c->sock_fd, data, dlen, send_flags(flags), (struct sockaddr *)&ss, len);
 	r = k < 0 ? errno : 0;
 	free(data);
 	maybe_sigpipe(c, r, flags);
@@ -205,7 +215,7 @@ static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
 	one = (struct iovec){.iov_base = data, .iov_len = dlen};
 	m.msg_iov = &one;
 	m.msg_iovlen = 1;
-	ret = sendmsg(c->sock_fd, &m, flags | MSG_NOSIGNAL);
+	ret = sendmsg(c->sock_fd, &m, send_flags(flags));
 	r = ret < 0 ? -errno : 0;
 	maybe_sigpipe(c, -r, flags);
 out:

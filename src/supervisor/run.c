@@ -14,6 +14,7 @@
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -151,6 +152,43 @@ struct supervisor {
 	bool timed_out;
 	int loop_err;
 };
+
+/*
+ * --log-file: the supervisor writes text the payload chose (a refused name)
+ * into it, so it must be the file the user meant: never through a symlink
+ * (another local user could plant one into a shell start-up file), never a
+ * file someone else owns, never anything but a regular file (a FIFO would
+ * block the open, or later every write). O_NONBLOCK keeps the open itself
+ * from blocking on a FIFO; the checks run on the opened descriptor.
+ */
+static int open_log_file(const char *path, char *msg, size_t msglen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0600);
+	struct stat st;
+	int e;
+
+	if (fd < 0) {
+		e = errno;
+		snprintf(msg, msglen, "--log-file %s: %s", path,
+			 e == ELOOP ? "is a symbolic link (name the file itself)" : strerror(e));
+		return -e;
+	}
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		snprintf(msg, msglen, "--log-file %s: %s", path, strerror(e));
+	} else if (!S_ISREG(st.st_mode)) {
+		e = EINVAL;
+		snprintf(msg, msglen, "--log-file %s: not a regular file", path);
+	} else if (st.st_uid != geteuid()) {
+		e = EPERM;
+		snprintf(msg, msglen, "--log-file %s: owned by uid %u, not by you (uid %u)", path,
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+	} else {
+		return fd;
+	}
+	close(fd);
+	return -e;
+}
 
 static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid, int *fds,
 			  size_t n_fds)
@@ -343,13 +381,10 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		if (r < 0)
 			return r;
 		if (cfg->log_file) {
-			log_file_fd = open(cfg->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-			if (log_file_fd < 0) {
-				r = -errno;
-				snprintf(out->message, sizeof(out->message), "--log-file %s: %s", cfg->log_file,
-					 strerror(errno));
+			r = open_log_file(cfg->log_file, out->message, sizeof(out->message));
+			if (r < 0)
 				goto out;
-			}
+			log_file_fd = r;
 			s.log_fd = log_file_fd;
 		}
 	}
