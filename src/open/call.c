@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,3 +144,65 @@ void sbx_call_reply(const struct call *c, int64_t val, int err)
 	ioctl(c->srv->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
+
+/**
+ * sbx_call_open_path() - open @path as the notifying thread would find it.
+ * @c: the call
+ * @path: absolute, or relative to the thread's working directory
+ * @o_flags: open flags (O_PATH | O_CLOEXEC, with O_DIRECTORY for a directory)
+ * @out: the descriptor
+ *
+ * The supervisor's root and working directory are not the payload's, so the
+ * path is resolved inside the payload's root (/proc/TID/root with
+ * RESOLVE_IN_ROOT: ".." and absolute symlinks stay inside it), a relative
+ * one from the thread's working directory as that root shows it.
+ *
+ * Return: 0, or a negative errno (-ENOENT for a path that is not there).
+ */
+int sbx_call_open_path(const struct call *c, const char *path, int o_flags, int *out)
+{
+	char full[PATH_MAX + 110], link[64];
+	struct open_how how = {.flags = (uint64_t)o_flags, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int root_fd, fd;
+
+	full[0] = '\0';
+	if (path[0] != '/') {
+		/*
+		 * readlink() shows both links as the supervisor's view of the
+		 * sandbox's mount tree (".../root/var/tmp/w" and ".../root"): the
+		 * working directory inside the payload's root is the difference.
+		 */
+		char root[PATH_MAX];
+		ssize_t k, rk;
+
+		snprintf(link, sizeof(link), "/proc/%u/root", c->req->pid);
+		rk = readlink(link, root, sizeof(root) - 1);
+		snprintf(link, sizeof(link), "/proc/%u/cwd", c->req->pid);
+		k = readlink(link, full, PATH_MAX);
+		if (k < 0 || rk < 0)
+			return -EACCES;
+		root[rk] = '\0';
+		full[k] = '\0';
+		if (!(rk == 1 && root[0] == '/')) {
+			if (strncmp(full, root, (size_t)rk) != 0 || (full[rk] != '/' && full[rk] != '\0'))
+				return -EACCES; /* the working directory is outside the payload's root */
+			k -= rk;
+			memmove(full, full + rk, (size_t)k + 1);
+		}
+		full[k++] = '/';
+		full[k] = '\0';
+	}
+	if (strlen(full) + strlen(path) >= sizeof(full))
+		return -ENAMETOOLONG;
+	strcat(full, path);
+	snprintf(link, sizeof(link), "/proc/%u/root", c->req->pid);
+	root_fd = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return -EACCES;
+	fd = (int)syscall(SYS_openat2, root_fd, full, &how, sizeof(how));
+	close(root_fd);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
+	*out = fd;
+	return 0;
+}

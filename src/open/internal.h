@@ -21,6 +21,7 @@
  * judge.c    the destination: copied, judged, logged; unix paths resolved in the payload's root
  * perform.c  connect, sendto, sendmsg, sendmmsg performed by sbx on a duplicate of the socket
  * cmsg.c     the payload's control messages, validated and rebuilt (pure: fuzzed)
+ * bind.c     bind(): abstract names refused, the rest performed by sbx
  * names.c    exact-name deny rules, resolved at start and every SBX_OPEN_REFRESH_SEC
  */
 
@@ -64,6 +65,7 @@ int sbx_call_peek(const struct call *c, uint64_t addr, void *buf, size_t len);
 int sbx_call_poke(const struct call *c, uint64_t addr, const void *buf, size_t len);
 int sbx_call_take_fd(struct call *c, int remote_fd, int *out);
 void sbx_call_reply(const struct call *c, int64_t val, int err);
+int sbx_call_open_path(const struct call *c, const char *path, int o_flags, int *out);
 
 /* judge.c */
 int sbx_judge_read_addr(struct call *c, uint64_t ptr, uint64_t ulen, struct sockaddr_storage *ss, socklen_t *len);
@@ -74,6 +76,9 @@ void sbx_perform_connect(struct call *c);
 void sbx_perform_sendto(struct call *c);
 void sbx_perform_sendmsg(struct call *c);
 void sbx_perform_sendmmsg(struct call *c);
+
+/* bind.c */
+void sbx_perform_bind(struct call *c);
 
 /* names.c */
 int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_names **out, char *err,

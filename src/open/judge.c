@@ -73,9 +73,8 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 	} else if (fam == AF_UNIX) {
 		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 		size_t plen = *len - offsetof(struct sockaddr_un, sun_path);
-		char path[PATH_MAX + sizeof(sun->sun_path) + 2], link[64];
-		struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-		int root_fd;
+		char path[sizeof(sun->sun_path) + 1];
+		int r;
 
 		if (*len <= offsetof(struct sockaddr_un, sun_path))
 			return 0;
@@ -83,26 +82,11 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 			return EPERM; /* abstract: a host socket (same network namespace) */
 		if (plen > sizeof(sun->sun_path))
 			plen = sizeof(sun->sun_path);
-		path[0] = '\0';
-		if (sun->sun_path[0] != '/') {
-			ssize_t k;
-
-			snprintf(link, sizeof(link), "/proc/%u/cwd", c->req->pid);
-			k = readlink(link, path, PATH_MAX);
-			if (k < 0)
-				return EACCES;
-			path[k++] = '/';
-			path[k] = '\0';
-		}
-		strncat(path, sun->sun_path, plen);
-		snprintf(link, sizeof(link), "/proc/%u/root", c->req->pid);
-		root_fd = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (root_fd < 0)
-			return EACCES;
-		c->path_fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-		close(root_fd);
-		if (c->path_fd < 0)
-			return errno == ENOENT || errno == ENOTDIR ? ENOENT : errno;
+		memcpy(path, sun->sun_path, plen);
+		path[plen] = '\0';
+		r = sbx_call_open_path(c, path, O_PATH | O_CLOEXEC, &c->path_fd);
+		if (r < 0)
+			return -r;
 		if (!sbx_call_valid(c))
 			return ESRCH;
 		memset(sun->sun_path, 0, sizeof(sun->sun_path));

@@ -87,6 +87,9 @@ static void handle(struct sbx_open *n, const struct seccomp_notif *req)
 	case SYS_sendmmsg:
 		sbx_perform_sendmmsg(&c);
 		break;
+	case SYS_bind:
+		sbx_perform_bind(&c);
+		break;
 	default:
 		sbx_call_reply(&c, 0, ENOSYS);
 		break;

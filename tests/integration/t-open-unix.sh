@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 require_userns
 
-tap_plan 5
+tap_plan 8
 PYX=/usr/bin/python3
 cat >"$W/cwd/unixc.py" <<'PY'
 import socket, sys
@@ -106,5 +106,48 @@ if [ "$RC" = 0 ] && [[ "$OUT" == error* ]]; then
 	tap_ok "blocked posture: host abstract sockets are in another network namespace ($OUT)"
 else
 	show; tap_fail "blocked posture reached a host abstract socket: $OUT"
+fi
+# bind() is performed by sbx (src/open/bind.c): a relative path lands in the
+# working directory the payload sees (and so on the host), port 0 works, and
+# a port below ip_unprivileged_port_start answers EACCES as it does for the
+# payload alone (control: the test user outside sbx).
+cat >"$W/cwd/bindp.py" <<'PY'
+import socket, sys, os
+kind = sys.argv[1]
+try:
+    if kind == "unix":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind("rel.sock")
+        print("bound", os.path.exists("rel.sock"))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", int(sys.argv[2])))
+        print("bound", s.getsockname()[1] != 0)
+except OSError as e:
+    print("error", e.errno)
+PY
+chmod 0644 "$W/cwd/bindp.py"
+rm -f "$W/cwd/rel.sock"
+capture sbx run --network=open -- "$PYX" "$W/cwd/bindp.py" unix
+if [ "$RC" = 0 ] && [ "$OUT" = "bound True" ] && [ -S "$W/cwd/rel.sock" ]; then
+	tap_ok "open posture: bind() to a relative unix path creates the socket in the working directory"
+else
+	show; tap_fail "relative unix bind in open posture: $OUT (host sees: $(ls -l "$W/cwd/rel.sock" 2>&1))"
+fi
+capture sbx run --network=open -- "$PYX" "$W/cwd/bindp.py" inet 0
+if [ "$RC" = 0 ] && [ "$OUT" = "bound True" ]; then
+	tap_ok "open posture: bind() to an inet port chosen by the kernel works"
+else
+	show; tap_fail "inet bind to port 0 in open posture: $OUT"
+fi
+capture as_user "$PYX" "$W/cwd/bindp.py" inet 81
+control_priv=$OUT
+capture sbx run --network=open -- "$PYX" "$W/cwd/bindp.py" inet 81
+if [ "$control_priv" != "error 13" ]; then
+	tap_skip "open posture: privileged port refused" "control: the test user outside sbx got '$control_priv' (ip_unprivileged_port_start is low here)"
+elif [ "$OUT" = "error 13" ]; then
+	tap_ok "open posture: bind() to port 81 answers EACCES, as to the payload alone (even when sbx runs as root)"
+else
+	show; tap_fail "privileged port in open posture: $OUT"
 fi
 tap_done
