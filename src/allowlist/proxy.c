@@ -102,11 +102,35 @@ static const char *proto_name(const struct sbx_conn *c)
 	return c->proto == P_SOCKS ? "socks5" : c->http_forward ? "http" : "connect";
 }
 
+/*
+ * The host as the log shows it: the normalised name, or the address; a
+ * spelling that is neither (refused before the policy was asked) keeps only
+ * the characters a host name or address text can hold. Text the payload
+ * chose never reaches the log as it wrote it.
+ */
+static const char *log_host(const struct sbx_conn *c, char *buf, size_t len)
+{
+	size_t i;
+
+	if (!c->dest.is_addr && c->dest.host[0])
+		return c->dest.host;
+	for (i = 0; c->host[i] && i + 1 < len; i++) {
+		char ch = c->host[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+			  ch == ':' || ch == '-' || ch == '[' || ch == ']';
+
+		buf[i] = ok ? ch : '?';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
 static void conn_log(struct sbx_conn *c, bool decided)
 {
+	char shown[sizeof(c->host)];
 	struct sbx_netlog_entry e = {
 		.proto = proto_name(c),
-		.host = c->host,
+		.host = log_host(c, shown, sizeof(shown)),
 		.port = c->port,
 		.addrs = c->n_addrs ? c->addrs : (c->dest.is_addr ? &c->dest.addr : NULL),
 		.n_addrs = c->n_addrs ? c->n_addrs : (c->dest.is_addr ? 1 : 0),

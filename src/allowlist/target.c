@@ -33,5 +33,9 @@ int sbx_target_parse(const char *text, bool is_v6, struct sbx_dest *dest, const 
 		return -EINVAL;
 	}
 	r = sbx_policy_host_normalise(text, len, dest->host, sizeof(dest->host), why);
-	return r < 0 ? -EINVAL : 0;
+	if (r < 0) {
+		dest->host[0] = '\0'; /* no normalised form: never shown as if it had one */
+		return -EINVAL;
+	}
+	return 0;
 }
