@@ -244,6 +244,22 @@ _lib_setup() {
 
 # require_userns: SKIP the script when the test user cannot create user
 # namespaces at all (sbx cannot work; t-cli checks the error message).
+# start_loopsink ADDR...: loopsink.py on one free port of each address (default
+# 127.0.0.1 and ::1), as root or the test user alike; sets PORT; log in
+# $W/.t/server.log. Bails out when it does not start.
+start_loopsink() {
+	: >"$W/.t/server.log"
+	rm -f "$W/.t/port"
+	"$PY" "$(dirname "${BASH_SOURCE[0]}")/loopsink.py" "$W/.t/server.log" "$W/.t/port" "$@" 2>"$W/.t/server.err" &
+	bg_track $!
+	for _ in $(seq 100); do
+		[ -s "$W/.t/port" ] && break
+		sleep 0.05
+	done
+	[ -s "$W/.t/port" ] || { echo "Bail out! loopback server did not start: $(cat "$W/.t/server.err")"; exit 1; }
+	read -r PORT <"$W/.t/port"
+}
+
 require_userns() {
 	if ! as_user unshare -U true 2>/dev/null; then
 		tap_skip_all "unprivileged user namespaces are not available to uid $TESTUID"

@@ -62,44 +62,7 @@ else
 fi
 
 # ---- 2. the unspecified address is loopback (issue 10, item 2) ------------
-cat >"$W/.t/server.py" <<'PY'
-import socket, sys, threading, os
-log = open(sys.argv[1], "a", buffering=1)
-for attempt in range(50):
-    socks = []
-    try:
-        port = 0
-        for fam, a in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
-            t = socket.socket(fam, socket.SOCK_STREAM)
-            t.bind((a, port)); port = t.getsockname()[1]; t.listen(64)
-            u = socket.socket(fam, socket.SOCK_DGRAM); u.bind((a, port))
-            socks += [t, u]
-        break
-    except OSError:
-        for s in socks: s.close()
-else:
-    sys.exit("no free port")
-def tcp(s):
-    while True:
-        c, a = s.accept(); log.write("tcp %s\n" % s.getsockname()[0]); c.close()
-def udp(s):
-    while True:
-        d, a = s.recvfrom(256); log.write("udp %s\n" % s.getsockname()[0])
-for s in socks:
-    threading.Thread(target=tcp if s.type == socket.SOCK_STREAM else udp, args=(s,), daemon=True).start()
-with open(sys.argv[2] + ".tmp", "w") as f: f.write("%d\n" % port)
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-threading.Event().wait()
-PY
-: >"$W/.t/server.log"
-"$PY" "$W/.t/server.py" "$W/.t/server.log" "$W/.t/port" 2>"$W/.t/server.err" &
-bg_track $!
-for _ in $(seq 100); do
-	[ -s "$W/.t/port" ] && break
-	sleep 0.05
-done
-[ -s "$W/.t/port" ] || { echo "Bail out! server did not start: $(cat "$W/.t/server.err")"; exit 1; }
-read -r PORT <"$W/.t/port"
+start_loopsink
 hits() { wc -l <"$W/.t/server.log"; }
 
 for a in 0.0.0.0 :: ::ffff:0.0.0.0; do

@@ -14,47 +14,7 @@ N="$W/opennet"
 
 tap_plan 21
 
-cat >"$W/.t/server.py" <<'PY'
-import socket, sys, threading, os
-log = open(sys.argv[1], "a", buffering=1)
-addrs = sys.argv[3:]
-for attempt in range(50):
-    socks = []
-    try:
-        port = 0
-        for a in addrs:
-            t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try: t.setsockopt(socket.IPPROTO_TCP, 23, 16)  # TCP_FASTOPEN
-            except OSError: pass
-            t.bind((a, port)); port = t.getsockname()[1]; t.listen(512)
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((a, port))
-            socks += [t, u]
-        break
-    except OSError:
-        for s in socks: s.close()
-else:
-    sys.exit("no free port")
-def tcp(s):
-    while True:
-        c, a = s.accept(); log.write("tcp %s\n" % s.getsockname()[0]); c.close()
-def udp(s):
-    while True:
-        d, a = s.recvfrom(256); log.write("udp %s\n" % s.getsockname()[0])
-for s in socks:
-    threading.Thread(target=tcp if s.type == socket.SOCK_STREAM else udp, args=(s,), daemon=True).start()
-with open(sys.argv[2] + ".tmp", "w") as f: f.write("%d\n" % port)
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-threading.Event().wait()
-PY
-: >"$W/.t/server.log"
-"$PY" "$W/.t/server.py" "$W/.t/server.log" "$W/.t/port" 127.0.0.2 127.0.0.3 2>"$W/.t/server.err" &
-bg_track $!
-for _ in $(seq 100); do
-	[ -s "$W/.t/port" ] && break
-	sleep 0.05
-done
-[ -s "$W/.t/port" ] || { echo "Bail out! server did not start: $(cat "$W/.t/server.err")"; exit 1; }
-read -r PORT <"$W/.t/port"
+start_loopsink 127.0.0.2 127.0.0.3
 BAD=127.0.0.2 GOOD=127.0.0.3
 hits() { grep -c " $1\$" "$W/.t/server.log"; }
 
