@@ -210,17 +210,14 @@ static int mount_fs_at(struct mount_ctx *m, const char *type, const char *const 
 	return 0;
 }
 
-/* Bind the tree at @src_fd (opened in the host view) at @path with mount attributes @attrs. */
-static int bind_at(struct mount_ctx *m, int src_fd, const char *path, uint64_t attrs, enum sbx_stage stage)
+/* Attach @tree (a detached clone, see clone_tree()) at @path with mount attributes @attrs. */
+static int attach_tree_at(struct mount_ctx *m, int tree, const char *path, uint64_t attrs, enum sbx_stage stage)
 {
-	_cleanup_close_ int tree = -1, target = -1;
+	_cleanup_close_ int target = -1;
 	struct stat st;
 	int r;
 
-	if (fstat(src_fd, &st) < 0)
-		return stage_error(m, stage, -errno, path);
-	tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-	if (tree < 0)
+	if (fstat(tree, &st) < 0)
 		return stage_error(m, stage, -errno, path);
 	r = set_attr(tree, attrs, true);
 	if (r < 0)
@@ -232,6 +229,29 @@ static int bind_at(struct mount_ctx *m, int src_fd, const char *path, uint64_t a
 	if (r < 0)
 		return stage_error(m, stage, r, path);
 	return 0;
+}
+
+/* Bind the tree at @src_fd (an O_PATH descriptor) at @path with mount attributes @attrs. */
+static int bind_at(struct mount_ctx *m, int src_fd, const char *path, uint64_t attrs, enum sbx_stage stage)
+{
+	_cleanup_close_ int tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+
+	if (tree < 0)
+		return stage_error(m, stage, -errno, path);
+	return attach_tree_at(m, tree, path, attrs, stage);
+}
+
+/*
+ * A detached recursive clone of the host's @path, taken before sbx mounts
+ * anything: a clone taken later would carry sbx's own mounts along (the
+ * scratch tmpfs sits on the host's /tmp), and a working directory of /tmp
+ * would then be sbx's scratch, whose writes vanish.
+ */
+static int clone_tree(const char *path)
+{
+	int fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+
+	return fd < 0 ? -errno : fd;
 }
 
 static int write_file_at(int dir_fd, const char *name, const char *content, mode_t mode)
@@ -410,20 +430,21 @@ int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 	if (cfg->n_mounts > SBX_ARRAY_SIZE(src_fds))
 		return stage_error(&m, SBX_STAGE_MOUNT_USER, -E2BIG, "too many filesystem options");
 
-	/* 1. sources, in the host's view */
+	/* 1. sources, cloned from the host's view before sbx mounts anything */
 	if (strcmp(a->cwd, "/") != 0) {
-		cwd_fd = open(a->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		cwd_fd = clone_tree(a->cwd);
 		if (cwd_fd < 0)
-			return stage_error(&m, SBX_STAGE_MOUNT_CWD, -errno, a->cwd);
+			return stage_error(&m, SBX_STAGE_MOUNT_CWD, cwd_fd, a->cwd);
 	}
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		src_fds[i] = -1;
 		n_src = i + 1;
 		if (!cfg->mounts[i].src)
 			continue;
-		src_fds[i] = open(cfg->mounts[i].src, O_PATH | O_CLOEXEC);
+		src_fds[i] = clone_tree(cfg->mounts[i].src);
 		if (src_fds[i] < 0) {
-			r = stage_error(&m, SBX_STAGE_MOUNT_USER, -errno, cfg->mounts[i].src);
+			r = stage_error(&m, SBX_STAGE_MOUNT_USER, src_fds[i], cfg->mounts[i].src);
+			src_fds[i] = -1;
 			goto out;
 		}
 	}
@@ -471,7 +492,7 @@ int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 	if (r < 0)
 		goto out;
 	if (cwd_fd >= 0) {
-		r = bind_at(&m, cwd_fd, a->cwd, SBX_RW_ATTRS, SBX_STAGE_MOUNT_CWD);
+		r = attach_tree_at(&m, cwd_fd, a->cwd, SBX_RW_ATTRS, SBX_STAGE_MOUNT_CWD);
 		if (r < 0)
 			goto out;
 	}
@@ -484,7 +505,7 @@ int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 		switch (op->kind) {
 		case SBX_MOUNT_BIND:
 		case SBX_MOUNT_RO_BIND:
-			r = bind_at(&m, src_fds[i], op->dst, op->kind == SBX_MOUNT_RO_BIND ? SBX_RO_ATTRS : SBX_RW_ATTRS,
+			r = attach_tree_at(&m, src_fds[i], op->dst, op->kind == SBX_MOUNT_RO_BIND ? SBX_RO_ATTRS : SBX_RW_ATTRS,
 				    SBX_STAGE_MOUNT_USER);
 			break;
 		case SBX_MOUNT_TMPFS:

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 require_userns
 
-tap_plan 22
+tap_plan 24
 
 O=$W/outside
 result() { result_of "$1"; }
@@ -182,4 +182,22 @@ else
 	tap_fail "stray files on the host"
 fi
 
+# The working directory reaches the host whatever it is, /tmp included: sbx's
+# own scratch tmpfs sits on the host's /tmp while it builds the sandbox, and
+# must not be what the payload writes into (issue: writes vanished, exit 0).
+f=sbx-fs-cwd-$$
+(cd /tmp && capture sbx run -- sh -c "echo kept >$f")
+if [ "$RC" = 0 ] && [ "$(cat "/tmp/$f" 2>/dev/null)" = kept ]; then
+	tap_ok "working directory /tmp: the payload's writes reach the host"
+else
+	show; tap_fail "working directory /tmp: host sees '$(cat "/tmp/$f" 2>&1)'"
+fi
+rm -f "/tmp/$f"
+(cd "$W/cwd" && capture sbx run --bind /tmp -- sh -c "echo kept >/tmp/$f")
+if [ "$RC" = 0 ] && [ "$(cat "/tmp/$f" 2>/dev/null)" = kept ]; then
+	tap_ok "--bind /tmp: the payload's writes reach the host's /tmp"
+else
+	show; tap_fail "--bind /tmp: host sees '$(cat "/tmp/$f" 2>&1)'"
+fi
+rm -f "/tmp/$f"
 tap_done
