@@ -123,7 +123,7 @@ static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct
 		.proto = "dns", .host = dq->host[0] ? dq->host : dq->q.name, .addrs = addrs, .n_addrs = n,
 		.d = d, .error = error,
 	};
-	sbx_netlog_write(dq->ds->ctx->log_fd, &e);
+	sbx_netlog_write(dq->ds->ctx->log, &e);
 }
 
 static void dq_free(struct dns_q *dq)

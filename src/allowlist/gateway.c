@@ -104,7 +104,7 @@ static void raise_nofile(unsigned max_conns)
  * @loop: the supervisor's loop
  * @cfg: limits (--proxy-*)
  * @policy: the policy every decision uses
- * @log_fd: the decision log, or -1
+ * @log: the decision log, or NULL
  * @fds: SBX_GW_N_LISTENERS listening sockets in enum sbx_gw_listener order;
  *	owned by the allowlist services on success
  * @out: the services
@@ -113,7 +113,7 @@ static void raise_nofile(unsigned max_conns)
  * Return: 0, or a negative errno.
  */
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
-			int log_fd, int *fds, struct sbx_allowlist **out)
+			struct sbx_jsonl *log, int *fds, struct sbx_allowlist **out)
 {
 	struct sbx_allowlist *al = calloc(1, sizeof(*al));
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
@@ -125,7 +125,7 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 	ctx = &al->ctx;
 	ctx->loop = loop;
 	ctx->policy = policy;
-	ctx->log_fd = log_fd;
+	ctx->log = log;
 	ctx->host = &al->host;
 	ctx->max_conns = cfg->proxy_max_conns ? cfg->proxy_max_conns : SBX_DEFAULT_MAX_CONNS;
 	ctx->max_head = cfg->proxy_max_header ? cfg->proxy_max_header : SBX_DEFAULT_MAX_HEAD;

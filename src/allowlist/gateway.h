@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "lib/resolver.h"
 #include "sbx/policy.h"
@@ -33,7 +34,7 @@ struct sbx_gw_ctx {
 	const struct sbx_policy *policy;
 	struct sbx_resolver *resolver;
 	const struct sbx_hostaddr *host;
-	int log_fd;
+	struct sbx_jsonl *log; /* the decision log, or NULL */
 	unsigned max_conns;
 	unsigned max_head;
 	uint64_t header_timeout_ms;

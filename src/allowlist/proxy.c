@@ -141,7 +141,7 @@ static void conn_log(struct sbx_conn *c, bool decided)
 		.duration_ms = sbx_loop_now_ms() - c->start_ms,
 	};
 
-	sbx_netlog_write(c->px->ctx->log_fd, &e);
+	sbx_netlog_write(c->px->ctx->log, &e);
 }
 
 static void conn_free(void *arg)

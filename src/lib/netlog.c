@@ -13,15 +13,14 @@
 
 /**
  * sbx_netlog_write() - append one decision as a JSON line.
- * @fd: the log descriptor, or -1 (nothing is written)
+ * @log: the decision log, or NULL (nothing is written)
  * @e: the decision
  *
- * One write() per line, so concurrent readers never see half a line. A
- * full or closed log never stalls the proxy: the line is dropped.
+ * The line is whole or absent, and writing it never blocks (lib/jsonl.c).
  *
  * Context: the supervisor's event loop.
  */
-void sbx_netlog_write(int fd, const struct sbx_netlog_entry *e)
+void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 {
 	char line[4096], host[600], why[SBX_POLICY_EXPLAIN_MAX * 2], rule[600], src[256], err[300];
 	char explain[SBX_POLICY_EXPLAIN_MAX], rule_src[128];
@@ -30,7 +29,7 @@ void sbx_netlog_write(int fd, const struct sbx_netlog_entry *e)
 	size_t o = 0;
 	int n;
 
-	if (fd < 0)
+	if (!log)
 		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
@@ -72,5 +71,5 @@ void sbx_netlog_write(int fd, const struct sbx_netlog_entry *e)
 		o = sizeof(line) - 1;
 		line[o - 1] = '\n';
 	}
-	sbx_jsonl_write(fd, line, o);
+	sbx_jsonl_put(log, line, o);
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "lib/list.h"
+#include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "lib/resolver.h"
 #include "open/open.h"
@@ -35,7 +36,7 @@ struct sbx_names;
 struct sbx_open {
 	struct sbx_loop *loop;
 	const struct sbx_policy *policy;
-	int log_fd;
+	struct sbx_jsonl *log; /* the decision log, or NULL */
 	int listener_fd;
 	struct sbx_names *names;
 

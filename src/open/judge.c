@@ -25,7 +25,7 @@ static void log_decision(struct sbx_open *srv, const char *proto, const struct s
 	};
 
 	sbx_policy_addr_format(a, host, sizeof(host));
-	sbx_netlog_write(srv->log_fd, &e);
+	sbx_netlog_write(srv->log, &e);
 }
 
 /**
@@ -102,7 +102,7 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 		log_decision(c->srv, c->proto, &a, port, &d, -deny_err, 0);
 		return deny_err;
 	}
-	if (c->srv->log_fd >= 0)
+	if (c->srv->log)
 		log_decision(c->srv, c->proto, &a, port, &d, 0, 0);
 	return 0;
 }

@@ -176,7 +176,7 @@ static void *receiver_main(void *arg)
  * sbx_open_new() - prepare the open posture's supervisor side.
  * @loop: the supervisor's event loop (name refreshes run on it)
  * @policy: the built policy (posture open); must outlive the result
- * @log_fd: decision log, or -1
+ * @log: the decision log, or NULL
  * @out: the new object
  * @err: one user-facing line on refusal
  * @errlen: size of @err
@@ -188,7 +188,7 @@ static void *receiver_main(void *arg)
  * Context: the supervisor, before clone.
  * Return: 0, -EINVAL with @err set, or a negative errno.
  */
-int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, int log_fd, struct sbx_open **out,
+int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_jsonl *log, struct sbx_open **out,
 		   char *err, size_t errlen)
 {
 	struct sbx_open *n = calloc(1, sizeof(*n));
@@ -200,7 +200,7 @@ int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, int log
 		return -ENOMEM;
 	n->loop = loop;
 	n->policy = policy;
-	n->log_fd = log_fd;
+	n->log = log;
 	n->listener_fd = -1;
 	pthread_mutex_init(&n->mu, NULL);
 	pthread_cond_init(&n->cv, NULL);

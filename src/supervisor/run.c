@@ -25,6 +25,7 @@
 #include "env.h"
 #include "init/init.h"
 #include "lib/fdpass.h"
+#include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "lib/topology.h"
 #include "open/open.h"
@@ -143,7 +144,8 @@ struct supervisor {
 	struct sbx_policy *policy;	/* allowlist and open */
 	struct sbx_allowlist *allowlist;	/* allowlist: proxy and DNS stub, once init sent the listeners */
 	struct sbx_open *open;	/* open: serves the payload's seccomp listener */
-	int log_fd;			/* decision log, or -1 */
+	struct sbx_jsonl *status;	/* --json-status-fd, or NULL */
+	struct sbx_jsonl *log;		/* the decision log, or NULL (may be @status) */
 	int pidfd;
 	pid_t init_pid;
 	int report_fd;
@@ -190,18 +192,64 @@ static int open_log_file(const char *path, char *msg, size_t msglen)
 	return -e;
 }
 
+/*
+ * The status stream and the decision log, written without ever blocking
+ * (lib/jsonl.c). One descriptor given for both gets one writer, so its
+ * lines keep their order.
+ */
+static int open_streams(struct supervisor *s, int log_file_fd)
+{
+	const struct sbx_config *cfg = s->cfg;
+	int log_fd = log_file_fd >= 0 ? log_file_fd : cfg->log_fd;
+	int r;
+
+	if (cfg->json_status_fd >= 0) {
+		r = sbx_jsonl_new(s->loop, cfg->json_status_fd, &s->status);
+		if (r < 0) {
+			snprintf(s->out->message, sizeof(s->out->message), "--json-status-fd %d: %s", cfg->json_status_fd,
+				 strerror(-r));
+			return r;
+		}
+	}
+	if (log_fd >= 0 && log_fd == cfg->json_status_fd) {
+		s->log = s->status;
+	} else if (log_fd >= 0) {
+		r = sbx_jsonl_new(s->loop, log_fd, &s->log);
+		if (r < 0) {
+			snprintf(s->out->message, sizeof(s->out->message), "the decision log: %s", strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Last lines out; what a reader that never caught up lost is said once, on stderr. */
+static void close_streams(struct supervisor *s)
+{
+	uint64_t lost_log = s->log != s->status ? sbx_jsonl_free(s->log, SBX_JSONL_DRAIN_MS) : 0;
+	uint64_t lost_status = sbx_jsonl_free(s->status, SBX_JSONL_DRAIN_MS);
+
+	if (lost_log)
+		fprintf(stderr, "sbx: the decision log's reader did not keep up: %llu lines lost\n",
+			(unsigned long long)lost_log);
+	if (lost_status)
+		fprintf(stderr, "sbx: the --json-status-fd reader did not keep up: %llu lines lost\n",
+			(unsigned long long)lost_status);
+	s->log = s->status = NULL;
+}
+
 static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid, int *fds,
 			  size_t n_fds)
 {
 	switch (rep->type) {
 	case SBX_REPORT_ERROR:
 		set_failure(s->out, (enum sbx_stage)rep->stage, rep->err, rep->detail);
-		sbx_status_error(s->cfg->json_status_fd, sbx_stage_name((enum sbx_stage)rep->stage), rep->err,
+		sbx_status_error(s->status, sbx_stage_name((enum sbx_stage)rep->stage), rep->err,
 				 s->out->message);
 		s->have_result = true;
 		break;
 	case SBX_REPORT_STARTED:
-		sbx_status_started(s->cfg->json_status_fd, getpid(), s->init_pid, host_pid, rep->ns_pid);
+		sbx_status_started(s->status, getpid(), s->init_pid, host_pid, rep->ns_pid);
 		break;
 	case SBX_REPORT_NETWORK:
 		if (n_fds != SBX_GW_N_LISTENERS || s->allowlist) {
@@ -209,7 +257,7 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 			s->have_result = true;
 			break;
 		}
-		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->log_fd, fds, &s->allowlist);
+		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->log, fds, &s->allowlist);
 		if (s->loop_err < 0) {
 			set_failure(s->out, SBX_STAGE_NETWORK, -s->loop_err, "starting the proxy");
 			s->have_result = true;
@@ -217,7 +265,7 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 		}
 		for (size_t i = 0; i < n_fds; i++)
 			fds[i] = -1; /* the gateway owns them now */
-		sbx_status_network(s->cfg->json_status_fd);
+		sbx_status_network(s->status);
 		break;
 	case SBX_REPORT_NOTIFY:
 		if (n_fds != 1 || !s->open) {
@@ -232,7 +280,7 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 			s->have_result = true;
 			break;
 		}
-		sbx_status_network_open(s->cfg->json_status_fd, rep->err, rep->status);
+		sbx_status_network_open(s->status, rep->err, rep->status);
 		break;
 	case SBX_REPORT_EXITED:
 		if (WIFSIGNALED(rep->status)) {
@@ -357,7 +405,7 @@ static int event_loop(struct supervisor *s, int sig_fd)
 int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 {
 	struct sbx_init_args args = {.cfg = cfg, .supervisor_pidfd = -1};
-	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1, .log_fd = cfg->log_fd};
+	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1};
 	_cleanup_close_ int log_file_fd = -1;
 	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1, self_pidfd = -1;
 	char cwd[4096];
@@ -385,7 +433,6 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 			if (r < 0)
 				goto out;
 			log_file_fd = r;
-			s.log_fd = log_file_fd;
 		}
 	}
 	r = sbx_loop_new(&s.loop);
@@ -393,9 +440,12 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		snprintf(out->message, sizeof(out->message), "creating the event loop: %s", strerror(-r));
 		goto out;
 	}
+	r = open_streams(&s, log_file_fd);
+	if (r < 0)
+		goto out;
 	if (cfg->posture == SBX_POSTURE_OPEN) {
 		/* Refuses what open posture cannot enforce; resolves exact-name deny rules. */
-		r = sbx_open_new(s.loop, s.policy, s.log_fd, &s.open, out->message, sizeof(out->message));
+		r = sbx_open_new(s.loop, s.policy, s.log, &s.open, out->message, sizeof(out->message));
 		if (r < 0)
 			goto out;
 	}
@@ -435,7 +485,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	if (pid < 0) {
 		r = -errno;
 		set_failure(out, SBX_STAGE_CLONE, errno, NULL);
-		sbx_status_error(cfg->json_status_fd, sbx_stage_name(SBX_STAGE_CLONE), -r, out->message);
+		sbx_status_error(s.status, sbx_stage_name(SBX_STAGE_CLONE), -r, out->message);
 		r = 0;
 		goto out;
 	}
@@ -455,7 +505,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &(siginfo_t){0}, WEXITED);
 		set_failure(out, SBX_STAGE_IDMAP, -r, NULL);
-		sbx_status_error(cfg->json_status_fd, sbx_stage_name(SBX_STAGE_IDMAP), -r, out->message);
+		sbx_status_error(s.status, sbx_stage_name(SBX_STAGE_IDMAP), -r, out->message);
 		r = 0;
 		goto out;
 	}
@@ -474,19 +524,21 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	if (s.timed_out) {
 		out->kind = SBX_OUTCOME_TIMEOUT;
 		snprintf(out->message, sizeof(out->message), "timeout after %g seconds: sandbox killed", cfg->timeout_sec);
-		sbx_status_timeout(cfg->json_status_fd, cfg->timeout_sec);
+		sbx_status_timeout(s.status, cfg->timeout_sec);
 	} else if (!s.have_result) {
 		out->kind = SBX_OUTCOME_SETUP_FAILED;
 		snprintf(out->message, sizeof(out->message), "sandbox init ended without reporting the payload's status");
 	} else if (out->kind == SBX_OUTCOME_EXITED || out->kind == SBX_OUTCOME_SIGNALED) {
 		/* The shell's convention for the payload's status: 128+N for signal N. */
-		sbx_status_exited(cfg->json_status_fd, out->kind == SBX_OUTCOME_SIGNALED ? out->signal : 0,
+		sbx_status_exited(s.status, out->kind == SBX_OUTCOME_SIGNALED ? out->signal : 0,
 				  out->kind == SBX_OUTCOME_SIGNALED ? 128 + out->signal : out->code);
 	}
 	r = 0;
 out:
 	sbx_open_free(s.open);
 	sbx_allowlist_free(s.allowlist);
+	/* After the services: they log the connections they close. */
+	close_streams(&s);
 	sbx_loop_free(s.loop);
 	sbx_policy_free(s.policy);
 	for (char **e = args.envp; e && *e; e++)

@@ -11,13 +11,13 @@
 #include "lib/topology.h"
 #include "status.h"
 
-__attribute__((format(printf, 2, 3))) static void emit(int fd, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void emit(struct sbx_jsonl *j, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
 	int n;
 
-	if (fd < 0)
+	if (!j)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
@@ -27,70 +27,70 @@ __attribute__((format(printf, 2, 3))) static void emit(int fd, const char *fmt, 
 	if ((size_t)n >= sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
-	sbx_jsonl_write(fd, line, (size_t)n);
+	sbx_jsonl_put(j, line, (size_t)n);
 }
 
 /**
  * sbx_status_started() - the payload was exec'd.
- * @fd: status descriptor, or -1
+ * @j: the status stream, or NULL
  * @sbx_pid: the supervisor's pid
  * @init_pid: sandbox init's pid in the caller's PID namespace
  * @pid: the payload's pid in the caller's PID namespace
  * @ns_pid: the payload's pid inside the sandbox
  */
-void sbx_status_started(int fd, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid)
+void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid)
 {
-	emit(fd, "{\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid,
+	emit(j, "{\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid,
 	     init_pid, pid, ns_pid);
 }
 
 /**
  * sbx_status_exited() - the payload ended.
- * @fd: status descriptor, or -1
+ * @j: the status stream, or NULL
  * @signal: the signal that killed it, or 0 if it exited
  * @code: sbx's exit status for it (128+signal when killed)
  */
-void sbx_status_exited(int fd, int signal, int code)
+void sbx_status_exited(struct sbx_jsonl *j, int signal, int code)
 {
 	if (signal)
-		emit(fd, "{\"event\":\"exited\",\"signal\":%d,\"code\":%d}", signal, code);
+		emit(j, "{\"event\":\"exited\",\"signal\":%d,\"code\":%d}", signal, code);
 	else
-		emit(fd, "{\"event\":\"exited\",\"code\":%d}", code);
+		emit(j, "{\"event\":\"exited\",\"code\":%d}", code);
 }
 
 /**
  * sbx_status_timeout() - --timeout expired and the sandbox was killed.
- * @fd: status descriptor, or -1
+ * @j: the status stream, or NULL
  * @seconds: the timeout
  */
-void sbx_status_timeout(int fd, double seconds)
+void sbx_status_timeout(struct sbx_jsonl *j, double seconds)
 {
-	emit(fd, "{\"event\":\"timeout\",\"seconds\":%g,\"code\":124}", seconds);
+	emit(j, "{\"event\":\"timeout\",\"seconds\":%g,\"code\":124}", seconds);
 }
 
 /**
  * sbx_status_error() - setup failed; the payload did not run (or could not be executed).
- * @fd: status descriptor, or -1
+ * @j: the status stream, or NULL
  * @stage: stage name
  * @err: positive errno
  * @message: the same one-line message sbx prints on stderr
  */
-void sbx_status_error(int fd, const char *stage, int err, const char *message)
+void sbx_status_error(struct sbx_jsonl *j, const char *stage, int err, const char *message)
 {
 	char s[128], m[800];
 
 	sbx_json_escape(s, sizeof(s), stage);
 	sbx_json_escape(m, sizeof(m), message);
-	emit(fd, "{\"event\":\"error\",\"stage\":\"%s\",\"errno\":%d,\"message\":\"%s\"}", s, err, m);
+	emit(j, "{\"event\":\"error\",\"stage\":\"%s\",\"errno\":%d,\"message\":\"%s\"}", s, err, m);
 }
 
 /**
  * sbx_status_network() - the allowlist gateway is serving (before "started").
- * @fd: status descriptor, or -1
+ * @j: the status stream, or NULL
  */
-void sbx_status_network(int fd)
+void sbx_status_network(struct sbx_jsonl *j)
 {
-	emit(fd,
+	emit(j,
 	     "{\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4 "\",\"" SBX_GW_ADDR6
 	     "\"],\"sandbox\":[\"" SBX_SANDBOX_ADDR4 "\",\"" SBX_SANDBOX_ADDR6 "\"],\"proxy\":\"" SBX_GW_ADDR4
 	     ":%d\",\"dns\":\"" SBX_GW_ADDR4 ":%d\"}",
@@ -99,16 +99,16 @@ void sbx_status_network(int fd)
 
 /**
  * sbx_status_network_open() - the open posture's network event.
- * @fd: status descriptor, or -1
+ * @j: the status stream, or NULL
  * @landlock_err: 0 if Landlock scoping was applied, else a positive errno
  * @abi: the kernel's Landlock ABI (negative: none)
  */
-void sbx_status_network_open(int fd, int landlock_err, int abi)
+void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi)
 {
 	if (landlock_err == 0)
-		emit(fd, "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+		emit(j, "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
 			 "\"landlock\":\"scoped (ABI %d)\"}", abi);
 	else
-		emit(fd, "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+		emit(j, "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
 			 "\"landlock\":\"unavailable (ABI %d)\"}", abi < 0 ? 0 : abi);
 }

@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-void sbx_status_started(int fd, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid);
-void sbx_status_exited(int fd, int signal, int code);
-void sbx_status_timeout(int fd, double seconds);
-void sbx_status_network(int fd);
-void sbx_status_network_open(int fd, int landlock_err, int abi);
-void sbx_status_error(int fd, const char *stage, int err, const char *message);
+#include "lib/jsonl.h"
+
+void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid);
+void sbx_status_exited(struct sbx_jsonl *j, int signal, int code);
+void sbx_status_timeout(struct sbx_jsonl *j, double seconds);
+void sbx_status_network(struct sbx_jsonl *j);
+void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi);
+void sbx_status_error(struct sbx_jsonl *j, const char *stage, int err, const char *message);
 
 #endif

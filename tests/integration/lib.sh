@@ -18,6 +18,8 @@
 
 set -u
 export LC_ALL=C
+# This folder, absolute: the scripts cd into their work directory.
+TESTDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 : "${SBX:?SBX must point to the built sbx binary}"
 : "${PROBE:?PROBE must point to the built probe binary}"
@@ -250,7 +252,7 @@ _lib_setup() {
 start_loopsink() {
 	: >"$W/.t/server.log"
 	rm -f "$W/.t/port"
-	"$PY" "$(dirname "${BASH_SOURCE[0]}")/loopsink.py" "$W/.t/server.log" "$W/.t/port" "$@" 2>"$W/.t/server.err" &
+	"$PY" "$TESTDIR/loopsink.py" "$W/.t/server.log" "$W/.t/port" "$@" 2>"$W/.t/server.err" &
 	bg_track $!
 	for _ in $(seq 100); do
 		[ -s "$W/.t/port" ] && break

@@ -123,11 +123,13 @@ static void test_netlog(void **state)
 	struct sbx_netlog_entry e = {.proto = "connect", .host = "pypi.org", .port = 443, .addrs = &a, .n_addrs = 1,
 				     .d = &d, .bytes_up = 10, .bytes_down = 20};
 	char buf[4096] = {0};
+	struct sbx_jsonl *log = NULL;
 	int fds[2];
 
 	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(sbx_jsonl_new(NULL, fds[1], &log), 0);
 	sbx_policy_judge_resolved(p, "pypi.org", 443, &a, 1, &d);
-	sbx_netlog_write(fds[1], &e);
+	sbx_netlog_write(log, &e);
 	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
 	assert_non_null(strstr(buf, "\"proto\":\"connect\",\"host\":\"pypi.org\",\"port\":443,\"addresses\":[\"151.101.0.223\"]"));
 	assert_non_null(strstr(buf, "\"verdict\":\"allow\",\"rule\":\"pypi.org\",\"source\":\"--allow\""));
@@ -137,11 +139,12 @@ static void test_netlog(void **state)
 	/* A hostile name cannot break the JSON line. */
 	e.host = "a\"b\n{\"verdict\":\"allow\"}";
 	e.d = NULL;
-	sbx_netlog_write(fds[1], &e);
+	sbx_netlog_write(log, &e);
 	memset(buf, 0, sizeof(buf));
 	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
 	assert_non_null(strstr(buf, "\"host\":\"a\\\"b\\n{\\\"verdict\\\":\\\"allow\\\"}\""));
 	assert_non_null(strstr(buf, "\"verdict\":\"deny\""));
+	sbx_jsonl_free(log, 0);
 	close(fds[0]);
 	close(fds[1]);
 	sbx_policy_free(p);

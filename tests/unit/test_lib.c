@@ -7,11 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/fdpass.h"
+#include "lib/jsonl.h"
 #include "lib/list.h"
 #include "lib/sockaddr.h"
 
@@ -105,6 +112,102 @@ static void test_list(void **state)
 	assert_true(sbx_list_empty(&head));
 }
 
+/* A reader that stops: nothing blocks, lines are kept then dropped and counted, never torn. */
+static void test_jsonl_full_pipe(void **state)
+{
+	struct sbx_loop *loop = NULL;
+	struct sbx_jsonl *j = NULL;
+	char line[200], buf[4096];
+	int p[2], lines = 0, partial = 0, dropped_note = 0;
+	size_t have = 0;
+
+	(void)state;
+	memset(line, 'x', sizeof(line));
+	line[0] = '{';
+	line[sizeof(line) - 2] = '}';
+	line[sizeof(line) - 1] = '\n';
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 0, 1);
+	assert_int_equal(sbx_loop_new(&loop), 0);
+	assert_int_equal(sbx_jsonl_new(loop, p[1], &j), 0);
+	/* 4 KiB pipe + 256 KiB buffer: 5,000 lines of 200 bytes cannot all fit. */
+	for (int i = 0; i < 5000; i++)
+		sbx_jsonl_put(j, line, sizeof(line));
+	assert_true(sbx_jsonl_dropped(j) > 0);
+	assert_true(sbx_jsonl_dropped(j) < 5000);
+	/* The reader catches up: every line comes out whole, then the count of the lost ones. */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	for (int round = 0; round < 2000; round++) {
+		ssize_t n = read(p[0], buf + have, sizeof(buf) - have);
+		char *nl;
+
+		if (n <= 0) {
+			sbx_jsonl_flush(j);
+			n = read(p[0], buf + have, sizeof(buf) - have);
+			if (n <= 0)
+				break;
+		}
+		have += (size_t)n;
+		while ((nl = memchr(buf, '\n', have))) {
+			size_t l = (size_t)(nl - buf) + 1;
+
+			if (l == sizeof(line) && buf[0] == '{')
+				lines++;
+			else if (strncmp(buf, "{\"event\":\"dropped\",\"lines\":", 27) == 0)
+				dropped_note++;
+			else
+				partial++;
+			memmove(buf, buf + l, have - l);
+			have -= l;
+		}
+	}
+	assert_int_equal(partial, 0);
+	assert_int_equal(dropped_note, 1);
+	assert_int_equal((uint64_t)lines + sbx_jsonl_dropped(j), 5000);
+	sbx_jsonl_free(j, 0);
+	sbx_loop_free(loop);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A file that runs out of room (RLIMIT_FSIZE stands in for a full disk): whole lines or none. */
+static void test_jsonl_full_file(void **state)
+{
+	char path[] = "/tmp/sbx-jsonl-XXXXXX", line[100], content[1024];
+	struct rlimit old, small = {.rlim_cur = 250, .rlim_max = RLIM_INFINITY};
+	struct sbx_jsonl *j = NULL;
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	(void)state;
+	assert_true(fd >= 0);
+	memset(line, 'y', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	small.rlim_max = old.rlim_max;
+	assert_int_equal(sbx_jsonl_new(NULL, fd, &j), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	for (int i = 0; i < 4; i++) /* 2 fit whole; the third is cut at 250 bytes and taken back */
+		sbx_jsonl_put(j, line, sizeof(line));
+	setrlimit(RLIMIT_FSIZE, &old);
+	assert_int_equal(sbx_jsonl_dropped(j), 2);
+	/* The fourth found room for the count of the third's loss, not for itself. */
+	n = pread(fd, content, sizeof(content) - 1, 0);
+	content[n > 0 ? n : 0] = '\0';
+	assert_int_equal(n, 200 + 30);
+	assert_string_equal(content + 200, "{\"event\":\"dropped\",\"lines\":1}\n");
+	sbx_jsonl_put(j, line, sizeof(line)); /* room again: the fourth's loss is reported first */
+	n = pread(fd, content, sizeof(content) - 1, 0);
+	content[n > 0 ? n : 0] = '\0';
+	assert_int_equal(n, 200 + 30 + 30 + 100);
+	assert_memory_equal(content + 230, "{\"event\":\"dropped\",\"lines\":1}\n", 30);
+	assert_memory_equal(content + 260, line, sizeof(line));
+	sbx_jsonl_free(j, 0);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +215,8 @@ int main(void)
 		cmocka_unit_test(test_from_addrinfo_dedupes),
 		cmocka_unit_test(test_fdpass_round_trip),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_jsonl_full_pipe),
+		cmocka_unit_test(test_jsonl_full_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,22 +40,25 @@ static char *read_pipe(int fd)
 
 static void test_lines(void **state)
 {
+	struct sbx_jsonl *j = NULL;
 	int p[2];
 
 	assert_int_equal(pipe(p), 0);
-	sbx_status_started(p[1], 10, 11, 12, 2);
+	assert_int_equal(sbx_jsonl_new(NULL, p[1], &j), 0);
+	sbx_status_started(j, 10, 11, 12, 2);
 	assert_string_equal(read_pipe(p[0]), "{\"event\":\"started\",\"sbx_pid\":10,\"init_pid\":11,\"pid\":12,\"ns_pid\":2}\n");
-	sbx_status_exited(p[1], 0, 3);
+	sbx_status_exited(j, 0, 3);
 	assert_string_equal(read_pipe(p[0]), "{\"event\":\"exited\",\"code\":3}\n");
-	sbx_status_exited(p[1], 9, 137);
+	sbx_status_exited(j, 9, 137);
 	assert_string_equal(read_pipe(p[0]), "{\"event\":\"exited\",\"signal\":9,\"code\":137}\n");
-	sbx_status_timeout(p[1], 1.5);
+	sbx_status_timeout(j, 1.5);
 	assert_string_equal(read_pipe(p[0]), "{\"event\":\"timeout\",\"seconds\":1.5,\"code\":124}\n");
-	sbx_status_error(p[1], "mounting /proc", 1, "say \"no\"");
+	sbx_status_error(j, "mounting /proc", 1, "say \"no\"");
 	assert_string_equal(read_pipe(p[0]),
 			    "{\"event\":\"error\",\"stage\":\"mounting /proc\",\"errno\":1,\"message\":\"say \\\"no\\\"\"}\n");
-	/* fd -1 writes nothing and does not crash */
-	sbx_status_exited(-1, 0, 0);
+	/* No stream writes nothing and does not crash. */
+	sbx_status_exited(NULL, 0, 0);
+	sbx_jsonl_free(j, 0);
 	close(p[0]);
 	close(p[1]);
 }

@@ -3,6 +3,7 @@
 #ifndef SBX_ALLOWLIST_ALLOWLIST_H
 #define SBX_ALLOWLIST_ALLOWLIST_H
 
+#include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "lib/topology.h"
 #include "sbx/config.h"
@@ -11,7 +12,7 @@
 struct sbx_allowlist;
 
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
-			int log_fd, int *fds, struct sbx_allowlist **out);
+			struct sbx_jsonl *log, int *fds, struct sbx_allowlist **out);
 void sbx_allowlist_free(struct sbx_allowlist *al);
 
 #endif

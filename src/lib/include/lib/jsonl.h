@@ -1,11 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* JSON lines: string escaping and whole-line writes, for the status stream and the decision log. */
+/* JSON lines: string escaping, and a writer that never blocks its caller and never tears a line. */
 #ifndef SBX_LIB_JSONL_H
 #define SBX_LIB_JSONL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "lib/loop.h"
+
+/* Lines kept for a reader that does not keep up; past this, lines are dropped and counted. */
+#define SBX_JSONL_BUFFER (256 * 1024)
+/* How long sbx waits at exit for a slow reader to take what is left. */
+#define SBX_JSONL_DRAIN_MS 2000
+
+struct sbx_jsonl;
 
 size_t sbx_json_escape(char *dst, size_t dst_len, const char *src);
-void sbx_jsonl_write(int fd, const char *line, size_t len);
+
+int sbx_jsonl_new(struct sbx_loop *loop, int fd, struct sbx_jsonl **out);
+void sbx_jsonl_put(struct sbx_jsonl *j, const char *line, size_t len);
+void sbx_jsonl_flush(struct sbx_jsonl *j);
+uint64_t sbx_jsonl_dropped(struct sbx_jsonl *j);
+uint64_t sbx_jsonl_free(struct sbx_jsonl *j, int drain_ms);
 
 #endif

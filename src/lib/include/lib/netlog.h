@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/jsonl.h"
 #include "sbx/policy.h"
 
 struct sbx_netlog_entry {
@@ -21,6 +22,6 @@ struct sbx_netlog_entry {
 	uint64_t duration_ms;
 };
 
-void sbx_netlog_write(int fd, const struct sbx_netlog_entry *e);
+void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e);
 
 #endif

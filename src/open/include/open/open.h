@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "sbx/policy.h"
 
@@ -13,7 +14,7 @@
 
 struct sbx_open;
 
-int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, int log_fd, struct sbx_open **out,
+int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_jsonl *log, struct sbx_open **out,
 		   char *err, size_t errlen);
 int sbx_open_start(struct sbx_open *n, int listener_fd);
 void sbx_open_free(struct sbx_open *n);
