@@ -170,14 +170,15 @@ int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_postur
 	size_t len = 0, cap;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO (or a device) must not hang here; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		r = -EINVAL;
 		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return r;

@@ -172,7 +172,9 @@ static int open_log_file(const char *path, char *msg, size_t msglen)
 	if (fd < 0) {
 		e = errno;
 		snprintf(msg, msglen, "--log-file %s: %s", path,
-			 e == ELOOP ? "is a symbolic link (name the file itself)" : strerror(e));
+			 e == ELOOP	? "is a symbolic link (name the file itself)"
+			 : e == ENXIO ? "not a regular file (a FIFO or a device)"
+				      : strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st) < 0) {

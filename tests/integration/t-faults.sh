@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 require_userns
 
-tap_plan 4
+tap_plan 6
 STUCK=$TESTDIR/stuckpipe.py
 CAPTURE_TIMEOUT=30
 
@@ -92,5 +92,19 @@ if [ "$prc" = 0 ] && [ "$nbad" = 0 ] && [ "$nsum" = 2000 ] && [ "${ndrop:-0}" -g
 	tap_ok "a late reader: $ndec whole decision lines + a count of $ndrop dropped = 2000, no torn line"
 else
 	show; tap_fail "late reader: exit $prc, $nbad torn lines, $ndec decisions + $ndrop dropped (want 2000)"
+fi
+# 5-6. --policy and --log-file naming a FIFO: refused at once, never a hang.
+mkfifo -m 0666 "$W/cwd/fifo"
+capture sbx run --network=allowlist --policy "$W/cwd/fifo" --timeout 5 -- true
+if [ "$RC" = 125 ] && [[ "$ERR" == *"not a regular file"* ]]; then
+	tap_ok "--policy naming a FIFO: one clear error, exit 125, no hang"
+else
+	show; tap_fail "--policy FIFO: rc $RC (999: sbx hung)"
+fi
+capture sbx run --network=allowlist --log-file "$W/cwd/fifo" --timeout 5 -- true
+if [ "$RC" = 125 ] && [[ "$ERR" == *"not a regular file"* ]]; then
+	tap_ok "--log-file naming a FIFO: one clear error, exit 125, no hang"
+else
+	show; tap_fail "--log-file FIFO: rc $RC (999: sbx hung)"
 fi
 tap_done
