@@ -198,5 +198,6 @@ void sbx_allowlist_free(struct sbx_allowlist *al)
 		close(al->tick_w.fd);
 	}
 	sbx_resolver_free(al->ctx.resolver);
+	sbx_hostaddr_free(&al->host);
 	free(al);
 }

@@ -13,14 +13,22 @@
 
 #define SBX_HOSTADDR_MAX 256
 
-/* The host's own addresses: never dialled, whatever the rules say (hostaddr.c). */
+/*
+ * The host's own addresses: never dialled, whatever the rules say
+ * (hostaddr.c). A loaded list re-reads itself when the kernel announces a
+ * change, so checking it writes to it: owned by one thread (the loop).
+ */
 struct sbx_hostaddr {
 	struct sbx_addr self[SBX_HOSTADDR_MAX];
 	size_t n;
+	int nl_fd;  /* address-change notifications, or -1: re-read at every check */
+	bool live;  /* from sbx_hostaddr_load(); a list filled in by hand is used as is */
+	bool stale; /* a change could not be re-read: everything counts as the host */
 };
 
 void sbx_hostaddr_load(struct sbx_hostaddr *h);
-bool sbx_hostaddr_is_self(const struct sbx_hostaddr *h, const struct sbx_addr *a);
+bool sbx_hostaddr_is_self(struct sbx_hostaddr *h, const struct sbx_addr *a);
+void sbx_hostaddr_free(struct sbx_hostaddr *h);
 
 int sbx_target_parse(const char *text, bool is_v6, struct sbx_dest *dest, const char **why);
 
@@ -33,8 +41,8 @@ struct sbx_gw_ctx {
 	struct sbx_loop *loop;
 	const struct sbx_policy *policy;
 	struct sbx_resolver *resolver;
-	const struct sbx_hostaddr *host;
-	struct sbx_jsonl *log; /* the decision log, or NULL */
+	struct sbx_hostaddr *host; /* the one member a check writes (a cache) */
+	struct sbx_jsonl *log;	   /* the decision log, or NULL */
 	unsigned max_conns;
 	unsigned max_head;
 	uint64_t header_timeout_ms;

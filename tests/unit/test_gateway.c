@@ -3,12 +3,18 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -65,7 +71,7 @@ static void test_judge_dns(void **state)
 	sbx_policy_free(p);
 }
 
-static bool self_text(const struct sbx_hostaddr *h, const char *text)
+static bool self_text(struct sbx_hostaddr *h, const char *text)
 {
 	struct sbx_addr a = addr(text);
 	return sbx_hostaddr_is_self(h, &a);
@@ -89,6 +95,100 @@ static void test_is_self(void **state)
 	assert_false(self_text(&gw, "192.0.2.11"));
 	assert_false(self_text(&gw, "2001:db8::11"));
 	assert_false(self_text(&gw, "93.184.216.34"));
+}
+
+/* Add or remove @text/@plen on lo with one RTM_NEWADDR/RTM_DELADDR; 0 or a negative errno. */
+static int lo_addr(int type, const char *text, int plen)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		struct rtattr rta;
+		uint8_t b[16];
+	} req = {0};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack = {0};
+	struct sbx_addr a = addr(text);
+	size_t alen = a.family == AF_INET ? 4 : 16;
+	int fd, r;
+
+	req.nh.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof(req.ifa)) + RTA_LENGTH(alen));
+	req.nh.nlmsg_type = (uint16_t)type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	req.ifa.ifa_family = a.family;
+	req.ifa.ifa_prefixlen = (uint8_t)plen;
+	req.ifa.ifa_flags = IFA_F_NODAD;
+	req.ifa.ifa_index = if_nametoindex("lo");
+	req.rta.rta_type = IFA_LOCAL;
+	req.rta.rta_len = (uint16_t)RTA_LENGTH(alen);
+	memcpy(req.b, a.b, alen);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	r = send(fd, &req, req.nh.nlmsg_len, 0) < 0 || recv(fd, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ? -EIO
+														       : ack.err.error;
+	close(fd);
+	return r;
+}
+
+/*
+ * The list follows the host: in a private network namespace (the test's own
+ * user namespace gives CAP_NET_ADMIN over it), an address added after
+ * sbx_hostaddr_load() is the host's at the very next check, and one removed
+ * is not. Runs in a child: a forked cmocka assert would unwind into a copy
+ * of the runner, so the child reports the first failing step as its status.
+ */
+static int follows_changes(void)
+{
+	struct sbx_hostaddr h;
+	int step = 10;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+		return 1; /* skip */
+	sbx_hostaddr_load(&h);
+	if (h.nl_fd < 0)
+		return step;
+	step++;
+	if (self_text(&h, "198.51.100.7") || self_text(&h, "2001:db8::7") || !self_text(&h, "127.0.0.1"))
+		return step;
+	step++;
+	if (lo_addr(RTM_NEWADDR, "198.51.100.7", 32) < 0 || lo_addr(RTM_NEWADDR, "2001:db8::7", 128) < 0)
+		return step;
+	step++;
+	if (!self_text(&h, "198.51.100.7") || !self_text(&h, "::ffff:198.51.100.7") || !self_text(&h, "2001:db8::7"))
+		return step;
+	step++;
+	if (self_text(&h, "198.51.100.8") || h.stale)
+		return step;
+	step++;
+	if (lo_addr(RTM_DELADDR, "198.51.100.7", 32) < 0)
+		return step;
+	step++;
+	if (self_text(&h, "198.51.100.7") || !self_text(&h, "2001:db8::7"))
+		return step;
+	step++;
+	sbx_hostaddr_free(&h);
+	if (h.nl_fd != -1)
+		return step;
+	return 0;
+}
+
+static void test_is_self_follows_changes(void **state)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(follows_changes());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 1)
+		skip(); /* no unprivileged user namespaces here */
+	if (WEXITSTATUS(st) != 0)
+		fail_msg("failed at step %d (see follows_changes())", WEXITSTATUS(st));
 }
 
 static void test_target(void **state)
@@ -155,6 +255,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_judge_dns),
 		cmocka_unit_test(test_is_self),
+		cmocka_unit_test(test_is_self_follows_changes),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_netlog),
 	};
