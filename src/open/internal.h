@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The open posture's user-notification server, private to src/open: one header for its five files. */
+/* The open posture's user-notification server, private to src/open: one header for its files. */
 #ifndef SBX_OPEN_INTERNAL_H
 #define SBX_OPEN_INTERNAL_H
 
@@ -13,6 +13,7 @@
 #include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "lib/resolver.h"
+#include "msghdr.h"
 #include "open/open.h"
 #include "sbx/policy.h"
 
@@ -21,14 +22,13 @@
  * call.c     one notification: the payload's memory, descriptors and the answer
  * judge.c    the destination: copied, judged, logged; unix paths resolved in the payload's root
  * perform.c  connect, sendto, sendmsg, sendmmsg performed by sbx on a duplicate of the socket
+ * msghdr.c   the payload's msghdr, iovecs and data copied into the one sbx sends (behind a reader: fuzzed)
  * cmsg.c     the payload's control messages, validated and rebuilt (pure: fuzzed)
  * bind.c     bind(): abstract names refused, the rest performed by sbx
  * names.c    exact-name deny rules, resolved at start and every SBX_OPEN_REFRESH_SEC
  */
 
 #define SBX_OPEN_MAX_WORKERS 64
-#define SBX_OPEN_MAX_DATA (4u << 20) /* bytes copied per send; larger stream sends are short writes */
-#define SBX_OPEN_MAX_IOV 1024 /* UIO_MAXIOV */
 
 struct sbx_names;
 

@@ -2,7 +2,6 @@
 /* The open posture's checked calls, performed by sbx on a duplicate of the payload's socket. */
 
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "cmsg.h"
 #include "internal.h"
 
 /**
@@ -61,37 +59,15 @@ static void maybe_sigpipe(struct call *c, int err, int flags)
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGPIPE, NULL, 0);
 }
 
-/* Copy the data of @iov (payload addresses) into one buffer; stream sockets may get a short copy. */
-static int gather(struct call *c, const struct iovec *iov, size_t n_iov, bool stream, char **buf, size_t *len)
+/* The notifying thread's memory and descriptors, for msghdr.c. */
+static int peek_cb(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	size_t total = 0, off = 0;
+	return sbx_call_peek(ctx, addr, buf, len);
+}
 
-	for (size_t i = 0; i < n_iov; i++) {
-		if (iov[i].iov_len > SSIZE_MAX - total)
-			return -EINVAL;
-		total += iov[i].iov_len;
-	}
-	if (total > SBX_OPEN_MAX_DATA) {
-		if (!stream)
-			return -EMSGSIZE;
-		total = SBX_OPEN_MAX_DATA;
-	}
-	*buf = malloc(total ? total : 1);
-	if (!*buf)
-		return -ENOBUFS;
-	for (size_t i = 0; i < n_iov && off < total; i++) {
-		size_t k = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
-		int r = sbx_call_peek(c, (uint64_t)(uintptr_t)iov[i].iov_base, *buf + off, k);
-
-		if (r < 0) {
-			free(*buf);
-			*buf = NULL;
-			return r;
-		}
-		off += k;
-	}
-	*len = total;
-	return 0;
+static int take_fd_cb(void *ctx, int theirs, int *mine)
+{
+	return sbx_call_take_fd(ctx, theirs, mine);
 }
 
 static bool is_stream(int fd)
@@ -111,6 +87,7 @@ static bool is_stream(int fd)
 void sbx_perform_sendto(struct call *c)
 {
 	const struct seccomp_notif *req = c->req;
+	const struct sbx_msghdr_reader rd = {.peek = peek_cb, .take_fd = take_fd_cb, .ctx = c};
 	struct sockaddr_storage ss;
 	struct iovec iov = {.iov_base = (void *)(uintptr_t)req->data.args[1], .iov_len = (size_t)req->data.args[2]};
 	int flags = (int)req->data.args[3];
@@ -132,7 +109,7 @@ void sbx_perform_sendto(struct call *c)
 	r = sbx_call_take_fd(c, (int)req->data.args[0], &c->sock_fd);
 	if (r < 0)
 		return sbx_call_reply(c, 0, -r);
-	r = gather(c, &iov, 1, is_stream(c->sock_fd), &data, &dlen);
+	r = sbx_msghdr_gather(&rd, &iov, 1, is_stream(c->sock_fd), &data, &dlen);
 	if (r < 0)
 		return sbx_call_reply(c, 0, -r);
 	k = sendto(c->sock_fd, data, dlen, send_flags(flags), (struct sockaddr *)&ss, len);
@@ -143,29 +120,22 @@ void sbx_perform_sendto(struct call *c)
 }
 
 /*
- * One msghdr of sendmsg()/sendmmsg(): copy name, iovec, data and control,
- * judge, translate SCM_RIGHTS descriptors (payload numbers -> our duplicates),
- * send on the duplicate socket. Return bytes sent or a negative errno.
+ * One msghdr of sendmsg()/sendmmsg(): copy it and its name, judge the name,
+ * build our own msghdr from the payload's (msghdr.c: iovecs, data, control
+ * with SCM_RIGHTS descriptors translated to our duplicates), send on the
+ * duplicate socket. Return bytes sent or a negative errno.
  */
-static int take_fd_cb(void *ctx, int theirs, int *mine)
-{
-	return sbx_call_take_fd(ctx, theirs, mine);
-}
-
 static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
 {
-	struct msghdr um, m = {0};
+	const struct sbx_msghdr_reader rd = {.peek = peek_cb, .take_fd = take_fd_cb, .ctx = c};
+	struct sbx_msghdr_copy out;
+	struct msghdr um;
 	struct sockaddr_storage ss;
-	struct iovec *uiov = NULL, one;
-	char *data = NULL, *ctl = NULL;
-	void *rebuilt = NULL;
-	int *passed = NULL;
-	size_t n_passed = 0, dlen = 0, rebuilt_len = 0;
 	socklen_t len = 0;
-	ssize_t ret = 0;
+	ssize_t ret;
 	int r;
 
-	r = sbx_call_peek(c, msg_addr, &um, sizeof(um));
+	r = sbx_msghdr_read(&rd, msg_addr, &um);
 	if (r < 0)
 		return r;
 	if (um.msg_name && um.msg_namelen) {
@@ -173,58 +143,32 @@ static ssize_t send_one(struct call *c, uint64_t msg_addr, int flags)
 		if (r < 0)
 			return r;
 	}
-	if (um.msg_iovlen > SBX_OPEN_MAX_IOV)
-		return -EMSGSIZE;
-	if (um.msg_controllen > SBX_CMSG_MAX)
-		return -ENOBUFS;
+	r = sbx_msghdr_check(&um);
+	if (r < 0)
+		return r;
 	if (!sbx_call_valid(c))
 		return -ESRCH;
 	if (len) {
 		r = sbx_judge_dest(c, &ss, &len, true, EACCES);
 		if (r)
 			return -r;
-		m.msg_name = &ss;
-		m.msg_namelen = len;
 	}
 	if (c->sock_fd < 0) {
 		r = sbx_call_take_fd(c, (int)c->req->data.args[0], &c->sock_fd);
 		if (r < 0)
 			return r;
 	}
-	uiov = calloc(um.msg_iovlen ? um.msg_iovlen : 1, sizeof(*uiov));
-	if (!uiov)
-		return -ENOBUFS;
-	r = sbx_call_peek(c, (uint64_t)(uintptr_t)um.msg_iov, uiov, um.msg_iovlen * sizeof(*uiov));
-	if (r == 0)
-		r = gather(c, uiov, um.msg_iovlen, is_stream(c->sock_fd), &data, &dlen);
-	free(uiov);
+	r = sbx_msghdr_build(&rd, &um, is_stream(c->sock_fd), &out);
 	if (r < 0)
 		return r;
-	if (um.msg_control && um.msg_controllen) {
-		/* Our copy, parsed and rebuilt from validated pieces: see cmsg.c. */
-		ctl = malloc(um.msg_controllen);
-		r = ctl ? sbx_call_peek(c, (uint64_t)(uintptr_t)um.msg_control, ctl, um.msg_controllen) : -ENOBUFS;
-		if (r == 0)
-			r = sbx_cmsg_rebuild(ctl, um.msg_controllen, take_fd_cb, c, &rebuilt, &rebuilt_len, &passed,
-					     &n_passed);
-		if (r < 0)
-			goto out;
-		m.msg_control = rebuilt;
-		m.msg_controllen = rebuilt_len;
+	if (len) {
+		out.m.msg_name = &ss;
+		out.m.msg_namelen = len;
 	}
-	one = (struct iovec){.iov_base = data, .iov_len = dlen};
-	m.msg_iov = &one;
-	m.msg_iovlen = 1;
-	ret = sendmsg(c->sock_fd, &m, send_flags(flags));
+	ret = sendmsg(c->sock_fd, &out.m, send_flags(flags));
 	r = ret < 0 ? -errno : 0;
 	maybe_sigpipe(c, -r, flags);
-out:
-	for (size_t i = 0; i < n_passed; i++)
-		close(passed[i]);
-	free(passed);
-	free(rebuilt);
-	free(ctl);
-	free(data);
+	sbx_msghdr_release(&out);
 	return r < 0 ? r : ret;
 }
 

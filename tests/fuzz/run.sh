@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Run every fuzz harness (policy and proxy protocols) for a bounded time; exit non-zero on the first crash.
+# Run every fuzz harness (policy, proxy protocols, open posture) for a bounded time; exit non-zero on the first crash.
 # Usage: tests/fuzz/run.sh BUILDDIR SECONDS_PER_TARGET
 set -eu
 if [ $# -ne 2 ]; then
@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
-for t in rule policyfile dest http socks5 dns; do
+for t in rule policyfile dest http socks5 dns cmsg msghdr; do
 	bin=$build/tests/fuzz/fuzz-$t
 	if [ ! -x "$bin" ]; then
 		echo "run.sh: $bin not built (meson setup -Dfuzz=true with CC=clang)" >&2
