@@ -287,6 +287,24 @@ static int sockopts(void)
 	res("rthdr-type0", setsockopt(s6, IPPROTO_IPV6, IPV6_RTHDR, rt0, sizeof(rt0)), NULL);
 	res("rthdr-srh-udp", setsockopt(s6, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh)), NULL);
 	res("rthdr-srh-tcp", setsockopt(t6, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh)), NULL);
+	{
+		/* RFC 2292 sticky options: a control buffer whose IPV6_RTHDR sticks to the socket. */
+		union {
+			char buf[CMSG_SPACE(sizeof(srh))];
+			struct cmsghdr align;
+		} po;
+		struct cmsghdr *h = (struct cmsghdr *)po.buf;
+
+		memset(&po, 0, sizeof(po));
+		h->cmsg_level = IPPROTO_IPV6;
+		h->cmsg_type = IPV6_RTHDR;
+		h->cmsg_len = CMSG_LEN(sizeof(srh));
+		memcpy(CMSG_DATA(h), srh, sizeof(srh));
+		res("pktopts-rthdr-udp", setsockopt(s6, IPPROTO_IPV6, 6 /* IPV6_2292PKTOPTIONS */, po.buf, sizeof(po.buf)),
+		    NULL);
+		res("pktopts-rthdr-tcp", setsockopt(t6, IPPROTO_IPV6, 6 /* IPV6_2292PKTOPTIONS */, po.buf, sizeof(po.buf)),
+		    NULL);
+	}
 	res("ipopt-lsrr-udp", setsockopt(s4, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr)), NULL);
 	res("ipopt-lsrr-tcp", setsockopt(t4, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr)), NULL);
 	res("ipopt-ssrr-tcp", setsockopt(t4, IPPROTO_IP, IP_OPTIONS, ssrr, sizeof(ssrr)), NULL);
