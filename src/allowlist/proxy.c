@@ -516,6 +516,13 @@ static void try_next_address(struct sbx_conn *c)
 		socklen_t len = sbx_sockaddr_make(&u, a->family, a->b, c->port);
 		int fd;
 
+		/* The host may have gained this address while an earlier one timed out. */
+		if (c->next_addr > 1 && sbx_hostaddr_is_self(c->px->ctx->host, a)) {
+			c->d.addr = *a;
+			c->d.has_addr = true;
+			deny(c, true);
+			return;
+		}
 		fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
