@@ -101,7 +101,7 @@ static const char *ename(int e)
 }
 
 /* report - print "LABEL = OK detail" or "LABEL = ENAME"; returns ok. */
-static bool report(bool ok, int err, const char *detail, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static bool report(bool ok, int err, const char *detail, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -117,7 +117,7 @@ static bool report(bool ok, int err, const char *detail, const char *fmt, ...)
 }
 
 /* report_ret - report a raw syscall return value (fd or 0) and close fds. */
-static bool report_ret(long r, bool is_fd, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static bool report_ret(long r, bool is_fd, const char *fmt, ...)
 {
 	char label[256];
 	char detail[64] = "";
