@@ -43,9 +43,36 @@ tap_plan() {
 	echo "1..$1"
 }
 
-# tap_skip_all REASON: the whole script cannot run here.
+# Skips. Every skip names the fact of this kernel or machine that explains
+# it: a KEY listed in skip-facts beside this file (not-root,
+# kernel-refuses:kexec, ...). The one other key, control-failed, says a
+# positive control failed for no known reason; scripts/test.sh counts such a
+# skip as a failure. A key in neither is a bug in the test: "not ok".
+# The TAP line reads "ok N - DESC # SKIP KEY (DETAIL)".
+SKIP_FACTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/skip-facts
+
+# skip_key_known KEY: KEY is control-failed or listed in skip-facts.
+skip_key_known() {
+	[ "$1" = control-failed ] && return 0
+	awk -v k="$1" '$1 == k { found = 1 } END { exit !found }' "$SKIP_FACTS"
+}
+
+# tap_skip_all KEY [DETAIL]: the whole script cannot run here. After
+# tap_plan, every case not yet run is skipped (TAP allows one plan).
 tap_skip_all() {
-	echo "1..0 # SKIP $*"
+	if [ "$_tap_planned" != 0 ]; then
+		while [ "$_tap_n" -lt "$_tap_planned" ]; do
+			tap_skip "case $((_tap_n + 1)) not run" "$@"
+		done
+		tap_done
+	fi
+	if ! skip_key_known "$1"; then
+		echo "1..1"
+		echo "not ok 1 - skip_all with a key not in skip-facts: $*"
+		exit 1
+	fi
+	local detail=${2:-}
+	echo "1..0 # SKIP $1${detail:+ (${detail//$'\n'/; })}"
 	exit 0
 }
 
@@ -67,10 +94,16 @@ tap_fail() {
 	echo "not ok $_tap_n - $*"
 }
 
-# tap_skip DESC REASON
+# tap_skip DESC KEY [DETAIL]: one case cannot run here (see Skips above).
 tap_skip() {
+	local detail=${3:-}
+	detail=${detail//$'\n'/; }
+	if ! skip_key_known "$2"; then
+		tap_fail "$1: skipped with a key not in skip-facts: '$2'${detail:+ ($detail)}"
+		return
+	fi
 	_tap_n=$((_tap_n + 1))
-	echo "ok $_tap_n - $1 # SKIP $2"
+	echo "ok $_tap_n - $1 # SKIP $2${detail:+ ($detail)}"
 }
 
 # tap_check DESC CMD...: ok if CMD succeeds.
@@ -264,7 +297,7 @@ start_loopsink() {
 
 require_userns() {
 	if ! as_user unshare -U true 2>/dev/null; then
-		tap_skip_all "unprivileged user namespaces are not available to uid $TESTUID"
+		tap_skip_all no-userns "uid $TESTUID cannot create a user namespace"
 	fi
 }
 

@@ -145,7 +145,7 @@ fi
 
 # 12. pip install from the fake index through the proxy.
 if ! "$PY" -m pip --version >/dev/null 2>&1; then
-	tap_skip "pip install through the proxy" "pip is not installed (python3-pip)"
+	tap_skip "pip install through the proxy" tool-missing:pip
 else
 	rm -rf "$W/cwd/pip"
 	CAPTURE_TIMEOUT=90 al_run --allow pypi.test -- "$PY" -m pip install --no-cache-dir --disable-pip-version-check \

@@ -183,7 +183,7 @@ judge() {
 		host=${host//RUN/$RUN}
 		local desc="$id: $host:$port refused via CONNECT, GET, SOCKS5"
 		if ! ctl_ok "$ctl"; then
-			tap_skip "$desc" "control: $ctl not reachable from the fake host without sbx"
+			tap_skip "$desc" control-failed "$ctl not reachable from the fake host without sbx"
 			continue
 		fi
 		bad= skip=
@@ -206,7 +206,7 @@ judge() {
 			tap_diag "$ops"
 			tap_fail "$desc:$bad"
 		elif [ -n "$skip" ]; then
-			tap_skip "$desc" "control: allowed destination failed through method(s)$skip"
+			tap_skip "$desc" control-failed "allowed destination failed through method(s)$skip"
 		else
 			tap_ok "$desc ($(tr '\n' ' ' <<<"$ops"))"
 		fi
@@ -280,10 +280,10 @@ dns_refused() {
 	for i in "$@"; do [ "$(wclass "$i")" = rcode-5 ] || return 1; done
 }
 if [ "$ctl_dns" = 0 ]; then
-	tap_skip "denied names REFUSED" "control: the stub answers nothing"
-	tap_skip "denied names never sent upstream" "control: the stub answers nothing"
-	tap_skip "numeric spellings refused by the stub" "control failed"
-	tap_skip "bad records never handed out" "control failed"
+	tap_skip "denied names REFUSED" control-failed "the stub answers nothing"
+	tap_skip "denied names never sent upstream" control-failed "the stub answers nothing"
+	tap_skip "numeric spellings refused by the stub" control-failed "the stub answers nothing"
+	tap_skip "bad records never handed out" control-failed "the stub answers nothing"
 else
 	if dns_refused n1 n2 n3 n4; then tap_ok "denied names answered REFUSED (A, AAAA, TCP)"; else tap_fail "denied names: $(wclass n1) $(wclass n2) $(wclass n3) $(wclass n4)"; fi
 	if ! wseen dns "$RUN-x.deny" && ! wseen dns "$RUN-y.deny" && ! wseen dns "$RUN-z.deny" && ! wseen dns "$RUN.deny"; then

@@ -20,8 +20,8 @@ al_start
 wcapture root curl -sS -o /dev/null --max-time 5 -w '%{time_total}' http://www.test/ctl
 tap_diag "control without sbx: rc $RC, ${OUT}s"
 if [ "$RC" != 0 ]; then
-	tap_skip "first request after start" "control: www.test not reachable from the fake host"
-	tap_skip "launch time" "control failed"
+	tap_skip "first request after start" control-failed "www.test not reachable from the fake host"
+	tap_skip "launch time" control-failed "www.test not reachable from the fake host"
 	tap_done
 fi
 

@@ -15,7 +15,7 @@ tap_plan 13
 
 t0=$(now_ms)
 if ! world_up; then
-	tap_skip_all "fake internet unavailable: $WORLD_ERR"
+	tap_skip_all "$WORLD_FACT" "fake internet unavailable: $WORLD_ERR"
 fi
 tap_diag "world up in $(($(now_ms) - t0)) ms (fake host pid $FH_PID)"
 
@@ -122,7 +122,7 @@ fi
 # 11. The package index: pip installs the test wheel through it.
 wcapture root "$PY" -m pip --version
 if [ "$RC" != 0 ]; then
-	tap_skip "pip installs from the fake index" "pip is not installed (python3-pip)"
+	tap_skip "pip installs from the fake index" tool-missing:pip
 else
 	rm -rf "$W/cwd/pipt"
 	CAPTURE_TIMEOUT=90 wcapture root "$PY" -m pip install --no-cache-dir --disable-pip-version-check \

@@ -45,8 +45,8 @@ capture as_user "$P" userns
 ctl_out=$OUT ctl_rc=$RC
 tap_diag "control (no sbx): $(tr '\n' ';' <<<"$ctl_out")"
 if [ "$ctl_rc" != 0 ]; then
-	tap_skip "probe userns refused inside sbx" "control: user namespaces refused without sbx"
-	tap_skip "unshare -U refused inside sbx" "control: user namespaces refused without sbx"
+	tap_skip "probe userns refused inside sbx" no-userns "the probe's user namespace is refused without sbx"
+	tap_skip "unshare -U refused inside sbx" no-userns "the probe's user namespace is refused without sbx"
 else
 	capture sbx run -- "$P" userns
 	bad=""

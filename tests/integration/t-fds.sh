@@ -15,7 +15,7 @@ echo secret >"$W/outside/leak"
 capture as_user "$P" fds 7<"$W/outside/leak" 9<"$W/outside/leak"
 tap_diag "control fds: $(fd_list "$OUT")"
 if ! grep -q '^fd 7 ' <<<"$OUT"; then
-	tap_skip "inherited fds 7 and 9 do not reach the payload" "control: probe does not see fd 7 without sbx"
+	tap_skip "inherited fds 7 and 9 do not reach the payload" control-failed "probe does not see fd 7 without sbx"
 else
 	capture sbx run -- "$P" fds 7<"$W/outside/leak" 9<"$W/outside/leak"
 	l=$(fd_list "$OUT")

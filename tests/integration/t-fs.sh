@@ -19,7 +19,7 @@ rm -f /usr/sbx-it-probe 2>/dev/null
 # Control: the test user can write $O on the host; inside it is read-only.
 capture as_user "$P" write "$O/ctl"
 if [ "$RC" != 0 ]; then
-	tap_skip "host dir writable by the user is read-only inside" "control: $O not writable without sbx"
+	tap_skip "host dir writable by the user is read-only inside" control-failed "$O not writable without sbx"
 else
 	capture sbx run -- "$P" write "$O/in-sbx"
 	r=$(result "write $O/in-sbx")
@@ -39,7 +39,7 @@ if [ -n "$h" ] && [ -d "$h" ] && as_user test -w "$h"; then
 	if [ "$r" = EROFS ] && [ ! -e "$f" ]; then tap_ok "writing \$HOME fails with EROFS"; else show; tap_fail "write \$HOME: ${r:-?}"; fi
 	rm -f "$f"
 else
-	tap_skip "writing \$HOME fails with EROFS" "no writable \$HOME for the test user"
+	tap_skip "writing \$HOME fails with EROFS" no-writable-home "HOME=${HOME:-unset}"
 fi
 
 # --- cwd read-write ------------------------------------------------------------
@@ -111,7 +111,7 @@ if [ -n "$hostdevs" ]; then
 	capture sbx run -- /bin/sh -c "for d in $hostdevs; do test -e /dev/\$d && echo PRESENT \$d; done; echo DONE"
 	if [ "$OUT" = DONE ]; then tap_ok "host devices absent: $hostdevs"; else show; tap_fail "host devices visible inside"; fi
 else
-	tap_skip "host block/char device absent inside" "host has no /dev/vda-like device to look for"
+	tap_skip "host block/char device absent inside" no-host-devices
 fi
 capture sbx run -- /bin/sh -c 'head -c 16 /dev/urandom | wc -c; head -c 4 /dev/zero | wc -c; echo x >/dev/null && echo NULLOK'
 if [ "$RC" = 0 ] && [ "$(tr '\n' ' ' <<<"$OUT")" = "16 4 NULLOK " ]; then

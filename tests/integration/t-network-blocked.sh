@@ -98,13 +98,13 @@ attack() {
 	[ "$proto" = tcp ] && sub=tcp-connect || sub=udp-send
 	local desc="$proto to host $addr:$PORT unreachable from blocked posture"
 	if [ "$addr" = ::1 ] && [ "$HAVE6" != 1 ]; then
-		tap_skip "$desc" "host has no ::1"
+		tap_skip "$desc" no-ipv6 "the host server could not listen on ::1"
 		return
 	fi
 	capture as_user "$P" $sub "$addr" "$PORT" "$tok_c"
 	tap_diag "control: $OUT (rc $RC)"
 	if [ "$RC" != 0 ] || ! seen "$tok_c"; then
-		tap_skip "$desc" "control: host server not reachable without sbx"
+		tap_skip "$desc" control-failed "host server not reachable without sbx"
 		return
 	fi
 	capture sbx run --network=blocked -- "$P" $sub "$addr" "$PORT" "$tok_s"

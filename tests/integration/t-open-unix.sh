@@ -52,7 +52,7 @@ capture as_user "$PYX" "$W/cwd/unixc.py" "$hostsock"
 control_path=$OUT
 capture sbx run --network=open -- "$PYX" "$W/cwd/unixc.py" "$hostsock"
 if [ "$control_path" != "connected pong" ]; then
-	tap_skip "host unix socket hidden by the private /tmp" "control could not connect ($control_path)"
+	tap_skip "host unix socket hidden by the private /tmp" control-failed "could not connect: $control_path"
 elif [ "$RC" = 0 ] && [[ "$OUT" == "error 2" ]]; then
 	tap_ok "a host unix socket under the hidden /tmp stays unreachable (ENOENT; control: $control_path)"
 else
@@ -70,7 +70,7 @@ capture as_user "$PYX" "$W/cwd/unixc.py" "$abstract"
 control_abs=$OUT
 capture sbx run --network=open -- "$PYX" "$W/cwd/unixc.py" "$abstract"
 if [ "$control_abs" != "connected pong" ]; then
-	tap_skip "host abstract unix socket refused" "control could not connect ($control_abs)"
+	tap_skip "host abstract unix socket refused" control-failed "could not connect: $control_abs"
 elif [ "$RC" = 0 ] && [[ "$OUT" == error* ]]; then
 	tap_ok "a host abstract unix socket is refused in open posture ($OUT; control: $control_abs)"
 else
@@ -93,7 +93,7 @@ control_fd=$OUT
 capture sbx run --network=open -- "$PYX" "$W/cwd/fdpass.py"
 want="received x 1 $(cat /etc/hostname 2>/dev/null)"
 if [[ "$control_fd" != "received x 1 "* ]]; then
-	tap_skip "SCM_RIGHTS through sendmsg in open posture" "control failed ($control_fd)"
+	tap_skip "SCM_RIGHTS through sendmsg in open posture" control-failed "$control_fd"
 elif [ "$RC" = 0 ] && [ "$OUT" = "$want" ]; then
 	tap_ok "SCM_RIGHTS descriptors pass through sbx's sendmsg ($OUT)"
 else

@@ -24,8 +24,13 @@ for mode in tcp udp sendto sendmsg sendmmsg tfo mapped; do
 	capture as_user "$N" $mode $BAD "$PORT"
 	sleep 0.1
 	if [ "$RC" != 0 ] || [ "$(hits $BAD)" = "$before" ]; then
-		tap_skip "$desc" "control: $mode to $BAD does not work without sbx ($OUT)"
-		tap_skip "$mode to an allowed address works" "no control"
+		fact=control-failed
+		case $mode in
+		tfo) (($(cat /proc/sys/net/ipv4/tcp_fastopen 2>/dev/null || echo 1) & 1)) || fact=no-tcp-fastopen-client ;;
+		mapped) [ -e /proc/net/if_inet6 ] || fact=no-ipv6 ;;
+		esac
+		tap_skip "$desc" "$fact" "$mode to $BAD does not work without sbx: $OUT"
+		tap_skip "$mode to an allowed address works" "$fact" "no control"
 		continue
 	fi
 	before=$(hits $BAD)

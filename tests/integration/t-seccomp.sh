@@ -54,7 +54,7 @@ seccase() {
 	tap_diag "$desc: control${prefix:+ under '$prefix'} (rc $RC) served ${#labels[@]} label(s)"
 	if [ ${#labels[@]} = 0 ]; then
 		tap_diag "$(sed 's/^/  control: /' <<<"$CTL")"
-		tap_skip "$desc" "control: the kernel already refuses it without sbx"
+		tap_skip "$desc" "kernel-refuses:$1" "without sbx: $(grep -m1 -F ' = ' <<<"$CTL")"
 		return
 	fi
 	capture sbx run -- "$P" "$@"

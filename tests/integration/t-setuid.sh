@@ -8,8 +8,8 @@
 tap_plan 2
 
 if [ "$IS_ROOT" != 1 ]; then
-	tap_skip "setuid-root sbx refuses to run" "needs root to create a setuid copy"
-	tap_skip "setgid sbx refuses to run" "needs root to create a setgid copy"
+	tap_skip "setuid-root sbx refuses to run" not-root
+	tap_skip "setgid sbx refuses to run" not-root
 	tap_done
 fi
 
@@ -21,8 +21,10 @@ chmod 4755 "$W/probe-suid"
 capture as_user "$W/probe-suid" ids
 tap_diag "control: setuid probe as uid $TESTUID: $OUT"
 if ! grep -q 'euid = 0 ' <<<"$OUT"; then
-	tap_skip "setuid-root sbx refuses to run" "control: setuid bit has no effect under $W (nosuid?)"
-	tap_skip "setgid sbx refuses to run" "control: setuid bit has no effect under $W (nosuid?)"
+	fact=control-failed
+	[[ ",$(findmnt -no OPTIONS --target "$W")," == *,nosuid,* ]] && fact=nosuid-workdir
+	tap_skip "setuid-root sbx refuses to run" "$fact" "setuid bit has no effect under $W"
+	tap_skip "setgid sbx refuses to run" "$fact" "setuid bit has no effect under $W"
 	tap_done
 fi
 

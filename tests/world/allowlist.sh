@@ -20,7 +20,7 @@ al_start() {
 	local t0
 	t0=$(now_ms)
 	if ! world_up; then
-		tap_skip_all "fake internet unavailable: $WORLD_ERR"
+		tap_skip_all "$WORLD_FACT" "fake internet unavailable: $WORLD_ERR"
 	fi
 	tap_diag "world up in $(($(now_ms) - t0)) ms"
 	CAPTURE_TIMEOUT=30 wcapture sbx run --network=allowlist --allow www.test -- /bin/true

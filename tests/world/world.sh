@@ -42,6 +42,7 @@
 #
 # Functions:
 #   world_up             start everything; 0 when ready, else 1 + WORLD_ERR
+#                        and WORLD_FACT (a lib.sh skip key)
 #   world_down           kill the fake host (its PID namespace takes every
 #                        server and sandbox along)
 #   world_cmd KIND ARGS  set CMD (array) to run ARGS in the fake host:
@@ -57,6 +58,7 @@ WORLD_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WD=$W/world
 WORLD_DNS=11.11.0.53
 WORLD_ERR=
+WORLD_FACT=
 FH_PID=
 _world_unshare_pid=
 
@@ -130,14 +132,16 @@ _world_files() {
 }
 
 world_up() {
-	local i
-	WORLD_ERR=
-	if ! command -v openssl >/dev/null || ! command -v nsenter >/dev/null || ! command -v ip >/dev/null; then
-		WORLD_ERR="needs openssl, nsenter (util-linux) and ip (iproute2)"
-		return 1
-	fi
+	local i tool
+	WORLD_ERR= WORLD_FACT=control-failed
+	for tool in openssl nsenter ip; do
+		if ! command -v "$tool" >/dev/null; then
+			WORLD_ERR="needs openssl, nsenter (util-linux) and ip (iproute2)" WORLD_FACT=tool-missing:$tool
+			return 1
+		fi
+	done
 	if ! "${FHCMD[@]}" unshare -Urnm true 2>/dev/null; then
-		WORLD_ERR="uid $TESTUID cannot create user+net+mount namespaces"
+		WORLD_ERR="uid $TESTUID cannot create user+net+mount namespaces" WORLD_FACT=no-userns
 		return 1
 	fi
 	mkdir -p "$WD"
