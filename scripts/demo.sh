@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Install, build, and run sbx's main job on real examples (the README's first command).
+# Builds into build-demo/ (without tests: the demo installs only what sbx needs), never build/
+# or scripts/test.sh's build-test/, so running one never changes what the other builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-[[ -f build/build.ninja ]] || meson setup build -Dtests=false >/dev/null
-ninja -C build >/dev/null
+[[ -f build-demo/build.ninja ]] || meson setup build-demo -Dtests=false >/dev/null
+ninja -C build-demo >/dev/null
 
 # The sandbox runs as the invoking user; when this script runs as root, drop
 # to an unprivileged id first: sbx never needs privilege.
@@ -15,7 +17,7 @@ if [[ $(id -u) -eq 0 ]]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp build/cmd/sbx "$work/sbx"
+cp build-demo/cmd/sbx "$work/sbx"
 chmod 0755 "$work" "$work/sbx"
 cd "$work"
 sbx() { "${as_user[@]}" ./sbx "$@"; }
