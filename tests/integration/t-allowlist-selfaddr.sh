@@ -117,8 +117,8 @@ fi
 
 # 3./4. After: the host's own addresses, refused at the very next request.
 if [ "$ctl" != 1 ]; then
-	tap_skip "GET http://$A4:$PORT after the host gained it: 403 self refusal" "no control"
-	tap_skip "CONNECT to $A4 and [$A6] after the host gained them: 403 self refusal" "no control"
+	tap_skip "GET http://$A4:$PORT after the host gained it: 403 self refusal" control-failed "no control"
+	tap_skip "CONNECT to $A4 and [$A6] after the host gained them: 403 self refusal" control-failed "no control"
 else
 	hdr=$(grep -i '^X-Sbx-Denied:' <<<"$get_after" | tr -d '\r')
 	if [ "$(status_of "$get_after")" = 403 ] && grep -qF "$A4 is an address of the host itself" <<<"$hdr"; then

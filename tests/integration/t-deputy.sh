@@ -35,7 +35,7 @@ capture as_user "$D" cmsg-huge
 control=$(res sendmsg)
 capture sbx run --network=open -- "$D" cmsg-huge
 if [ "$control" != EINVAL ]; then
-	tap_skip "huge cmsg_len: EINVAL, sbx survives" "control: the kernel answered '$control', not EINVAL"
+	tap_skip "huge cmsg_len: EINVAL, sbx survives" control-failed "the kernel answered '$control', not EINVAL"
 elif [ "$RC" = 42 ] && [ "$(res sendmsg)" = EINVAL ]; then
 	tap_ok "huge cmsg_len: the payload gets EINVAL, sbx survives and returns its status"
 else
@@ -53,7 +53,7 @@ i300=$(res sendmsg) r300=$RC
 capture sbx run --network=open -- "$D" cmsg-many 253
 i253=$(grep -F 'sendmsg = ' <<<"$OUT")
 if [ "$c300" != EINVAL ] || [ "$c253" != "sendmsg = OK received 253" ]; then
-	tap_skip "SCM_RIGHTS with 253 and 300 descriptors" "control: 300 -> '$c300', 253 -> '$c253'"
+	tap_skip "SCM_RIGHTS with 253 and 300 descriptors" control-failed "300 -> '$c300', 253 -> '$c253'"
 elif [ "$r300" = 42 ] && [ "$i300" = EINVAL ] && [ "$RC" = 42 ] && [ "$i253" = "$c253" ]; then
 	tap_ok "SCM_RIGHTS: 253 descriptors pass through sbx, 300 get EINVAL, sbx survives"
 else
@@ -71,7 +71,7 @@ for a in 0.0.0.0 :: ::ffff:0.0.0.0; do
 	capture as_user sh -c "'$D' connect $a $PORT; '$D' sendto $a $PORT"
 	sleep 0.1
 	if [ "$(res connect)" != OK ] || [ "$(res sendto)" != OK ] || [ "$(hits)" -lt $((before + 2)) ]; then
-		tap_skip "$desc" "control: without sbx [$a] did not reach the loopback server ($OUT)"
+		tap_skip "$desc" control-failed "without sbx [$a] did not reach the loopback server ($OUT)"
 		continue
 	fi
 	before=$(hits)
@@ -111,7 +111,7 @@ fi
 for kind in somark retopts; do
 	desc="root supervisor: a $kind control message is refused as the kernel refuses the payload"
 	if [ "$IS_ROOT" != 1 ]; then
-		tap_skip "$desc" "needs root to run a privileged supervisor"
+		tap_skip "$desc" not-root "a privileged supervisor needs root"
 		continue
 	fi
 	capture "$D" cmsg $kind 127.0.0.1 "$PORT"
@@ -119,7 +119,7 @@ for kind in somark retopts; do
 	rsbx run --network=blocked -- "$D" cmsg $kind 127.0.0.1 "$PORT"
 	own=$(res $kind)
 	if [ "$root_says" != OK ] || ! is_refusal "$own"; then
-		tap_skip "$desc" "control: root outside got '$root_says', the payload alone got '$own'"
+		tap_skip "$desc" control-failed "root outside got '$root_says', the payload alone got '$own'"
 		continue
 	fi
 	before=$(hits)
@@ -151,7 +151,7 @@ while True:
             log.write("pid=%d uid=%d gid=%d\n" % struct.unpack("iII", data[:12]))
 PY
 if [ "$IS_ROOT" != 1 ]; then
-	tap_skip "$desc" "needs root to run a privileged supervisor"
+	tap_skip "$desc" not-root "a privileged supervisor needs root"
 else
 	csock=$W/cwd/cred.sock
 	: >"$W/.t/cred.log"
@@ -165,7 +165,7 @@ else
 	own=$(res creds)
 	: >"$W/.t/cred.log"
 	if [ "$root_says" != OK ] || [[ "$seen" != *"uid=12345"* ]] || ! is_refusal "$own"; then
-		tap_skip "$desc" "control: root outside got '$root_says' (receiver saw '$seen'), the payload alone '$own'"
+		tap_skip "$desc" control-failed "root outside got '$root_says' (receiver saw '$seen'), the payload alone '$own'"
 	else
 		rsbx run --network=open -- "$D" creds "$csock" 12345
 		sleep 0.1
@@ -193,7 +193,7 @@ checked=$(awk '$3 == "OK" { print $1 }' <<<"$control" | tr '\n' ' ')
 for posture in open blocked allowlist; do
 	desc="$posture posture: setsockopt of routing headers and source routes refused (EPERM)"
 	if [ -z "$checked" ]; then
-		tap_skip "$desc" "control: the kernel refuses every option outside sbx too ($control)"
+		tap_skip "$desc" control-failed "the kernel refuses every option outside sbx too ($control)"
 		continue
 	fi
 	capture sbx run --network=$posture -- "$D" sockopt
@@ -221,7 +221,7 @@ control=$(res connect)
 wait_pid $lpid 10
 desc="open posture: bind() on an abstract name is refused (EPERM), no host process reaches it"
 if [ "$control" != OK ]; then
-	tap_skip "$desc" "control: host to host abstract connect failed ($control; $(cat "$W/.t/abs-c.out"))"
+	tap_skip "$desc" control-failed "host to host abstract connect failed ($control; $(cat "$W/.t/abs-c.out"))"
 else
 	resolve sbx run --network=open -- "$D" abstract-listen "$name" 5
 	timeout -k 3 30 "${CMD[@]}" >"$W/.t/abs.out" 2>&1 &
@@ -253,7 +253,7 @@ control_log=$(cat "$W/cwd/plain.jsonl" 2>/dev/null)
 desc="--log-file that is a symlink: exit 125, one line, nothing written through it"
 if [ "$RC" != 0 ] || ! grep -q '"verdict":"deny"' <<<"$control_log"; then
 	show "log control"
-	tap_skip "$desc" "control: a plain --log-file got no decision line"
+	tap_skip "$desc" control-failed "a plain --log-file got no decision line"
 else
 	as_user sh -c ": >'$W/outside/victim'; ln -s '$W/outside/victim' '$W/cwd/link.jsonl'"
 	capture sbx run --network=allowlist --log-file "$W/cwd/link.jsonl" -- "$PY" "$W/cwd/denyme.py"
@@ -266,14 +266,14 @@ else
 fi
 desc="--log-file owned by another uid: exit 125, nothing written"
 if [ "$IS_ROOT" != 1 ]; then
-	tap_skip "$desc" "needs root to create a file owned by another uid"
+	tap_skip "$desc" not-root "a file owned by another uid needs root"
 else
 	other=$W/cwd/other.jsonl
 	: >"$other"
 	chown $((TESTUID + 1)):$((TESTGID + 1)) "$other"
 	chmod 0666 "$other"
 	if ! as_user sh -c ": >>'$other'"; then
-		tap_skip "$desc" "control: the test user cannot open the other uid's 0666 file"
+		tap_skip "$desc" control-failed "the test user cannot open the other uid's 0666 file"
 	else
 		capture sbx run --network=allowlist --log-file "$other" -- "$PY" "$W/cwd/denyme.py"
 		if [ "$RC" = 125 ] && [ ! -s "$other" ]; then
@@ -291,7 +291,7 @@ control=$OUT
 capture sbx run -- "$D" personality
 desc="personality(ADDR_NO_RANDOMIZE) and personality(READ_IMPLIES_EXEC) refused (EPERM), the query works"
 if ! grep -q 'addr-no-randomize = OK' <<<"$control" || ! grep -q 'read-implies-exec = OK' <<<"$control"; then
-	tap_skip "$desc" "control: refused outside sbx too ($control)"
+	tap_skip "$desc" control-failed "refused outside sbx too ($control)"
 elif [ "$RC" = 42 ] && [ "$(res addr-no-randomize)" = EPERM ] && [ "$(res read-implies-exec)" = EPERM ] &&
 	[ "$(res query)" = OK ]; then
 	tap_ok "$desc"
@@ -308,7 +308,7 @@ control=$OUT
 capture sbx run -- "$D" nosys 460 467 1000
 desc="syscalls the filter does not list (460, 467, 1000) answer ENOSYS, the process lives"
 if [ "$(uname -m)" != x86_64 ]; then
-	tap_skip "$desc" "the numbers are x86_64's"
+	tap_skip "$desc" not-x86_64 "the syscall numbers are x86_64's"
 elif [ "$RC" = 42 ] && [ "$(res nr-460)" = ENOSYS ] && [ "$(res nr-467)" = ENOSYS ] && [ "$(res nr-1000)" = ENOSYS ]; then
 	tap_ok "$desc (outside: $(tr '\n' ' ' <<<"$control"))"
 else
@@ -345,13 +345,13 @@ PY
 chmod 0644 "$W/cwd/socks5.py"
 desc="allowlist: SOCKS5 CONNECT reply carries BND.ADDR 0.0.0.0, BND.PORT 0"
 if ! world_up; then
-	tap_skip "$desc" "fake internet unavailable: $WORLD_ERR"
+	tap_skip "$desc" control-failed "fake internet unavailable: $WORLD_ERR"
 else
 	al_run --allow www.test -- "$PY" "$W/cwd/socks5.py" www.test "deputy-$RANDOM"
 	reply=$(sed -n 's/^reply //p' <<<"$OUT")
 	if [ "${reply:0:4}" != 0500 ] || ! grep -q '^tunnel HTTP/1.[01] 200' <<<"$OUT"; then
 		show "socks5"
-		tap_skip "$desc" "control: the CONNECT to www.test did not succeed ($reply)"
+		tap_skip "$desc" control-failed "the CONNECT to www.test did not succeed ($reply)"
 	elif [ "$reply" = 05000001000000000000 ]; then
 		tap_ok "$desc"
 	else

@@ -144,7 +144,7 @@ capture as_user "$PYX" "$W/cwd/bindp.py" inet 81
 control_priv=$OUT
 capture sbx run --network=open -- "$PYX" "$W/cwd/bindp.py" inet 81
 if [ "$control_priv" != "error 13" ]; then
-	tap_skip "open posture: privileged port refused" "control: the test user outside sbx got '$control_priv' (ip_unprivileged_port_start is low here)"
+	tap_skip "open posture: privileged port refused" low-unprivileged-port-start "the test user outside sbx got '$control_priv'"
 elif [ "$OUT" = "error 13" ]; then
 	tap_ok "open posture: bind() to port 81 answers EACCES, as to the payload alone (even when sbx runs as root)"
 else

@@ -24,7 +24,7 @@ payload() {
 	local slug=$1 name=$2 tools=$3 script=$4 t ctl=$W/outside/$1 dir=$W/cwd/$1
 	for t in $tools; do
 		if ! command -v "$t" >/dev/null; then
-			tap_skip "$name" "$t is not installed"
+			tap_skip "$name" "tool-missing:$t"
 			return
 		fi
 	done
@@ -36,7 +36,7 @@ payload() {
 	capture as_user /bin/bash -e "$ctl/payload.sh"
 	if [ "$RC" != 0 ] || ! grep -qx 'payload ok' <<<"$OUT"; then
 		show "$name: control without sbx"
-		tap_skip "$name" "control: fails without sbx too"
+		tap_skip "$name" control-failed "fails without sbx too"
 		return
 	fi
 	capture sbx run --network=blocked -- /bin/bash -e "$slug/payload.sh"
@@ -266,7 +266,7 @@ check() {
 		tap_fail "$1"
 	elif [ "$REFUSED" = 0 ]; then
 		show "$1"
-		tap_skip "$1" "control: no refused call is served without sbx"
+		tap_skip "$1" control-failed "no refused call is served without sbx"
 	else
 		tap_ok "$1 ($REFUSED refused)"
 	fi
@@ -275,10 +275,10 @@ check() {
 BAD="" SKIPPED="" REFUSED=0
 
 if ! [ -x "$PY" ]; then
-	tap_skip "personality() beyond PER_LINUX and the query refused with EPERM" "$PY is not installed"
-	tap_skip "unlisted syscalls fail with ENOSYS and the process survives" "$PY is not installed"
-	tap_skip "clone3 refused with ENOSYS (threads start through clone)" "$PY is not installed"
-	tap_skip "setsockopt IP_OPTIONS / IPV6_RTHDR refused with EPERM" "$PY is not installed"
+	tap_skip "personality() beyond PER_LINUX and the query refused with EPERM" tool-missing:python3
+	tap_skip "unlisted syscalls fail with ENOSYS and the process survives" tool-missing:python3
+	tap_skip "clone3 refused with ENOSYS (threads start through clone)" tool-missing:python3
+	tap_skip "setsockopt IP_OPTIONS / IPV6_RTHDR refused with EPERM" tool-missing:python3
 	tap_done
 fi
 
@@ -291,8 +291,8 @@ esac
 NR_CLONE3=435
 
 if [ -z "$NR_PERSONALITY" ]; then
-	tap_skip "personality() beyond PER_LINUX and the query refused with EPERM" "syscall numbers unknown on $(uname -m)"
-	tap_skip "unlisted syscalls fail with ENOSYS and the process survives" "syscall numbers unknown on $(uname -m)"
+	tap_skip "personality() beyond PER_LINUX and the query refused with EPERM" not-x86_64 "syscall numbers unknown on $(uname -m)"
+	tap_skip "unlisted syscalls fail with ENOSYS and the process survives" not-x86_64 "syscall numbers unknown on $(uname -m)"
 else
 	sysprobe "
 sc('query-0xffffffff', $NR_PERSONALITY, 0xffffffff)
@@ -328,7 +328,7 @@ print('alive =', 'OK')
 fi
 
 if [ -z "$NR_PERSONALITY" ]; then
-	tap_skip "clone3 refused with ENOSYS (threads start through clone)" "syscall numbers unknown on $(uname -m)"
+	tap_skip "clone3 refused with ENOSYS (threads start through clone)" not-x86_64 "syscall numbers unknown on $(uname -m)"
 else
 	# clone3(NULL, 0): the kernel answers EINVAL (size too small) before touching anything.
 	sysprobe "
