@@ -33,8 +33,7 @@ static void dest_text(const struct sbx_dest *d, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", a, d->port);
 }
 
-static int check_resolved(const struct sbx_policy *p, const struct sbx_dest *d, const char *shown,
-			  FILE *out)
+static int check_resolved(const struct sbx_policy *p, const struct sbx_dest *d, const char *shown, FILE *out)
 {
 	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
 	struct sbx_decision dec;

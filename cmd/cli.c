@@ -294,8 +294,8 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		else if (strcmp(value, "open") == 0)
 			cfg->posture = SBX_POSTURE_OPEN;
 		else
-			return usage_error(err, errlen, "--network: unknown posture '%s' (use blocked, allowlist or open)",
-					   value);
+			return usage_error(err, errlen,
+					   "--network: unknown posture '%s' (use blocked, allowlist or open)", value);
 		cfg->posture_set = true;
 		return 0;
 	case OPT_ALLOW:
@@ -334,9 +334,10 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		return 0;
 	case OPT_HOSTNAME:
 		if (!valid_hostname(value))
-			return usage_error(err, errlen,
-					   "--hostname: '%s' is not a valid host name (letters, digits, '-', '.'; 1-64 chars)",
-					   value);
+			return usage_error(
+				err, errlen,
+				"--hostname: '%s' is not a valid host name (letters, digits, '-', '.'; 1-64 chars)",
+				value);
 		cfg->hostname = value;
 		return 0;
 	case OPT_BIND:
@@ -418,13 +419,14 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		return 0;
 	case OPT_PROXY_MAX_CONNS:
 		if (parse_uint(value, 1000000, &n) < 0 || n == 0)
-			return usage_error(err, errlen, "--proxy-max-conns: '%s' is not a number from 1 to 1000000", value);
+			return usage_error(err, errlen, "--proxy-max-conns: '%s' is not a number from 1 to 1000000",
+					   value);
 		cfg->proxy_max_conns = (unsigned)n;
 		return 0;
 	case OPT_PROXY_MAX_HEADER:
 		if (parse_uint(value, 1048576, &n) < 0 || n < 1024)
-			return usage_error(err, errlen, "--proxy-max-header: '%s' is not a size from 1024 to 1048576 bytes",
-					   value);
+			return usage_error(err, errlen,
+					   "--proxy-max-header: '%s' is not a size from 1024 to 1048576 bytes", value);
 		cfg->proxy_max_header = (unsigned)n;
 		return 0;
 	}
@@ -552,7 +554,8 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 	switch (cfg->command) {
 	case SBX_CMD_RUN:
 		if (i >= argc)
-			return usage_error(err, errlen, "run: missing COMMAND (usage: sbx run [OPTIONS] [--] COMMAND [ARGS...])");
+			return usage_error(err, errlen,
+					   "run: missing COMMAND (usage: sbx run [OPTIONS] [--] COMMAND [ARGS...])");
 		if (!argv[i][0])
 			return usage_error(err, errlen, "run: empty COMMAND");
 		cfg->argv = argv + i;
@@ -569,7 +572,7 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 					   "--log-fd and --log-file apply to --network=allowlist or open, --proxy-* to "
 					   "--network=allowlist only");
 		if (cfg->posture == SBX_POSTURE_OPEN && (cfg->proxy_max_conns || cfg->proxy_max_header ||
-							  cfg->proxy_header_timeout > 0 || cfg->proxy_idle_timeout > 0))
+							 cfg->proxy_header_timeout > 0 || cfg->proxy_idle_timeout > 0))
 			return usage_error(err, errlen,
 					   "--proxy-* apply to --network=allowlist only (open posture has no proxy)");
 		if (cfg->log_fd >= 0 && cfg->log_file)

@@ -93,8 +93,9 @@ int main(int argc, char **argv)
 		return SBX_EXIT_FAILURE;
 	/* sbx needs no privilege and must never run with more than its caller has. */
 	if (getauxval(AT_SECURE) || getuid() != geteuid() || getgid() != getegid()) {
-		report_failure("refusing to run setuid, setgid or with file capabilities: sbx needs no privilege; "
-		     "remove the bit (chmod u-s,g-s; setcap -r)");
+		report_failure(
+			"refusing to run setuid, setgid or with file capabilities: sbx needs no privilege; "
+			"remove the bit (chmod u-s,g-s; setcap -r)");
 		_exit(SBX_EXIT_FAILURE); /* no atexit work at all in a privileged process */
 	}
 

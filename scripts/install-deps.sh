@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libidn2-dev)
-test_pkgs=(libcmocka-dev clang libclang-rt-14-dev python3 util-linux procps iproute2 curl openssl python3-pip
+test_pkgs=(libcmocka-dev clang clang-format libclang-rt-14-dev python3 util-linux procps iproute2 curl openssl python3-pip
 	# t-seccomp-allowlist runs these as payloads under the allow-list.
 	git make nodejs python3-venv xz-utils)
 # Baselines the benchmarks compare against (tinyproxy's package also starts a service on port 8888).

@@ -149,6 +149,13 @@ suite() {
 	tally "$name" "$dir/meson-logs/testlog.txt" || failed=1
 }
 
+echo "=== format: every C file as .clang-format says (fix with: clang-format -i FILE)"
+if git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror; then
+	total_pass=$((total_pass + 1))
+else
+	total_fail=$((total_fail + 1)) failed=1
+fi
+
 plain=(-Dtests=true -Dfuzz=false -Dbuildtype=debugoptimized -Db_sanitize=none -Db_lundef=true)
 CC=gcc suite gcc "${plain[@]}"
 CC=clang suite clang "${plain[@]}"

@@ -197,8 +197,7 @@ static int cmsg_kind(const char *kind, const char *a, int port)
 	size_t dlen;
 	int level, type, fd;
 	struct iovec iov = {.iov_base = "deputy", .iov_len = 6};
-	struct msghdr m = {.msg_name = &ss, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1,
-			   .msg_control = u.buf};
+	struct msghdr m = {.msg_name = &ss, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf};
 	struct cmsghdr *h;
 
 	memset(&u, 0, sizeof(u));
@@ -253,8 +252,12 @@ static int creds(const char *path, unsigned uid)
 	} u;
 	struct ucred uc = {.pid = getpid(), .uid = uid, .gid = getgid()};
 	struct iovec iov = {.iov_base = "deputy", .iov_len = 6};
-	struct msghdr m = {.msg_name = &sun, .msg_namelen = sizeof(sun), .msg_iov = &iov, .msg_iovlen = 1,
-			   .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	struct msghdr m = {.msg_name = &sun,
+			   .msg_namelen = sizeof(sun),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
@@ -300,10 +303,10 @@ static int sockopts(void)
 		h->cmsg_type = IPV6_RTHDR;
 		h->cmsg_len = CMSG_LEN(sizeof(srh));
 		memcpy(CMSG_DATA(h), srh, sizeof(srh));
-		res("pktopts-rthdr-udp", setsockopt(s6, IPPROTO_IPV6, 6 /* IPV6_2292PKTOPTIONS */, po.buf, sizeof(po.buf)),
-		    NULL);
-		res("pktopts-rthdr-tcp", setsockopt(t6, IPPROTO_IPV6, 6 /* IPV6_2292PKTOPTIONS */, po.buf, sizeof(po.buf)),
-		    NULL);
+		res("pktopts-rthdr-udp",
+		    setsockopt(s6, IPPROTO_IPV6, 6 /* IPV6_2292PKTOPTIONS */, po.buf, sizeof(po.buf)), NULL);
+		res("pktopts-rthdr-tcp",
+		    setsockopt(t6, IPPROTO_IPV6, 6 /* IPV6_2292PKTOPTIONS */, po.buf, sizeof(po.buf)), NULL);
 	}
 	res("ipopt-lsrr-udp", setsockopt(s4, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr)), NULL);
 	res("ipopt-lsrr-tcp", setsockopt(t4, IPPROTO_IP, IP_OPTIONS, lsrr, sizeof(lsrr)), NULL);

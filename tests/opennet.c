@@ -132,7 +132,9 @@ int main(int argc, char **argv)
 		fd = socket(AF_INET, SOCK_DGRAM, 0);
 		memset(mm, 0, sizeof(mm));
 		for (int i = 0; i < 2; i++)
-			mm[i].msg_hdr = (struct msghdr){.msg_name = &sin, .msg_namelen = sizeof(sin), .msg_iov = &iov,
+			mm[i].msg_hdr = (struct msghdr){.msg_name = &sin,
+							.msg_namelen = sizeof(sin),
+							.msg_iov = &iov,
 							.msg_iovlen = 1};
 		if (strcmp(argv[1], "sendmsg") == 0) {
 			if (sendmsg(fd, &mm[0].msg_hdr, 0) != 5)

@@ -178,7 +178,7 @@ static double now(void)
 
 static void sleep_seconds(double s)
 {
-	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+	struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -219,7 +219,7 @@ static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int
 		goto done;
 	if (errno != EINPROGRESS)
 		return -errno;
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	int r = poll(&p, 1, ms);
 	if (r == 0)
 		return -ETIMEDOUT;
@@ -260,7 +260,7 @@ static int cmd_tcp_connect(int argc, char **argv)
 		return 1;
 	}
 	char buf[256] = "";
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	if (poll(&p, 1, 2000) > 0) {
 		ssize_t m = read(fd, buf, sizeof(buf) - 1);
 		buf[m > 0 ? m : 0] = '\0';
@@ -291,7 +291,7 @@ static int cmd_udp_send(int argc, char **argv)
 			close(fd);
 			return 1;
 		}
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 500) > 0) {
 			char buf[256];
 			ssize_t m = recv(fd, buf, sizeof(buf) - 1, 0);
@@ -346,8 +346,7 @@ static bool try_socket(bool hi, long fam, long type, long proto, const char *nam
 	}
 	errno = 0;
 	long r = syscall(SYS_socket, f, t, p);
-	return report_ret(r, true, "socket%s %s(%#lx,%#lx,%#lx)", hi ? "-hi" : "", name ? name : "",
-			  fam, type, proto);
+	return report_ret(r, true, "socket%s %s(%#lx,%#lx,%#lx)", hi ? "-hi" : "", name ? name : "", fam, type, proto);
 }
 
 static int cmd_socket(int argc, char **argv, bool hi)
@@ -365,25 +364,25 @@ static int cmd_raw_variants(void)
 		const char *name;
 		long fam, type, proto;
 	} v[] = {
-		{ "inet-raw-icmp", AF_INET, SOCK_RAW, IPPROTO_ICMP },
-		{ "inet-raw-tcp", AF_INET, SOCK_RAW, IPPROTO_TCP },
-		{ "inet-raw-raw", AF_INET, SOCK_RAW, IPPROTO_RAW },
-		{ "inet6-raw-icmpv6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6 },
-		{ "inet6-raw-raw", AF_INET6, SOCK_RAW, IPPROTO_RAW },
-		{ "packet-raw", AF_PACKET, SOCK_RAW, 0x0300 /* htons(ETH_P_ALL) */ },
-		{ "packet-dgram", AF_PACKET, SOCK_DGRAM, 0x0300 },
-		{ "packet-raw-0", AF_PACKET, SOCK_RAW, 0 },
-		{ "packet-packet", AF_PACKET, SOCK_PACKET, 0x0300 },
-		{ "inet-packet", AF_INET, SOCK_PACKET, 0x0300 },
+		{"inet-raw-icmp", AF_INET, SOCK_RAW, IPPROTO_ICMP},
+		{"inet-raw-tcp", AF_INET, SOCK_RAW, IPPROTO_TCP},
+		{"inet-raw-raw", AF_INET, SOCK_RAW, IPPROTO_RAW},
+		{"inet6-raw-icmpv6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6},
+		{"inet6-raw-raw", AF_INET6, SOCK_RAW, IPPROTO_RAW},
+		{"packet-raw", AF_PACKET, SOCK_RAW, 0x0300 /* htons(ETH_P_ALL) */},
+		{"packet-dgram", AF_PACKET, SOCK_DGRAM, 0x0300},
+		{"packet-raw-0", AF_PACKET, SOCK_RAW, 0},
+		{"packet-packet", AF_PACKET, SOCK_PACKET, 0x0300},
+		{"inet-packet", AF_INET, SOCK_PACKET, 0x0300},
 	};
 	static const struct {
 		const char *name;
 		long bits;
 	} flags[] = {
-		{ "", 0 },
-		{ "|cloexec", SOCK_CLOEXEC },
-		{ "|nonblock", SOCK_NONBLOCK },
-		{ "|cloexec|nonblock", SOCK_CLOEXEC | SOCK_NONBLOCK },
+		{"", 0},
+		{"|cloexec", SOCK_CLOEXEC},
+		{"|nonblock", SOCK_NONBLOCK},
+		{"|cloexec|nonblock", SOCK_CLOEXEC | SOCK_NONBLOCK},
 	};
 	int any = 0;
 
@@ -406,30 +405,30 @@ static int cmd_families(void)
 		const char *name;
 		long fam, type, proto;
 	} v[] = {
-		{ "netlink-route", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE },
-		{ "netlink-sock-diag", AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG },
-		{ "netlink-audit", AF_NETLINK, SOCK_RAW, NETLINK_AUDIT },
-		{ "netlink-netfilter", AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER },
-		{ "netlink-uevent", AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT },
-		{ "netlink-generic", AF_NETLINK, SOCK_RAW, NETLINK_GENERIC },
-		{ "netlink-xfrm", AF_NETLINK, SOCK_RAW, NETLINK_XFRM },
-		{ "alg", 38, SOCK_SEQPACKET, 0 },
-		{ "vsock-stream", 40, SOCK_STREAM, 0 },
-		{ "vsock-dgram", 40, SOCK_DGRAM, 0 },
-		{ "key", 15, SOCK_RAW, 2 },
-		{ "tipc", 30, SOCK_RDM, 0 },
-		{ "can-raw", 29, SOCK_RAW, 1 },
-		{ "bluetooth", 31, SOCK_RAW, 0 },
-		{ "rds", 21, SOCK_SEQPACKET, 0 },
-		{ "llc", 26, SOCK_DGRAM, 0 },
-		{ "appletalk", 5, SOCK_DGRAM, 0 },
-		{ "x25", 9, SOCK_SEQPACKET, 0 },
-		{ "ax25", 3, SOCK_SEQPACKET, 0 },
-		{ "pppox", 24, SOCK_STREAM, 0 },
-		{ "xdp", 44, SOCK_RAW, 0 },
-		{ "qipcrtr", 42, SOCK_DGRAM, 0 },
-		{ "smc", 43, SOCK_STREAM, 0 },
-		{ "mctp", 45, SOCK_DGRAM, 0 },
+		{"netlink-route", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE},
+		{"netlink-sock-diag", AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG},
+		{"netlink-audit", AF_NETLINK, SOCK_RAW, NETLINK_AUDIT},
+		{"netlink-netfilter", AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER},
+		{"netlink-uevent", AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT},
+		{"netlink-generic", AF_NETLINK, SOCK_RAW, NETLINK_GENERIC},
+		{"netlink-xfrm", AF_NETLINK, SOCK_RAW, NETLINK_XFRM},
+		{"alg", 38, SOCK_SEQPACKET, 0},
+		{"vsock-stream", 40, SOCK_STREAM, 0},
+		{"vsock-dgram", 40, SOCK_DGRAM, 0},
+		{"key", 15, SOCK_RAW, 2},
+		{"tipc", 30, SOCK_RDM, 0},
+		{"can-raw", 29, SOCK_RAW, 1},
+		{"bluetooth", 31, SOCK_RAW, 0},
+		{"rds", 21, SOCK_SEQPACKET, 0},
+		{"llc", 26, SOCK_DGRAM, 0},
+		{"appletalk", 5, SOCK_DGRAM, 0},
+		{"x25", 9, SOCK_SEQPACKET, 0},
+		{"ax25", 3, SOCK_SEQPACKET, 0},
+		{"pppox", 24, SOCK_STREAM, 0},
+		{"xdp", 44, SOCK_RAW, 0},
+		{"qipcrtr", 42, SOCK_DGRAM, 0},
+		{"smc", 43, SOCK_STREAM, 0},
+		{"mctp", 45, SOCK_DGRAM, 0},
 	};
 	int any = 0;
 
@@ -476,7 +475,7 @@ static int cmd_tiocsti(int argc, char **argv)
 	char *t = strdup(text);
 
 	/* Let "\n" on the command line mean a newline. */
-	for (char *s = t, *d = t; ; s++, d++) {
+	for (char *s = t, *d = t;; s++, d++) {
 		if (s[0] == '\\' && s[1] == 'n') {
 			*d = '\n';
 			s++;
@@ -548,7 +547,7 @@ static int tioclinux_child(void)
 	/* Subcode 11 (TIOCL_GETSHIFTSTATE) is harmless. On a pty the tty layer
 	 * answers ENOTTY/EINVAL: that means the call reached it; a filter
 	 * answers EPERM before. */
-	char arg[2] = { 11, 0 };
+	char arg[2] = {11, 0};
 	int rc = 1;
 	for (int hi = 0; hi <= 1; hi++) {
 		unsigned long req = TIOCLINUX | (hi ? HI_GARBAGE : 0);
@@ -618,7 +617,7 @@ static int cmd_userns(void)
 	/* clone3: a filter that only knows clone() may miss it. */
 	struct {
 		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-	} args = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+	} args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
 	fflush(stdout);
 	long r = syscall(SYS_clone3, &args, sizeof(args));
 	if (r == 0)
@@ -709,9 +708,9 @@ static int cmd_int80_socketcall(void)
 		const char *name;
 		uint32_t fam, type, proto;
 	} v[] = {
-		{ "inet-stream", AF_INET, SOCK_STREAM, 0 },
-		{ "packet-raw", AF_PACKET, SOCK_RAW, 0x0300 },
-		{ "inet-raw", AF_INET, SOCK_RAW, IPPROTO_ICMP },
+		{"inet-stream", AF_INET, SOCK_STREAM, 0},
+		{"packet-raw", AF_PACKET, SOCK_RAW, 0x0300},
+		{"inet-raw", AF_INET, SOCK_RAW, IPPROTO_ICMP},
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		args[0] = v[i].fam;
@@ -961,7 +960,7 @@ static int cmd_pids(bool zombies_only)
 
 static int cmd_signal_wait(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 	sigset_t set;
 
 	sigemptyset(&set);

@@ -46,10 +46,10 @@ struct sbx_rule_arg {
 
 /* One filesystem operation, applied in command-line order after the defaults. */
 enum sbx_mount_kind {
-	SBX_MOUNT_BIND,    /* --bind SRC[:DST]    read-write bind */
+	SBX_MOUNT_BIND,	   /* --bind SRC[:DST]    read-write bind */
 	SBX_MOUNT_RO_BIND, /* --ro-bind SRC[:DST] read-only bind */
 	SBX_MOUNT_TMPFS,   /* --tmpfs DST         fresh empty tmpfs */
-	SBX_MOUNT_HIDE,    /* --hide PATH         empty read-only object over PATH */
+	SBX_MOUNT_HIDE,	   /* --hide PATH         empty read-only object over PATH */
 };
 
 struct sbx_mount_op {

@@ -48,21 +48,21 @@ struct sbx_addr {
 
 /* Special-purpose address classes (bit mask). */
 enum sbx_addr_class {
-	SBX_ADDR_UNSPECIFIED = 1u << 0,  /* 0.0.0.0, :: */
+	SBX_ADDR_UNSPECIFIED = 1u << 0,	 /* 0.0.0.0, :: */
 	SBX_ADDR_THIS_NETWORK = 1u << 1, /* 0.0.0.0/8 */
-	SBX_ADDR_LOOPBACK = 1u << 2,     /* 127.0.0.0/8, ::1 */
-	SBX_ADDR_PRIVATE = 1u << 3,      /* RFC 1918 */
-	SBX_ADDR_SHARED = 1u << 4,       /* 100.64.0.0/10 (CGNAT) */
-	SBX_ADDR_LINK_LOCAL = 1u << 5,   /* 169.254.0.0/16, fe80::/10 */
-	SBX_ADDR_ULA = 1u << 6,          /* fc00::/7 */
-	SBX_ADDR_MULTICAST = 1u << 7,    /* 224.0.0.0/4, ff00::/8 */
-	SBX_ADDR_BROADCAST = 1u << 8,    /* 255.255.255.255 */
+	SBX_ADDR_LOOPBACK = 1u << 2,	 /* 127.0.0.0/8, ::1 */
+	SBX_ADDR_PRIVATE = 1u << 3,	 /* RFC 1918 */
+	SBX_ADDR_SHARED = 1u << 4,	 /* 100.64.0.0/10 (CGNAT) */
+	SBX_ADDR_LINK_LOCAL = 1u << 5,	 /* 169.254.0.0/16, fe80::/10 */
+	SBX_ADDR_ULA = 1u << 6,		 /* fc00::/7 */
+	SBX_ADDR_MULTICAST = 1u << 7,	 /* 224.0.0.0/4, ff00::/8 */
+	SBX_ADDR_BROADCAST = 1u << 8,	 /* 255.255.255.255 */
 	SBX_ADDR_DOCUMENTATION = 1u << 9,
 	SBX_ADDR_BENCHMARKING = 1u << 10,
-	SBX_ADDR_RESERVED = 1u << 11,  /* reserved, deprecated or unallocated */
-	SBX_ADDR_PROTOCOL = 1u << 12,  /* IETF protocol assignments */
-	SBX_ADDR_DISCARD = 1u << 13,   /* 100::/64 discard-only */
-	SBX_ADDR_METADATA = 1u << 14,  /* a cloud provider's metadata endpoint */
+	SBX_ADDR_RESERVED = 1u << 11, /* reserved, deprecated or unallocated */
+	SBX_ADDR_PROTOCOL = 1u << 12, /* IETF protocol assignments */
+	SBX_ADDR_DISCARD = 1u << 13,  /* 100::/64 discard-only */
+	SBX_ADDR_METADATA = 1u << 14, /* a cloud provider's metadata endpoint */
 };
 
 /**
@@ -94,12 +94,12 @@ enum sbx_verdict {
 };
 
 enum sbx_reason {
-	SBX_REASON_RULE,            /* @rule matched */
+	SBX_REASON_RULE,	    /* @rule matched */
 	SBX_REASON_SPECIAL_OPENED,  /* @rule, lying inside the special range, opened it */
 	SBX_REASON_POSTURE_BLOCKED, /* posture blocked */
-	SBX_REASON_NOT_ALLOWED,     /* allowlist posture, no allow rule matched */
+	SBX_REASON_NOT_ALLOWED,	    /* allowlist posture, no allow rule matched */
 	SBX_REASON_OPEN_DEFAULT,    /* open posture, no deny rule matched */
-	SBX_REASON_SPECIAL,         /* special-purpose address (see @classes) */
+	SBX_REASON_SPECIAL,	    /* special-purpose address (see @classes) */
 	SBX_REASON_METADATA_NAME,   /* host name of a cloud metadata service */
 };
 
@@ -220,8 +220,8 @@ int sbx_policy_new(enum sbx_posture posture, bool no_default_deny, struct sbx_po
  *
  * Return: 0, -EINVAL if @text is not a valid rule, -ENOMEM.
  */
-int sbx_policy_add_rule(struct sbx_policy *p, bool deny, const char *text,
-			const struct sbx_rule_origin *origin, char *err, size_t errlen);
+int sbx_policy_add_rule(struct sbx_policy *p, bool deny, const char *text, const struct sbx_rule_origin *origin,
+			char *err, size_t errlen);
 
 /**
  * sbx_policy_load_buffer() - parse policy-file text and add its rules.
@@ -251,8 +251,8 @@ int sbx_policy_load_buffer(struct sbx_policy *p, const char *name, const char *b
  * Return: 0, -EINVAL on a syntax error, -EFBIG if over 16 MiB, or the errno
  * of open/read as a negative value.
  */
-int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_posture *posture,
-			 bool *posture_set, char *err, size_t errlen);
+int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_posture *posture, bool *posture_set,
+			 char *err, size_t errlen);
 
 /**
  * sbx_policy_set_posture() - change the posture of a policy being built.
@@ -337,8 +337,8 @@ enum sbx_verdict sbx_policy_judge_name(const struct sbx_policy *p, const char *h
  *
  * Return: the verdict (also in @d).
  */
-enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct sbx_addr *addr,
-				       uint16_t port, struct sbx_decision *d);
+enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct sbx_addr *addr, uint16_t port,
+				       struct sbx_decision *d);
 
 /**
  * sbx_policy_judge_resolved() - judge a name together with all its addresses.
@@ -355,9 +355,8 @@ enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct 
  *
  * Return: the verdict (also in @d).
  */
-enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const char *host,
-					   uint16_t port, const struct sbx_addr *addrs, size_t n,
-					   struct sbx_decision *d);
+enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const char *host, uint16_t port,
+					   const struct sbx_addr *addrs, size_t n, struct sbx_decision *d);
 
 enum sbx_verdict sbx_policy_judge_dns(const struct sbx_policy *p, const char *host, const struct sbx_addr *addrs,
 				      size_t n, struct sbx_decision *d);
@@ -370,8 +369,7 @@ enum sbx_verdict sbx_policy_judge_dns(const struct sbx_policy *p, const char *ho
  *
  * Return: the verdict (also in @d).
  */
-enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct sbx_dest *dest,
-				       struct sbx_decision *d);
+enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct sbx_dest *dest, struct sbx_decision *d);
 
 /**
  * sbx_policy_explain() - format why a decision was made.

@@ -98,11 +98,11 @@ struct sbx_http_request {
 	struct sbx_http_header headers[SBX_HTTP_MAX_HEADERS];
 };
 
-int sbx_http_parse_request(const char *buf, size_t len, size_t max_head, struct sbx_http_request *req,
-			   int *status, const char **why);
+int sbx_http_parse_request(const char *buf, size_t len, size_t max_head, struct sbx_http_request *req, int *status,
+			   const char **why);
 int sbx_http_build_forward_head(const struct sbx_http_request *req, const char *buf, char *out, size_t outlen);
-int sbx_http_build_response(char *out, size_t outlen, int status, const char *reason,
-			    const char *const *extra_headers, const char *body);
+int sbx_http_build_response(char *out, size_t outlen, int status, const char *reason, const char *const *extra_headers,
+			    const char *body);
 const char *sbx_http_status_reason(int status);
 
 /* ---- SOCKS5 (RFC 1928), server side, no authentication ---------------- */
@@ -215,9 +215,9 @@ struct sbx_dns_query {
 
 int sbx_dns_parse_query(const uint8_t *msg, size_t len, struct sbx_dns_query *q, uint8_t *rcode_out);
 size_t sbx_dns_udp_limit(const struct sbx_dns_query *q);
-int sbx_dns_build_response(const struct sbx_dns_query *q, const uint8_t *query_msg, int rcode,
-			   const struct in_addr *v4, size_t n4, const struct in6_addr *v6, size_t n6, uint32_t ttl,
-			   size_t max_len, uint8_t *out, size_t outlen);
+int sbx_dns_build_response(const struct sbx_dns_query *q, const uint8_t *query_msg, int rcode, const struct in_addr *v4,
+			   size_t n4, const struct in6_addr *v6, size_t n6, uint32_t ttl, size_t max_len, uint8_t *out,
+			   size_t outlen);
 int sbx_dns_build_error(const uint8_t *msg, size_t len, int rcode, uint8_t *out, size_t outlen);
 
 #endif

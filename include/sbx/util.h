@@ -11,7 +11,7 @@
 #define SBX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The object that embeds @ptr as its @member. */
-#define sbx_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define sbx_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void sbx_closep(int *fd)
 {
@@ -31,17 +31,17 @@ static inline void sbx_freep(void *p)
 #define _cleanup_free_ __attribute__((cleanup(sbx_freep)))
 
 /* Hand ownership of a descriptor or pointer over, leaving the cleanup a no-op. */
-#define SBX_TAKE_FD(fd)                  \
-	({                               \
-		int _sbx_fd_ = (fd);     \
-		(fd) = -1;               \
-		_sbx_fd_;                \
+#define SBX_TAKE_FD(fd)              \
+	({                           \
+		int _sbx_fd_ = (fd); \
+		(fd) = -1;           \
+		_sbx_fd_;            \
 	})
-#define SBX_TAKE_PTR(p)                    \
-	({                                 \
+#define SBX_TAKE_PTR(p)                      \
+	({                                   \
 		__typeof__(p) _sbx_p_ = (p); \
-		(p) = NULL;                \
-		_sbx_p_;                   \
+		(p) = NULL;                  \
+		_sbx_p_;                     \
 	})
 
 /* -errno of the last failed call, never 0 (some libraries fail without setting errno). */

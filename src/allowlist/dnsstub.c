@@ -52,7 +52,7 @@ struct dns_tcp {
 struct dns_q {
 	struct sbx_list link; /* in sbx_dnsstub.pending while the resolver works */
 	struct sbx_dnsstub *ds;
-	int udp_fd;		/* UDP: the socket to answer on */
+	int udp_fd;	     /* UDP: the socket to answer on */
 	struct dns_tcp *tcp; /* TCP: the connection */
 	union {
 		struct sockaddr sa;
@@ -120,8 +120,12 @@ static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct
 		    const char *error)
 {
 	struct sbx_netlog_entry e = {
-		.proto = "dns", .host = dq->host[0] ? dq->host : dq->q.name, .addrs = addrs, .n_addrs = n,
-		.d = d, .error = error,
+		.proto = "dns",
+		.host = dq->host[0] ? dq->host : dq->q.name,
+		.addrs = addrs,
+		.n_addrs = n,
+		.d = d,
+		.error = error,
 	};
 	sbx_netlog_write(dq->ds->ctx->log, &e);
 }
@@ -168,8 +172,8 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 }
 
 /* One complete query message from @peer (UDP) or @tcp. */
-static void handle_query(struct sbx_dnsstub *ds, int udp_fd, struct dns_tcp *tcp, const uint8_t *msg,
-			 size_t len, const struct sockaddr *peer, socklen_t peer_len)
+static void handle_query(struct sbx_dnsstub *ds, int udp_fd, struct dns_tcp *tcp, const uint8_t *msg, size_t len,
+			 const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct dns_q *dq;
 	struct sbx_decision d;
@@ -286,7 +290,8 @@ static void tcp_close(struct dns_tcp *t)
 	if (t->dead)
 		return;
 	t->dead = true;
-	sbx_list_for_each_safe(pos, tmp, &ds->pending) {
+	sbx_list_for_each_safe(pos, tmp, &ds->pending)
+	{
 		struct dns_q *dq = sbx_list_entry(pos, struct dns_q, link);
 
 		if (dq->tcp == t)
@@ -371,7 +376,8 @@ void sbx_dnsstub_tick(struct sbx_dnsstub *ds, uint64_t now)
 {
 	struct sbx_list *pos, *tmp;
 
-	sbx_list_for_each_safe(pos, tmp, &ds->pending) {
+	sbx_list_for_each_safe(pos, tmp, &ds->pending)
+	{
 		struct dns_q *dq = sbx_list_entry(pos, struct dns_q, link);
 
 		if (now >= dq->deadline_ms) {
@@ -380,7 +386,8 @@ void sbx_dnsstub_tick(struct sbx_dnsstub *ds, uint64_t now)
 			dq_free(dq);
 		}
 	}
-	sbx_list_for_each_safe(pos, tmp, &ds->tcp) {
+	sbx_list_for_each_safe(pos, tmp, &ds->tcp)
+	{
 		struct dns_tcp *t = sbx_list_entry(pos, struct dns_tcp, link);
 
 		if (now >= t->deadline_ms)

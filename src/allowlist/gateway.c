@@ -148,7 +148,8 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 	r = sbx_dnsstub_new(ctx, &al->dns);
 	if (r < 0)
 		goto fail;
-	al->tick_w = (struct sbx_watch){.cb = tick_cb, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
+	al->tick_w =
+		(struct sbx_watch){.cb = tick_cb, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
 	if (al->tick_w.fd < 0 || timerfd_settime(al->tick_w.fd, 0, &its, NULL) < 0) {
 		r = -errno;
 		goto fail;

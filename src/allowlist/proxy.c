@@ -56,9 +56,9 @@ enum conn_proto { P_UNKNOWN, P_HTTP, P_SOCKS };
 struct dir {
 	char *pend; /* bytes read but not yet written */
 	size_t pend_len, pend_off;
-	bool eof;	   /* source finished */
-	bool shut;	   /* shutdown(SHUT_WR) done on the destination */
-	bool limited;	   /* forwarding: stop reading after @left bytes */
+	bool eof;     /* source finished */
+	bool shut;    /* shutdown(SHUT_WR) done on the destination */
+	bool limited; /* forwarding: stop reading after @left bytes */
 	uint64_t left;
 	uint64_t bytes;
 };
@@ -116,8 +116,8 @@ static const char *log_host(const struct sbx_conn *c, char *buf, size_t len)
 		return c->dest.host;
 	for (i = 0; c->host[i] && i + 1 < len; i++) {
 		char ch = c->host[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-			  ch == ':' || ch == '-' || ch == '[' || ch == ']';
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			  ch == '.' || ch == ':' || ch == '-' || ch == '[' || ch == ']';
 
 		buf[i] = ok ? ch : '?';
 	}
@@ -225,7 +225,8 @@ static void suggest(const struct sbx_conn *c, bool self, char *buf, size_t len)
 
 	snprintf(target, sizeof(target), "%s%s%s:%u", v6 ? "[" : "", c->host, v6 ? "]" : "", c->port);
 	if (self) {
-		snprintf(buf, len, "nothing: the host's own and loopback addresses are never reachable through the proxy");
+		snprintf(buf, len,
+			 "nothing: the host's own and loopback addresses are never reachable through the proxy");
 	} else if (c->d.reason == SBX_REASON_RULE && c->d.rule && sbx_policy_rule_is_deny(c->d.rule)) {
 		char src[128];
 		sbx_policy_rule_source(c->d.rule, src, sizeof(src));
@@ -260,9 +261,8 @@ static void deny(struct sbx_conn *c, bool self)
 		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
 	} else {
 		suggest(c, self, flag, sizeof(flag));
-		snprintf(body, sizeof(body),
-			 "sbx: %s %s:%u denied: %s\nIt would be allowed by: %s\n", c->http_forward ? "request to" : "CONNECT",
-			 c->host, c->port, why, flag);
+		snprintf(body, sizeof(body), "sbx: %s %s:%u denied: %s\nIt would be allowed by: %s\n",
+			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, why, flag);
 		http_reply(c, 403, why, body);
 	}
 	conn_close(c);
@@ -546,7 +546,7 @@ static void try_next_address(struct sbx_conn *c)
 		return;
 	}
 	fail_request(c, 502, SBX_SOCKS5_REP_HOST_UNREACHABLE,
-	     c->error ? c->error : "no address of the destination could be reached", true);
+		     c->error ? c->error : "no address of the destination could be reached", true);
 }
 
 /* Every address judged and allowed: dial them, unless one is the host's own. */
@@ -573,7 +573,7 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 		return;
 	if (err < 0) {
 		fail_request(c, 502, SBX_SOCKS5_REP_HOST_UNREACHABLE,
-		     err == -ENOENT ? "the name does not resolve" : "name resolution failed", true);
+			     err == -ENOENT ? "the name does not resolve" : "name resolution failed", true);
 		return;
 	}
 	memcpy(c->addrs, addrs, n * sizeof(*addrs));
@@ -661,7 +661,8 @@ static void socks_head(struct sbx_conn *c)
 		return;
 	if (r < 0) {
 		snprintf(c->host, sizeof(c->host), "%s", req.host);
-		fail_request(c, 0, rep ? rep : SBX_SOCKS5_REP_GENERAL_FAILURE, "unsupported or malformed SOCKS5 request", false);
+		fail_request(c, 0, rep ? rep : SBX_SOCKS5_REP_GENERAL_FAILURE,
+			     "unsupported or malformed SOCKS5 request", false);
 		return;
 	}
 	consume(c, req.len);
@@ -771,8 +772,7 @@ static void head_event(struct sbx_conn *c)
 		/* The parser rescans from the start: only call it when a line may have
 		 * ended (or on the first bytes, to refuse a bad method at once), so a
 		 * client sending one byte at a time costs linear, not quadratic, work. */
-		if (before == 0 || memchr(c->in + before, '\n', c->in_len - before) ||
-		    c->in_len > c->px->ctx->max_head)
+		if (before == 0 || memchr(c->in + before, '\n', c->in_len - before) || c->in_len > c->px->ctx->max_head)
 			http_head(c);
 	}
 }
@@ -858,7 +858,8 @@ void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now)
 {
 	struct sbx_list *pos, *tmp;
 
-	sbx_list_for_each_safe(pos, tmp, &px->conns) {
+	sbx_list_for_each_safe(pos, tmp, &px->conns)
+	{
 		struct sbx_conn *c = sbx_list_entry(pos, struct sbx_conn, link);
 
 		if (c->state == S_TUNNEL) {
@@ -866,10 +867,13 @@ void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now)
 				conn_close(c);
 		} else if (now >= c->deadline_ms) {
 			if (c->state == S_HEAD)
-				fail_request(c, 408, SBX_SOCKS5_REP_GENERAL_FAILURE, "request not received in time", false);
+				fail_request(c, 408, SBX_SOCKS5_REP_GENERAL_FAILURE, "request not received in time",
+					     false);
 			else
 				fail_request(c, 504, SBX_SOCKS5_REP_TTL_EXPIRED,
-				     c->state == S_RESOLVE ? "name resolution timed out" : "connection timed out", true);
+					     c->state == S_RESOLVE ? "name resolution timed out"
+								   : "connection timed out",
+					     true);
 		}
 	}
 }

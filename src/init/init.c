@@ -294,7 +294,9 @@ static _Noreturn void serve_as_pid1(int report_fd, pid_t payload)
 			if (pid <= 0)
 				break;
 			if (pid == payload) {
-				struct sbx_report rep = {.type = SBX_REPORT_EXITED, .status = status, .ns_pid = payload};
+				struct sbx_report rep = {.type = SBX_REPORT_EXITED,
+							 .status = status,
+							 .ns_pid = payload};
 
 				/* Empty the sandbox before reporting: once the supervisor has the
 				 * status it may exit at once, so nothing may still be running. */
@@ -334,7 +336,8 @@ static void *net_main(void *arg)
  */
 static void send_notify_listener(int report_fd, pid_t child, const struct exec_failure *f)
 {
-	struct sbx_report rep = {.type = SBX_REPORT_NOTIFY, .err = f->landlock < 0 ? -f->landlock : 0,
+	struct sbx_report rep = {.type = SBX_REPORT_NOTIFY,
+				 .err = f->landlock < 0 ? -f->landlock : 0,
 				 .status = sbx_landlock_abi()};
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
 	_cleanup_close_ int listener = -1;
@@ -490,9 +493,9 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 		if (n == (ssize_t)sizeof(f)) {
 			waitpid(child, NULL, 0);
 			init_fail(a->report_fd, (enum sbx_stage)f.stage, f.err,
-				  f.stage == SBX_STAGE_EXEC ? cfg->argv[0]
+				  f.stage == SBX_STAGE_EXEC    ? cfg->argv[0]
 				  : f.stage == SBX_STAGE_CHDIR ? (cfg->chdir ? cfg->chdir : a->cwd)
-							      : NULL);
+							       : NULL);
 		}
 	}
 	rep = (struct sbx_report){.type = SBX_REPORT_STARTED, .ns_pid = child};

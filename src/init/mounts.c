@@ -187,8 +187,8 @@ static int new_fs(const char *type, const char *const *opts, uint64_t attrs)
 }
 
 /* Mount a fresh filesystem of @type at @path inside the new root. */
-static int mount_fs_at(struct mount_ctx *m, const char *type, const char *const *opts,
-		       uint64_t attrs, const char *path, enum sbx_stage stage)
+static int mount_fs_at(struct mount_ctx *m, const char *type, const char *const *opts, uint64_t attrs, const char *path,
+		       enum sbx_stage stage)
 {
 	_cleanup_close_ int mnt = new_fs(type, opts, attrs);
 	_cleanup_close_ int target = -1;
@@ -234,7 +234,8 @@ static int attach_tree_at(struct mount_ctx *m, int tree, const char *path, uint6
 /* Bind the tree at @src_fd (an O_PATH descriptor) at @path with mount attributes @attrs. */
 static int bind_at(struct mount_ctx *m, int src_fd, const char *path, uint64_t attrs, enum sbx_stage stage)
 {
-	_cleanup_close_ int tree = open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	_cleanup_close_ int tree =
+		open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 
 	if (tree < 0)
 		return stage_error(m, stage, -errno, path);
@@ -275,9 +276,8 @@ static int setup_dev(struct mount_ctx *m)
 	static const struct {
 		const char *name, *target;
 	} links[] = {
-		{"ptmx", "pts/ptmx"},	     {"fd", "/proc/self/fd"},
-		{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-		{"stderr", "/proc/self/fd/2"},
+		{"ptmx", "pts/ptmx"},	       {"fd", "/proc/self/fd"},	      {"stdin", "/proc/self/fd/0"},
+		{"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
 	};
 	_cleanup_close_ int dev_mnt = new_fs("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	_cleanup_close_ int target = -1;
@@ -321,12 +321,10 @@ static int setup_dev(struct mount_ctx *m)
 		if (r < 0)
 			return r;
 	}
-	r = mount_fs_at(m, "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts",
-			SBX_STAGE_MOUNT_DEV);
+	r = mount_fs_at(m, "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts", SBX_STAGE_MOUNT_DEV);
 	if (r < 0)
 		return r;
-	r = mount_fs_at(m, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/dev/shm",
-			SBX_STAGE_MOUNT_DEV);
+	r = mount_fs_at(m, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/dev/shm", SBX_STAGE_MOUNT_DEV);
 	if (r < 0)
 		return r;
 	/* Nothing may be added to /dev once it is populated. */
@@ -337,7 +335,8 @@ static int setup_dev(struct mount_ctx *m)
 }
 
 /* Replace the existing file @path with a read-only one holding @content (no-op if @path does not exist). */
-static int replace_etc_file(struct mount_ctx *m, int scratch_fd, const char *path, const char *name, const char *content)
+static int replace_etc_file(struct mount_ctx *m, int scratch_fd, const char *path, const char *name,
+			    const char *content)
 {
 	_cleanup_close_ int src = -1, probe = -1;
 	int r;
@@ -389,8 +388,8 @@ static int hide_at(struct mount_ctx *m, int scratch_fd, const char *path)
 	if (target < 0 || fstat(target, &st) < 0)
 		return stage_error(m, SBX_STAGE_MOUNT_USER, target < 0 ? target : -errno, path);
 	if (S_ISDIR(st.st_mode)) {
-		mnt = new_fs("tmpfs", opts, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-						 MOUNT_ATTR_NOEXEC);
+		mnt = new_fs("tmpfs", opts,
+			     MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 		if (mnt < 0)
 			return stage_error(m, SBX_STAGE_MOUNT_USER, mnt, path);
 		r = attach(mnt, target);
@@ -469,8 +468,7 @@ int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 	scratch = new_fs("tmpfs", scratch_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	scratch_target = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (scratch < 0 || scratch_target < 0 || attach(scratch, scratch_target) < 0 ||
-	    mkdirat(scratch, "root", 0755) < 0 ||
-	    move_mount(tree, "", scratch, "root", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+	    mkdirat(scratch, "root", 0755) < 0 || move_mount(tree, "", scratch, "root", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		r = stage_error(&m, SBX_STAGE_MOUNT_ROOT, scratch < 0 ? scratch : -errno, "/tmp");
 		goto out;
 	}
@@ -505,8 +503,9 @@ int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 		switch (op->kind) {
 		case SBX_MOUNT_BIND:
 		case SBX_MOUNT_RO_BIND:
-			r = attach_tree_at(&m, src_fds[i], op->dst, op->kind == SBX_MOUNT_RO_BIND ? SBX_RO_ATTRS : SBX_RW_ATTRS,
-				    SBX_STAGE_MOUNT_USER);
+			r = attach_tree_at(&m, src_fds[i], op->dst,
+					   op->kind == SBX_MOUNT_RO_BIND ? SBX_RO_ATTRS : SBX_RW_ATTRS,
+					   SBX_STAGE_MOUNT_USER);
 			break;
 		case SBX_MOUNT_TMPFS:
 			r = mount_fs_at(&m, "tmpfs", user_tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, op->dst,
@@ -550,8 +549,8 @@ out:
 int sbx_mounts_sysfs(struct sbx_report *rep)
 {
 	struct mount_ctx m = {.root_fd = -1, .rep = rep};
-	_cleanup_close_ int mnt = new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-							     MOUNT_ATTR_NOEXEC);
+	_cleanup_close_ int mnt =
+		new_fs("sysfs", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	_cleanup_close_ int target = -1;
 	int r;
 

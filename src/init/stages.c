@@ -44,4 +44,3 @@ const char *sbx_stage_name(enum sbx_stage stage)
 		return "setup";
 	return sbx_stage_names[stage];
 }
-

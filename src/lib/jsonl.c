@@ -99,7 +99,7 @@ struct sbx_jsonl {
 	pthread_mutex_t mu;
 	char *buf;
 	size_t len;
-	uint64_t dropped;	/* lost since the last "dropped" line */
+	uint64_t dropped; /* lost since the last "dropped" line */
 	uint64_t dropped_total;
 };
 
@@ -121,7 +121,8 @@ static int put_now(struct sbx_jsonl *j, const char *line, size_t len)
 		return -1;
 	}
 	do
-		n = j->kind == K_SOCK ? send(j->w.fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) : write(j->w.fd, line, len);
+		n = j->kind == K_SOCK ? send(j->w.fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+				      : write(j->w.fd, line, len);
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)len)
 		return 1;

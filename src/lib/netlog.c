@@ -64,8 +64,8 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 		o += (size_t)snprintf(line + o, sizeof(line) - o,
 				      "],\"verdict\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\",\"reason\":\"%s\","
 				      "\"error\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"duration_ms\":%llu}\n",
-				      e->d && e->d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule,
-				      src, why, err, (unsigned long long)e->bytes_up, (unsigned long long)e->bytes_down,
+				      e->d && e->d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule, src, why,
+				      err, (unsigned long long)e->bytes_up, (unsigned long long)e->bytes_down,
 				      (unsigned long long)e->duration_ms);
 	if (o >= sizeof(line)) {
 		o = sizeof(line) - 1;

@@ -144,7 +144,6 @@ void sbx_call_reply(const struct call *c, int64_t val, int err)
 	ioctl(c->srv->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-
 /**
  * sbx_call_open_path() - open @path as the notifying thread would find it.
  * @c: the call

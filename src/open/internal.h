@@ -54,9 +54,9 @@ struct sbx_open {
 struct call {
 	struct sbx_open *srv;
 	const struct seccomp_notif *req;
-	int pidfd;	 /* of the notifying thread, -1 until needed */
-	int sock_fd;	 /* the duplicate, -1 until needed */
-	int path_fd;	 /* unix path opened in the payload's root, or -1 */
+	int pidfd;	   /* of the notifying thread, -1 until needed */
+	int sock_fd;	   /* the duplicate, -1 until needed */
+	int path_fd;	   /* unix path opened in the payload's root, or -1 */
 	const char *proto; /* for the decision log */
 };
 

@@ -20,8 +20,15 @@ static void log_decision(struct sbx_open *srv, const char *proto, const struct s
 {
 	char host[SBX_POLICY_ADDR_STRLEN] = "";
 	struct sbx_netlog_entry e = {
-		.posture = "open", .proto = proto, .host = host, .port = port, .addrs = a, .n_addrs = 1, .d = d,
-		.error = result < 0 ? strerror(-result) : NULL, .bytes_up = bytes,
+		.posture = "open",
+		.proto = proto,
+		.host = host,
+		.port = port,
+		.addrs = a,
+		.n_addrs = 1,
+		.d = d,
+		.error = result < 0 ? strerror(-result) : NULL,
+		.bytes_up = bytes,
 	};
 
 	sbx_policy_addr_format(a, host, sizeof(host));
@@ -125,4 +132,3 @@ int sbx_judge_read_addr(struct call *c, uint64_t ptr, uint64_t ulen, struct sock
 	*len = (socklen_t)ulen;
 	return sbx_call_peek(c, ptr, ss, (size_t)ulen);
 }
-

@@ -12,7 +12,7 @@
 #include "cmsg.h"
 
 #define SBX_OPEN_MAX_DATA (4u << 20) /* bytes copied per send; larger stream sends are short writes */
-#define SBX_OPEN_MAX_IOV 1024 /* UIO_MAXIOV */
+#define SBX_OPEN_MAX_IOV 1024	     /* UIO_MAXIOV */
 
 /*
  * Where the payload's memory and descriptors come from: the notifying
@@ -36,8 +36,8 @@ struct sbx_msghdr_copy {
 	struct msghdr m;
 	struct iovec iov; /* one iovec over @data */
 	char *data;
-	void *ctl;   /* the rebuilt control buffer, or NULL */
-	int *fds;    /* the duplicates its SCM_RIGHTS messages name, closed by sbx_msghdr_release() */
+	void *ctl; /* the rebuilt control buffer, or NULL */
+	int *fds;  /* the duplicates its SCM_RIGHTS messages name, closed by sbx_msghdr_release() */
 	size_t n_fds;
 };
 

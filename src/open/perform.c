@@ -229,4 +229,3 @@ void sbx_perform_sendmmsg(struct call *c)
 		return sbx_call_reply(c, sent, 0);
 	sbx_call_reply(c, 0, k < 0 ? (int)-k : 0);
 }
-

@@ -189,7 +189,7 @@ static void *receiver_main(void *arg)
  * Return: 0, -EINVAL with @err set, or a negative errno.
  */
 int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_jsonl *log, struct sbx_open **out,
-		   char *err, size_t errlen)
+		 char *err, size_t errlen)
 {
 	struct sbx_open *n = calloc(1, sizeof(*n));
 	struct sigaction sa = {.sa_handler = on_open_sig};

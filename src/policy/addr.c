@@ -74,7 +74,7 @@ static int hexval(char c)
 
 static int parse_v6(const char *s, size_t len, uint8_t out[16])
 {
-	uint16_t words[8] = { 0 };
+	uint16_t words[8] = {0};
 	int n = 0, gap = -1;
 	size_t i = 0;
 
@@ -214,12 +214,12 @@ void sbx_policy_prefix_mask(uint8_t *a, unsigned width, unsigned plen)
 }
 
 enum {
-	SP_GLOBAL = 1 << 0,   /* registry: globally reachable (a carve-out) */
-	SP_GENERIC = 1 << 1,  /* unallocated block: counts only if nothing specific matched */
-	SP_EMBED96 = 1 << 2,  /* IPv4 in the last 32 bits */
+	SP_GLOBAL = 1 << 0,  /* registry: globally reachable (a carve-out) */
+	SP_GENERIC = 1 << 1, /* unallocated block: counts only if nothing specific matched */
+	SP_EMBED96 = 1 << 2, /* IPv4 in the last 32 bits */
 	SP_EMBED6TO4 = 1 << 3,
 	SP_TEREDO = 1 << 4,
-	SP_RFC6052 = 1 << 5,  /* local-use NAT64: any RFC 6052 format inside the /48 */
+	SP_RFC6052 = 1 << 5, /* local-use NAT64: any RFC 6052 format inside the /48 */
 };
 
 struct special {
@@ -230,9 +230,21 @@ struct special {
 	uint8_t b[16];
 };
 
-#define V4(a, b_, c, d, len, cls, fl) { AF_INET, len, fl, cls, { a, b_, c, d } }
-#define W(x) (uint8_t)((x) >> 8), (uint8_t)((x) & 0xff)
-#define V6(len, cls, fl, ...) { AF_INET6, len, fl, cls, { __VA_ARGS__ } }
+#define V4(a, b_, c, d, len, cls, fl)  \
+	{                              \
+		AF_INET, len, fl, cls, \
+		{                      \
+			a, b_, c, d    \
+		}                      \
+	}
+#define W(x) (uint8_t)((x) >> 8), (uint8_t)((x)&0xff)
+#define V6(len, cls, fl, ...)           \
+	{                               \
+		AF_INET6, len, fl, cls, \
+		{                       \
+			__VA_ARGS__     \
+		}                       \
+	}
 
 /*
  * Sources: https://www.iana.org/assignments/iana-ipv4-special-registry/
@@ -416,8 +428,8 @@ static void add_rfc6052(struct sbx_addr_info *info, const uint8_t *b)
 	add_embedded(info, b + 12, false); /* /96 */
 }
 
-static void classify_one(const struct sbx_addr *a, uint32_t ignore, uint32_t *classes,
-			 unsigned *plen, struct sbx_addr_info *info)
+static void classify_one(const struct sbx_addr *a, uint32_t ignore, uint32_t *classes, unsigned *plen,
+			 struct sbx_addr_info *info)
 {
 	const size_t n = sizeof(specials) / sizeof(specials[0]);
 	const struct special *embed = NULL;
@@ -429,8 +441,8 @@ static void classify_one(const struct sbx_addr *a, uint32_t ignore, uint32_t *cl
 	for (size_t i = 0; i < n; i++) {
 		const struct special *s = &specials[i];
 
-		if (s->family == a->family && (s->flags & SP_GLOBAL) &&
-		    sbx_policy_prefix_match(s->b, a->b, s->plen) && (int)s->plen > global) {
+		if (s->family == a->family && (s->flags & SP_GLOBAL) && sbx_policy_prefix_match(s->b, a->b, s->plen) &&
+		    (int)s->plen > global) {
 			global = s->plen;
 			embed = s;
 		}
@@ -475,8 +487,7 @@ static void classify_one(const struct sbx_addr *a, uint32_t ignore, uint32_t *cl
 void sbx_policy_addr_classify_ex(const struct sbx_addr *a, uint32_t ignore, struct sbx_addr_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	classify_one(a, ignore, &info->self_classes, &info->plen,
-		     a->family == AF_INET6 ? info : NULL);
+	classify_one(a, ignore, &info->self_classes, &info->plen, a->family == AF_INET6 ? info : NULL);
 	info->classes = info->self_classes;
 	for (unsigned i = 0; i < info->n_embedded; i++) {
 		classify_one(&info->embedded[i], ignore, &info->emb_classes[i], &info->emb_plen[i], NULL);
@@ -495,21 +506,21 @@ int sbx_policy_class_names(uint32_t classes, char *buf, size_t len)
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{ SBX_ADDR_UNSPECIFIED, "unspecified" },
-		{ SBX_ADDR_THIS_NETWORK, "this network" },
-		{ SBX_ADDR_LOOPBACK, "loopback" },
-		{ SBX_ADDR_PRIVATE, "private-use" },
-		{ SBX_ADDR_SHARED, "shared address space" },
-		{ SBX_ADDR_LINK_LOCAL, "link-local" },
-		{ SBX_ADDR_ULA, "unique-local" },
-		{ SBX_ADDR_MULTICAST, "multicast" },
-		{ SBX_ADDR_BROADCAST, "broadcast" },
-		{ SBX_ADDR_DOCUMENTATION, "documentation" },
-		{ SBX_ADDR_BENCHMARKING, "benchmarking" },
-		{ SBX_ADDR_RESERVED, "reserved" },
-		{ SBX_ADDR_PROTOCOL, "IETF protocol assignment" },
-		{ SBX_ADDR_DISCARD, "discard-only" },
-		{ SBX_ADDR_METADATA, "cloud metadata" },
+		{SBX_ADDR_UNSPECIFIED, "unspecified"},
+		{SBX_ADDR_THIS_NETWORK, "this network"},
+		{SBX_ADDR_LOOPBACK, "loopback"},
+		{SBX_ADDR_PRIVATE, "private-use"},
+		{SBX_ADDR_SHARED, "shared address space"},
+		{SBX_ADDR_LINK_LOCAL, "link-local"},
+		{SBX_ADDR_ULA, "unique-local"},
+		{SBX_ADDR_MULTICAST, "multicast"},
+		{SBX_ADDR_BROADCAST, "broadcast"},
+		{SBX_ADDR_DOCUMENTATION, "documentation"},
+		{SBX_ADDR_BENCHMARKING, "benchmarking"},
+		{SBX_ADDR_RESERVED, "reserved"},
+		{SBX_ADDR_PROTOCOL, "IETF protocol assignment"},
+		{SBX_ADDR_DISCARD, "discard-only"},
+		{SBX_ADDR_METADATA, "cloud metadata"},
 	};
 	size_t off = 0;
 	int total = 0;
@@ -521,8 +532,8 @@ int sbx_policy_class_names(uint32_t classes, char *buf, size_t len)
 
 		if (!(classes & names[i].bit))
 			continue;
-		w = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0, "%s%s",
-			     total ? ", " : "", names[i].name);
+		w = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0, "%s%s", total ? ", " : "",
+			     names[i].name);
 		if (w < 0)
 			return w;
 		total += w;

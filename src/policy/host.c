@@ -15,14 +15,14 @@
  * same purpose). Keep in step with the @cloud-metadata preset.
  */
 static const char *const metadata_names[] = {
-	"metadata.google.internal",      /* GCP: cloud.google.com/compute/docs/metadata/overview */
-	"metadata.goog",                 /* GCP alias, same page */
-	"metadata",                      /* GCP short name through the VM's search domain */
-	"instance-data",                 /* AWS EC2 (VPC DNS), docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html */
-	"instance-data.ec2.internal",    /* AWS EC2, same page */
-	"metadata.tencentyun.com",       /* Tencent Cloud, www.tencentcloud.com/document/product/213/4934 */
-	"metadata.platformequinix.com",  /* Equinix Metal, deploy.equinix.com/developers/docs/server-metadata/metadata/ */
-	"metadata.packet.net",           /* Equinix Metal (former Packet) */
+	"metadata.google.internal", /* GCP: cloud.google.com/compute/docs/metadata/overview */
+	"metadata.goog",	    /* GCP alias, same page */
+	"metadata",		    /* GCP short name through the VM's search domain */
+	"instance-data", /* AWS EC2 (VPC DNS), docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html */
+	"instance-data.ec2.internal",	/* AWS EC2, same page */
+	"metadata.tencentyun.com",	/* Tencent Cloud, www.tencentcloud.com/document/product/213/4934 */
+	"metadata.platformequinix.com", /* Equinix Metal, deploy.equinix.com/developers/docs/server-metadata/metadata/ */
+	"metadata.packet.net",		/* Equinix Metal (former Packet) */
 };
 
 bool sbx_policy_is_metadata_name(const char *host)
@@ -136,10 +136,10 @@ static int ascii_check(const char *in, size_t len, char *out, size_t outlen, con
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '-')) {
-			*why = c == '*' ? "'*' is only valid as a leading '*.' in a rule"
-			     : c == '%' ? "zone ids are not accepted"
-			     : c == '_' ? "'_' is not valid in a host name"
-					: "invalid character in host name";
+			*why = c == '*'	  ? "'*' is only valid as a leading '*.' in a rule"
+			       : c == '%' ? "zone ids are not accepted"
+			       : c == '_' ? "'_' is not valid in a host name"
+					  : "invalid character in host name";
 			return -EINVAL;
 		}
 		out[i] = c;
@@ -203,8 +203,8 @@ static int check_alabels(const char *name, const char **why)
 	const struct idn_api *api = idn_get(why);
 	if (!api)
 		return -EINVAL;
-	ok = api->to_unicode(name, &u, 0) == IDN2_OK &&
-	     api->to_ascii(u, &back, IDN2_NONTRANSITIONAL) == IDN2_OK && strcmp(back, name) == 0;
+	ok = api->to_unicode(name, &u, 0) == IDN2_OK && api->to_ascii(u, &back, IDN2_NONTRANSITIONAL) == IDN2_OK &&
+	     strcmp(back, name) == 0;
 	api->release(u);
 	api->release(back);
 	if (!ok) {

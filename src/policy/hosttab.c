@@ -109,8 +109,7 @@ int sbx_policy_hosts_add(struct sbx_policy *p, const char *key, bool wildcard, u
  *
  * Return: the slot, or NULL.
  */
-const struct sbx_host_slot *sbx_policy_hosts_find(const struct sbx_host_table *t, const char *key,
-						  size_t len)
+const struct sbx_host_slot *sbx_policy_hosts_find(const struct sbx_host_table *t, const char *key, size_t len)
 {
 	uint64_t h;
 

@@ -17,9 +17,9 @@ static inline void sbx_policy_freep(void *p)
 #define _cleanup_free_ __attribute__((cleanup(sbx_policy_freep)))
 
 enum sbx_rule_kind {
-	SBX_RULE_HOST,     /* exact name */
+	SBX_RULE_HOST,	   /* exact name */
 	SBX_RULE_WILDCARD, /* *.suffix: strict subdomains of key */
-	SBX_RULE_CIDR,     /* address or prefix */
+	SBX_RULE_CIDR,	   /* address or prefix */
 };
 
 struct sbx_rule {
@@ -28,13 +28,13 @@ struct sbx_rule {
 	bool any_port;
 	uint16_t port_lo, port_hi;
 	struct sbx_addr addr; /* CIDR: network address */
-	unsigned plen;        /* CIDR: prefix length */
-	char *text;           /* rule text as written (owned) */
+	unsigned plen;	      /* CIDR: prefix length */
+	char *text;	      /* rule text as written (owned) */
 	enum sbx_rule_origin_kind origin;
-	const char *file;   /* interned in the policy, or NULL */
+	const char *file; /* interned in the policy, or NULL */
 	unsigned line;
 	const char *preset; /* static preset name, or NULL */
-	uint32_t next;      /* next rule with the same key / trie node */
+	uint32_t next;	    /* next rule with the same key / trie node */
 };
 
 /* Host key table: one slot per distinct normalised name. */
@@ -42,7 +42,7 @@ struct sbx_host_slot {
 	char *key; /* NULL: empty slot */
 	uint64_t hash;
 	uint32_t exact; /* head of exact-name rules */
-	uint32_t wild;  /* head of *.key rules */
+	uint32_t wild;	/* head of *.key rules */
 };
 
 struct sbx_host_table {
@@ -74,7 +74,7 @@ struct sbx_policy {
 	struct sbx_trie t4, t6;
 	char **files;
 	size_t n_files;
-	bool posture_locked;       /* --network given, or a file named the posture */
+	bool posture_locked;	  /* --network given, or a file named the posture */
 	char posture_origin[300]; /* "--network=allowlist" or "FILE:LINE" */
 };
 
@@ -96,16 +96,14 @@ int sbx_policy_reserve(struct sbx_policy *p, size_t n);
 /* hosttab.c */
 int sbx_policy_hosts_reserve(struct sbx_host_table *t, size_t n);
 int sbx_policy_hosts_add(struct sbx_policy *p, const char *key, bool wildcard, uint32_t rule);
-const struct sbx_host_slot *sbx_policy_hosts_find(const struct sbx_host_table *t, const char *key,
-						  size_t len);
+const struct sbx_host_slot *sbx_policy_hosts_find(const struct sbx_host_table *t, const char *key, size_t len);
 void sbx_policy_hosts_free(struct sbx_host_table *t);
 
 /* trie.c */
 void sbx_policy_trie_init(struct sbx_trie *t, unsigned width);
-int sbx_policy_trie_add(struct sbx_policy *p, struct sbx_trie *t, const uint8_t *addr, unsigned plen,
-			uint32_t rule);
-typedef bool (*sbx_policy_trie_visit_fn)(const struct sbx_policy *p, const struct sbx_rule *r,
-					 unsigned plen, void *ctx);
+int sbx_policy_trie_add(struct sbx_policy *p, struct sbx_trie *t, const uint8_t *addr, unsigned plen, uint32_t rule);
+typedef bool (*sbx_policy_trie_visit_fn)(const struct sbx_policy *p, const struct sbx_rule *r, unsigned plen,
+					 void *ctx);
 bool sbx_policy_trie_walk(const struct sbx_policy *p, const struct sbx_trie *t, const uint8_t *addr,
 			  sbx_policy_trie_visit_fn fn, void *ctx);
 void sbx_policy_trie_free(struct sbx_trie *t);
@@ -121,7 +119,7 @@ struct sbx_rule_spec {
 	const char *preset; /* set for @NAME (static string), other fields unused */
 };
 int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *err, size_t errlen);
-int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range,
-			  char *err, size_t errlen);
+int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range, char *err,
+			  size_t errlen);
 
 #endif

@@ -158,13 +158,12 @@ static int insert(struct sbx_policy *p, bool deny, const char *text, const struc
 	r->next = SBX_NONE;
 	p->n_rules++;
 	if (s->kind == SBX_RULE_CIDR)
-		return sbx_policy_trie_add(p, s->addr.family == AF_INET ? &p->t4 : &p->t6, s->addr.b,
-					   s->plen, idx);
+		return sbx_policy_trie_add(p, s->addr.family == AF_INET ? &p->t4 : &p->t6, s->addr.b, s->plen, idx);
 	return sbx_policy_hosts_add(p, s->host, s->kind == SBX_RULE_WILDCARD, idx);
 }
 
-int sbx_policy_add_rule(struct sbx_policy *p, bool deny, const char *text,
-			const struct sbx_rule_origin *origin, char *err, size_t errlen)
+int sbx_policy_add_rule(struct sbx_policy *p, bool deny, const char *text, const struct sbx_rule_origin *origin,
+			char *err, size_t errlen)
 {
 	struct sbx_rule_spec spec;
 	const char *file = NULL;
@@ -220,8 +219,8 @@ static bool port_ok(const struct sbx_rule *r, int32_t port)
 	return port >= r->port_lo && port <= r->port_hi;
 }
 
-static void host_scan(const struct sbx_policy *p, uint32_t head, int32_t port,
-		      const struct sbx_rule **deny, const struct sbx_rule **allow)
+static void host_scan(const struct sbx_policy *p, uint32_t head, int32_t port, const struct sbx_rule **deny,
+		      const struct sbx_rule **allow)
 {
 	for (uint32_t i = head; i != SBX_NONE; i = p->rules[i].next) {
 		const struct sbx_rule *r = &p->rules[i];
@@ -235,8 +234,8 @@ static void host_scan(const struct sbx_policy *p, uint32_t head, int32_t port,
 	}
 }
 
-static void host_match(const struct sbx_policy *p, const char *host, int32_t port,
-		       const struct sbx_rule **deny, const struct sbx_rule **allow)
+static void host_match(const struct sbx_policy *p, const char *host, int32_t port, const struct sbx_rule **deny,
+		       const struct sbx_rule **allow)
 {
 	size_t len = strlen(host);
 	const struct sbx_host_slot *s;
@@ -255,8 +254,7 @@ static void host_match(const struct sbx_policy *p, const char *host, int32_t por
 	}
 }
 
-static void decide(struct sbx_decision *d, enum sbx_verdict v, enum sbx_reason why,
-		   const struct sbx_rule *r)
+static void decide(struct sbx_decision *d, enum sbx_verdict v, enum sbx_reason why, const struct sbx_rule *r)
 {
 	d->verdict = v;
 	d->reason = why;
@@ -275,8 +273,7 @@ static enum sbx_verdict judge_name(const struct sbx_policy *p, const char *host,
 	host_match(p, host, port, &deny, &allow);
 	if (deny)
 		decide(d, SBX_VERDICT_DENY, SBX_REASON_RULE, deny);
-	else if (!p->no_default_deny && sbx_policy_is_metadata_name(host) &&
-		 !(allow && allow->kind == SBX_RULE_HOST))
+	else if (!p->no_default_deny && sbx_policy_is_metadata_name(host) && !(allow && allow->kind == SBX_RULE_HOST))
 		decide(d, SBX_VERDICT_DENY, SBX_REASON_METADATA_NAME, NULL);
 	else if (allow)
 		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_RULE, allow);
@@ -289,7 +286,7 @@ static enum sbx_verdict judge_name(const struct sbx_policy *p, const char *host,
 
 struct walk_ctx {
 	int32_t port;
-	bool deny;        /* looking for a deny rule (else an allow rule) */
+	bool deny;	   /* looking for a deny rule (else an allow rule) */
 	unsigned min_plen; /* allow rules only: prefix at least this long */
 	const struct sbx_rule *found;
 };
@@ -304,18 +301,18 @@ static bool walk_visit(const struct sbx_policy *p, const struct sbx_rule *r, uns
 	return true;
 }
 
-static const struct sbx_rule *cidr_find(const struct sbx_policy *p, const struct sbx_addr *a,
-					int32_t port, bool deny, unsigned min_plen)
+static const struct sbx_rule *cidr_find(const struct sbx_policy *p, const struct sbx_addr *a, int32_t port, bool deny,
+					unsigned min_plen)
 {
-	struct walk_ctx c = { .port = port, .deny = deny, .min_plen = min_plen, .found = NULL };
+	struct walk_ctx c = {.port = port, .deny = deny, .min_plen = min_plen, .found = NULL};
 
 	sbx_policy_trie_walk(p, a->family == AF_INET ? &p->t4 : &p->t6, a->b, walk_visit, &c);
 	return c.found;
 }
 
 /* Steps 1-3 for one address, then step 4 only if @literal. */
-static enum sbx_verdict judge_one_address(const struct sbx_policy *p, const struct sbx_addr *a,
-				      int32_t port, bool literal, struct sbx_decision *d)
+static enum sbx_verdict judge_one_address(const struct sbx_policy *p, const struct sbx_addr *a, int32_t port,
+					  bool literal, struct sbx_decision *d)
 {
 	struct sbx_addr_info info;
 	uint32_t ignore = 0, blocked = 0;
@@ -423,8 +420,8 @@ static bool routes_to_loopback(const struct sbx_addr *a, struct sbx_addr *lo)
 }
 
 /* An address is judged as written and, if the kernel would send it to loopback, as that too. */
-static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct sbx_addr *a, int32_t port,
-				      bool literal, struct sbx_decision *d)
+static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct sbx_addr *a, int32_t port, bool literal,
+				      struct sbx_decision *d)
 {
 	struct sbx_decision as_routed;
 	struct sbx_addr lo;
@@ -442,8 +439,8 @@ enum sbx_verdict sbx_policy_judge_name(const struct sbx_policy *p, const char *h
 	return judge_name(p, host, port, d);
 }
 
-enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct sbx_addr *addr,
-				       uint16_t port, struct sbx_decision *d)
+enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct sbx_addr *addr, uint16_t port,
+				       struct sbx_decision *d)
 {
 	return judge_address(p, addr, port, true, d);
 }
@@ -471,9 +468,8 @@ static enum sbx_verdict judge_resolved(const struct sbx_policy *p, const char *h
 	return d->verdict;
 }
 
-enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const char *host,
-					   uint16_t port, const struct sbx_addr *addrs, size_t n,
-					   struct sbx_decision *d)
+enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const char *host, uint16_t port,
+					   const struct sbx_addr *addrs, size_t n, struct sbx_decision *d)
 {
 	return judge_resolved(p, host, port, addrs, n, d);
 }
@@ -500,8 +496,7 @@ enum sbx_verdict sbx_policy_judge_dns(const struct sbx_policy *p, const char *ho
 	return judge_resolved(p, host, SBX_PORT_DNS, addrs, n, d);
 }
 
-enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct sbx_dest *dest,
-				       struct sbx_decision *d)
+enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct sbx_dest *dest, struct sbx_decision *d)
 {
 	if (dest->is_addr)
 		return sbx_policy_judge_addr(p, &dest->addr, dest->port, d);
@@ -561,8 +556,8 @@ int sbx_policy_explain(const struct sbx_decision *d, char *buf, size_t len)
 			return snprintf(buf, len, "%sallowed by the name's rule", pre);
 		return snprintf(buf, len, "%srule \"%s\" (%s)", pre, d->rule->text, src);
 	case SBX_REASON_SPECIAL_OPENED:
-		return snprintf(buf, len, "%srule \"%s\" (%s) opens special-purpose address (%s)", pre,
-				d->rule->text, src, cls);
+		return snprintf(buf, len, "%srule \"%s\" (%s) opens special-purpose address (%s)", pre, d->rule->text,
+				src, cls);
 	case SBX_REASON_POSTURE_BLOCKED:
 		return snprintf(buf, len, "%sposture blocked", pre);
 	case SBX_REASON_NOT_ALLOWED:

@@ -32,8 +32,8 @@ const char *sbx_policy_posture_name(enum sbx_posture posture)
 	return "?";
 }
 
-__attribute__((format(printf, 6, 7))) static int perr(char *err, size_t errlen, const char *name,
-						       unsigned line, size_t col, const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static int perr(char *err, size_t errlen, const char *name, unsigned line,
+						      size_t col, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -54,8 +54,8 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, const char *line,
-		   size_t len, enum sbx_posture *posture, bool *posture_set, char *err, size_t errlen)
+static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, const char *line, size_t len,
+		   enum sbx_posture *posture, bool *posture_set, char *err, size_t errlen)
 {
 	char tok[1100];
 	size_t i = 0, start, col, ntok = 0;
@@ -107,8 +107,8 @@ static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, cons
 					    "unknown posture '%s' (expected blocked, allowlist or open)", tok);
 			if (p->posture_locked && p->posture != want)
 				return perr(err, errlen, name, lineno, col,
-					    "network posture '%s' conflicts with %s (%s)", tok,
-					    p->posture_origin, sbx_policy_posture_name(p->posture));
+					    "network posture '%s' conflicts with %s (%s)", tok, p->posture_origin,
+					    sbx_policy_posture_name(p->posture));
 			if (!p->posture_locked) {
 				p->posture = want;
 				p->posture_locked = true;
@@ -119,7 +119,7 @@ static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, cons
 			continue;
 		}
 		{
-			struct sbx_rule_origin o = { .kind = SBX_ORIGIN_FILE, .file = name, .line = lineno };
+			struct sbx_rule_origin o = {.kind = SBX_ORIGIN_FILE, .file = name, .line = lineno};
 			char why[256];
 			int r = sbx_policy_add_rule(p, mode == 1, tok, &o, why, sizeof(why));
 
@@ -162,8 +162,8 @@ int sbx_policy_load_buffer(struct sbx_policy *p, const char *name, const char *b
 	return 0;
 }
 
-int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_posture *posture,
-			 bool *posture_set, char *err, size_t errlen)
+int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_posture *posture, bool *posture_set,
+			 char *err, size_t errlen)
 {
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
@@ -248,7 +248,7 @@ int sbx_policy_build(const struct sbx_config *cfg, struct sbx_policy **out, char
 
 			r = sbx_policy_load_file(p, a->text, &fp, &fset, err, errlen);
 		} else {
-			struct sbx_rule_origin o = { .kind = SBX_ORIGIN_FLAG };
+			struct sbx_rule_origin o = {.kind = SBX_ORIGIN_FLAG};
 			char why[256];
 			bool deny = a->kind == SBX_RULE_ARG_DENY;
 

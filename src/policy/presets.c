@@ -23,11 +23,7 @@ static const char *const npm[] = {
 /* GitHub web, API and git over HTTPS and SSH; release assets, raw files and
  * archives come from *.githubusercontent.com (docs.github.com, "About GitHub's IP addresses"). */
 static const char *const github[] = {
-	"github.com:443",
-	"github.com:22",
-	"*.github.com:443",
-	"*.githubusercontent.com:443",
-	NULL,
+	"github.com:443", "github.com:22", "*.github.com:443", "*.githubusercontent.com:443", NULL,
 };
 
 /* crates.io: API, sparse index and downloads (doc.rust-lang.org/cargo/reference/registry-index.html). */
@@ -41,11 +37,7 @@ static const char *const crates[] = {
 /* Debian archive and security mirrors over HTTP (signed by apt) and HTTPS
  * (www.debian.org/mirror/list, deb.debian.org is the CDN front). */
 static const char *const debian[] = {
-	"deb.debian.org:80",
-	"deb.debian.org:443",
-	"security.debian.org:80",
-	"security.debian.org:443",
-	NULL,
+	"deb.debian.org:80", "deb.debian.org:443", "security.debian.org:80", "security.debian.org:443", NULL,
 };
 
 /* Go module proxy and checksum database (go.dev/ref/mod#module-proxy). */
@@ -77,20 +69,20 @@ static const char *const maven[] = {
  * A unit test checks that the three lists agree.
  */
 static const char *const cloud_metadata[] = {
-	"169.254.169.254",        /* AWS, Azure, GCP, OCI, DigitalOcean, Hetzner, OpenStack, Linode, Vultr, IBM */
-	"169.254.170.2",          /* AWS ECS task metadata and credentials */
-	"169.254.170.23",         /* AWS EKS Pod Identity agent */
-	"169.254.0.23",           /* Tencent Cloud */
-	"169.254.42.42",          /* Scaleway */
-	"168.63.129.16",          /* Azure WireServer (public address) */
-	"192.0.0.192",            /* Oracle Cloud (legacy endpoint) */
-	"100.100.100.200",        /* Alibaba Cloud */
-	"fd00:ec2::254",          /* AWS IMDS over IPv6 */
-	"fd00:ec2::23",           /* AWS EKS Pod Identity over IPv6 */
-	"fd20:ce::254",           /* GCP over IPv6 */
-	"fd00:a9fe:a9fe::1",      /* Linode/Akamai over IPv6 */
-	"fd00:42::42",            /* Scaleway over IPv6 */
-	"fe80::a9fe:a9fe",        /* OpenStack over IPv6 */
+	"169.254.169.254",   /* AWS, Azure, GCP, OCI, DigitalOcean, Hetzner, OpenStack, Linode, Vultr, IBM */
+	"169.254.170.2",     /* AWS ECS task metadata and credentials */
+	"169.254.170.23",    /* AWS EKS Pod Identity agent */
+	"169.254.0.23",	     /* Tencent Cloud */
+	"169.254.42.42",     /* Scaleway */
+	"168.63.129.16",     /* Azure WireServer (public address) */
+	"192.0.0.192",	     /* Oracle Cloud (legacy endpoint) */
+	"100.100.100.200",   /* Alibaba Cloud */
+	"fd00:ec2::254",     /* AWS IMDS over IPv6 */
+	"fd00:ec2::23",	     /* AWS EKS Pod Identity over IPv6 */
+	"fd20:ce::254",	     /* GCP over IPv6 */
+	"fd00:a9fe:a9fe::1", /* Linode/Akamai over IPv6 */
+	"fd00:42::42",	     /* Scaleway over IPv6 */
+	"fe80::a9fe:a9fe",   /* OpenStack over IPv6 */
 	"metadata.google.internal",
 	"metadata.goog",
 	"metadata",
@@ -103,15 +95,15 @@ static const char *const cloud_metadata[] = {
 };
 
 static const struct sbx_preset presets[] = {
-	{ "cloud-metadata", "cloud provider metadata services (denied by default)", cloud_metadata },
-	{ "crates", "Rust crates.io registry (HTTPS)", crates },
-	{ "debian", "Debian package archive and security mirrors (HTTP, HTTPS)", debian },
-	{ "github", "GitHub web, API, git over HTTPS and SSH, raw and release files", github },
-	{ "golang", "Go module proxy and checksum database (HTTPS)", golang },
-	{ "maven", "Maven Central (HTTPS)", maven },
-	{ "npm", "npm registry (HTTPS)", npm },
-	{ "pypi", "Python Package Index (HTTPS)", pypi },
-	{ "rubygems", "RubyGems (HTTPS)", rubygems },
+	{"cloud-metadata", "cloud provider metadata services (denied by default)", cloud_metadata},
+	{"crates", "Rust crates.io registry (HTTPS)", crates},
+	{"debian", "Debian package archive and security mirrors (HTTP, HTTPS)", debian},
+	{"github", "GitHub web, API, git over HTTPS and SSH, raw and release files", github},
+	{"golang", "Go module proxy and checksum database (HTTPS)", golang},
+	{"maven", "Maven Central (HTTPS)", maven},
+	{"npm", "npm registry (HTTPS)", npm},
+	{"pypi", "Python Package Index (HTTPS)", pypi},
+	{"rubygems", "RubyGems (HTTPS)", rubygems},
 };
 
 /**

@@ -43,8 +43,8 @@ static int parse_dec(const char *s, size_t len, unsigned max, unsigned *out)
  *
  * Return: 0 or -EINVAL (ports are 1..65535, decimal, no leading zeros).
  */
-int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range,
-			  char *err, size_t errlen)
+int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range, char *err,
+			  size_t errlen)
 {
 	const char *dash = memchr(s, '-', len);
 	unsigned a, b;
@@ -67,8 +67,7 @@ int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi,
 	return 0;
 }
 
-static int parse_prefix(const char *s, size_t len, struct sbx_rule_spec *spec, char *err,
-			size_t errlen)
+static int parse_prefix(const char *s, size_t len, struct sbx_rule_spec *spec, char *err, size_t errlen)
 {
 	const char *slash = memchr(s, '/', len);
 	size_t alen = slash ? (size_t)(slash - s) : len;
@@ -79,14 +78,15 @@ static int parse_prefix(const char *s, size_t len, struct sbx_rule_spec *spec, c
 		return parse_error(err, errlen, "IPv6 zone ids are not accepted");
 	if (sbx_policy_addr_parse(s, alen, &spec->addr) < 0)
 		return parse_error(err, errlen,
-			    memchr(s, ':', alen)
-				    ? "invalid IPv6 address (expected RFC 4291 text)"
-				    : "invalid IPv4 address (expected a canonical dotted quad such as 192.0.2.1)");
+				   memchr(s, ':', alen)
+					   ? "invalid IPv6 address (expected RFC 4291 text)"
+					   : "invalid IPv4 address (expected a canonical dotted quad such as 192.0.2.1)");
 	width = sbx_policy_addr_width(&spec->addr);
 	plen = width;
 	if (slash && parse_dec(slash + 1, len - alen - 1, width, &plen) < 0)
-		return parse_error(err, errlen, width == 32 ? "invalid prefix length (expected /0 to /32)"
-						     : "invalid prefix length (expected /0 to /128)");
+		return parse_error(err, errlen,
+				   width == 32 ? "invalid prefix length (expected /0 to /32)"
+					       : "invalid prefix length (expected /0 to /128)");
 	masked = spec->addr;
 	sbx_policy_prefix_mask(masked.b, width, plen);
 	if (memcmp(masked.b, spec->addr.b, 16) != 0) {
@@ -94,8 +94,8 @@ static int parse_prefix(const char *s, size_t len, struct sbx_rule_spec *spec, c
 
 		sbx_policy_addr_format(&masked, a, sizeof(a));
 		if (errlen)
-			snprintf(err, errlen, "address has bits set past the prefix length (did you mean %s/%u?)",
-				 a, plen);
+			snprintf(err, errlen, "address has bits set past the prefix length (did you mean %s/%u?)", a,
+				 plen);
 		return -EINVAL;
 	}
 	spec->kind = SBX_RULE_CIDR;
@@ -103,8 +103,7 @@ static int parse_prefix(const char *s, size_t len, struct sbx_rule_spec *spec, c
 	return 0;
 }
 
-static int parse_host(const char *s, size_t len, struct sbx_rule_spec *spec, char *err,
-		      size_t errlen)
+static int parse_host(const char *s, size_t len, struct sbx_rule_spec *spec, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	bool wild = len >= 2 && s[0] == '*' && s[1] == '.';
@@ -193,8 +192,7 @@ int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *er
 			return r;
 	}
 	if (port) {
-		r = sbx_policy_port_parse(port, strlen(port), &spec->port_lo, &spec->port_hi, true, err,
-					  errlen);
+		r = sbx_policy_port_parse(port, strlen(port), &spec->port_lo, &spec->port_hi, true, err, errlen);
 		if (r < 0)
 			return r;
 		spec->any_port = false;

@@ -87,8 +87,7 @@ static void link_rule(struct sbx_policy *p, struct sbx_trie_node *n, uint32_t ru
  *
  * Return: 0 or -ENOMEM.
  */
-int sbx_policy_trie_add(struct sbx_policy *p, struct sbx_trie *t, const uint8_t *addr, unsigned plen,
-			uint32_t rule)
+int sbx_policy_trie_add(struct sbx_policy *p, struct sbx_trie *t, const uint8_t *addr, unsigned plen, uint32_t rule)
 {
 	uint32_t parent = SBX_NONE, cur = t->root;
 	unsigned side = 0;

@@ -234,9 +234,9 @@ size_t sbx_dns_udp_limit(const struct sbx_dns_query *q)
  * question did not parse; -EMSGSIZE if not even the question fits
  * @max_len; -ENOSPC if the response does not fit @outlen.
  */
-int sbx_dns_build_response(const struct sbx_dns_query *q, const uint8_t *query_msg, int rcode,
-			   const struct in_addr *v4, size_t n4, const struct in6_addr *v6, size_t n6, uint32_t ttl,
-			   size_t max_len, uint8_t *out, size_t outlen)
+int sbx_dns_build_response(const struct sbx_dns_query *q, const uint8_t *query_msg, int rcode, const struct in_addr *v4,
+			   size_t n4, const struct in6_addr *v6, size_t n6, uint32_t ttl, size_t max_len, uint8_t *out,
+			   size_t outlen)
 {
 	size_t limit = max_len ? max_len : sbx_dns_udp_limit(q);
 	size_t base, rsize = 0, n = 0, need;

@@ -46,8 +46,8 @@ static const char *const forward_methods[] = {
 
 /* Fields that describe one hop (RFC 9110 7.6.1, plus the Proxy-* fields meant for us). */
 static const char *const hop_by_hop[] = {
-	"connection", "proxy-connection", "proxy-authorization", "proxy-authenticate",
-	"keep-alive", "te", "trailer", "upgrade",
+	"connection", "proxy-connection", "proxy-authorization", "proxy-authenticate", "keep-alive", "te",
+	"trailer",    "upgrade",
 };
 
 static bool is_tchar(unsigned char c)
@@ -59,14 +59,12 @@ static bool is_tchar(unsigned char c)
 
 static bool is_host_char(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
-	       c == '-';
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
 }
 
 static bool is_hex_or_v6(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
-	       c == '.';
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
 }
 
 /* RFC 9110 field-value: VCHAR, SP, HTAB and obs-text; no other control byte, no DEL. */
@@ -196,8 +194,7 @@ static bool same_host(const char *a, bool a_v6, const char *b, bool b_v6)
 	if (!a_v6)
 		return strcasecmp(a, b) == 0;
 	/* Both passed inet_pton already; compare the addresses, not the spellings. */
-	return inet_pton(AF_INET6, a, &x) == 1 && inet_pton(AF_INET6, b, &y) == 1 &&
-	       memcmp(&x, &y, sizeof(x)) == 0;
+	return inet_pton(AF_INET6, a, &x) == 1 && inet_pton(AF_INET6, b, &y) == 1 && memcmp(&x, &y, sizeof(x)) == 0;
 }
 
 /*
@@ -249,8 +246,7 @@ static int check_method_prefix(const char *buf, size_t len, int *status, const c
 	return 0;
 }
 
-static int parse_target_forward(const char *t, size_t n, struct sbx_http_request *req, int *status,
-				const char **why)
+static int parse_target_forward(const char *t, size_t n, struct sbx_http_request *req, int *status, const char **why)
 {
 	const char *auth, *p;
 	size_t alen, plen;
@@ -262,7 +258,8 @@ static int parse_target_forward(const char *t, size_t n, struct sbx_http_request
 		return refuse(status, why, 400, "https:// URLs must be tunnelled with CONNECT");
 	if (n < 7 || strncasecmp(t, "http://", 7) != 0) {
 		if (t[0] == '/' || (n == 1 && t[0] == '*'))
-			return refuse(status, why, 400, "origin-form request: this is a proxy, use an absolute http:// URL");
+			return refuse(status, why, 400,
+				      "origin-form request: this is a proxy, use an absolute http:// URL");
 		return refuse(status, why, 400, "request target must be an absolute http:// URL");
 	}
 	auth = t + 7;
@@ -297,8 +294,7 @@ static int parse_target_forward(const char *t, size_t n, struct sbx_http_request
 	return 0;
 }
 
-static int parse_request_line(const char *buf, size_t le, struct sbx_http_request *req, int *status,
-			      const char **why)
+static int parse_request_line(const char *buf, size_t le, struct sbx_http_request *req, int *status, const char **why)
 {
 	const char *sp1, *sp2, *target, *ver;
 	size_t mlen, tlen, vlen;
@@ -320,8 +316,8 @@ static int parse_request_line(const char *buf, size_t le, struct sbx_http_reques
 
 	if (vlen == 8 && memcmp(ver, "HTTP/1.", 7) == 0 && (ver[7] == '0' || ver[7] == '1')) {
 		req->version_minor = (uint8_t)(ver[7] - '0');
-	} else if (vlen == 8 && memcmp(ver, "HTTP/", 5) == 0 && ver[5] >= '0' && ver[5] <= '9' &&
-		   ver[6] == '.' && ver[7] >= '0' && ver[7] <= '9') {
+	} else if (vlen == 8 && memcmp(ver, "HTTP/", 5) == 0 && ver[5] >= '0' && ver[5] <= '9' && ver[6] == '.' &&
+		   ver[7] >= '0' && ver[7] <= '9') {
 		return refuse(status, why, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
 	} else {
 		return refuse(status, why, 400, "malformed HTTP version");
@@ -355,8 +351,8 @@ static int parse_request_line(const char *buf, size_t le, struct sbx_http_reques
 	return parse_target_forward(target, tlen, req, status, why);
 }
 
-static int parse_header_lines(const char *buf, size_t pos, size_t head_len, struct sbx_http_request *req,
-			      int *status, const char **why)
+static int parse_header_lines(const char *buf, size_t pos, size_t head_len, struct sbx_http_request *req, int *status,
+			      const char **why)
 {
 	/* Stop at the empty line that ends the head (its CRLF is the last two bytes). */
 	while (pos < head_len - 2) {
@@ -410,8 +406,8 @@ static bool parse_content_length(const char *s, size_t n, uint64_t *out)
 }
 
 /* Drop the fields a Connection header names; refuse it naming a framing or routing field. */
-static int apply_connection(const char *buf, struct sbx_http_request *req, const struct sbx_http_header *c,
-			    int *status, const char **why)
+static int apply_connection(const char *buf, struct sbx_http_request *req, const struct sbx_http_header *c, int *status,
+			    const char **why)
 {
 	const char *s = buf + c->value_off;
 	size_t n = c->value_len, i = 0;
@@ -546,8 +542,8 @@ static int check_fields(const char *buf, struct sbx_http_request *req, int *stat
  * 400, -EMSGSIZE for 414/431, -EOPNOTSUPP for 405/501, -EPROTONOSUPPORT for
  * 505), with *status and *why set.
  */
-int sbx_http_parse_request(const char *buf, size_t len, size_t max_head, struct sbx_http_request *req,
-			   int *status, const char **why)
+int sbx_http_parse_request(const char *buf, size_t len, size_t max_head, struct sbx_http_request *req, int *status,
+			   const char **why)
 {
 	size_t head_len = 0;
 	const char *cr;
@@ -628,7 +624,7 @@ static void put_str(struct out *o, const char *s)
  */
 int sbx_http_build_forward_head(const struct sbx_http_request *req, const char *buf, char *out, size_t outlen)
 {
-	struct out o = { .p = out, .cap = outlen };
+	struct out o = {.p = out, .cap = outlen};
 
 	if (req->kind != SBX_HTTP_FORWARD)
 		return -EINVAL;
@@ -676,20 +672,34 @@ int sbx_http_build_forward_head(const struct sbx_http_request *req, const char *
 const char *sbx_http_status_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Error";
 	}
 }
 
@@ -721,10 +731,10 @@ static bool is_safe_line(const char *s)
  * out of range or the reason or a header line holds a control character
  * (CR/LF injection) or a header line has no ':'; -ENOSPC if it does not fit.
  */
-int sbx_http_build_response(char *out, size_t outlen, int status, const char *reason,
-			    const char *const *extra_headers, const char *body)
+int sbx_http_build_response(char *out, size_t outlen, int status, const char *reason, const char *const *extra_headers,
+			    const char *body)
 {
-	struct out o = { .p = out, .cap = outlen };
+	struct out o = {.p = out, .cap = outlen};
 	char line[48];
 
 	if (status < 100 || status > 599)

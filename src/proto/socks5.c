@@ -57,8 +57,7 @@ int sbx_socks5_parse_greeting(const uint8_t *buf, size_t len, uint8_t *method)
 
 static bool is_host_char(uint8_t c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
-	       c == '-';
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-';
 }
 
 /* Same acceptance as an HTTP target host: LDH-ish characters, or IPv6 text (some clients send it as a name). */

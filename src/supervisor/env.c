@@ -46,17 +46,18 @@ static const struct sbx_env_op sbx_proxy_env[] = {
 	{"all_proxy", SBX_SOCKS_URL},
 	{"NO_PROXY", SBX_NO_PROXY},
 	{"no_proxy", SBX_NO_PROXY},
-	{"PIP_PROXY", SBX_PROXY_URL},			 /* pip, also for its own subprocesses */
-	{"npm_config_proxy", SBX_PROXY_URL},		 /* npm ignores HTTP_PROXY */
+	{"PIP_PROXY", SBX_PROXY_URL},	     /* pip, also for its own subprocesses */
+	{"npm_config_proxy", SBX_PROXY_URL}, /* npm ignores HTTP_PROXY */
 	{"npm_config_https_proxy", SBX_PROXY_URL},
 	{"npm_config_noproxy", SBX_NO_PROXY},
 	{"YARN_HTTP_PROXY", SBX_PROXY_URL},
 	{"YARN_HTTPS_PROXY", SBX_PROXY_URL},
-	{"NODE_USE_ENV_PROXY", "1"},			 /* Node >= 24: fetch() and http honour HTTP(S)_PROXY */
-	{"GLOBAL_AGENT_HTTP_PROXY", SBX_PROXY_URL},	 /* global-agent, for older Node programs */
-	{"JAVA_TOOL_OPTIONS", "-Dhttp.proxyHost=" SBX_GW_ADDR4 " -Dhttp.proxyPort=" SBX_STR(SBX_PROXY_PORT)
-			      " -Dhttps.proxyHost=" SBX_GW_ADDR4 " -Dhttps.proxyPort=" SBX_STR(SBX_PROXY_PORT)
-			      " -Dhttp.nonProxyHosts=localhost|127.*|[::1]"},
+	{"NODE_USE_ENV_PROXY", "1"},		    /* Node >= 24: fetch() and http honour HTTP(S)_PROXY */
+	{"GLOBAL_AGENT_HTTP_PROXY", SBX_PROXY_URL}, /* global-agent, for older Node programs */
+	{"JAVA_TOOL_OPTIONS",
+	 "-Dhttp.proxyHost=" SBX_GW_ADDR4
+	 " -Dhttp.proxyPort=" SBX_STR(SBX_PROXY_PORT) " -Dhttps.proxyHost=" SBX_GW_ADDR4 " -Dhttps.proxyPort=" SBX_STR(
+		 SBX_PROXY_PORT) " -Dhttp.nonProxyHosts=localhost|127.*|[::1]"},
 };
 
 static int apply_ops(char **env, size_t *n, const struct sbx_env_op *ops, size_t n_ops)

@@ -79,7 +79,8 @@ static const char *hint_for(enum sbx_stage stage, int err)
 		return NULL;
 	}
 	if ((err == EPERM || err == EACCES) && stage != SBX_STAGE_EXEC && stage != SBX_STAGE_CHDIR &&
-	    stage != SBX_STAGE_MOUNT_USER && read_sysctl_int("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+	    stage != SBX_STAGE_MOUNT_USER &&
+	    read_sysctl_int("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
 		return "AppArmor restricts unprivileged user namespaces: run 'sysctl -w "
 		       "kernel.apparmor_restrict_unprivileged_userns=0' or install an AppArmor profile for sbx "
 		       "(see the README)";
@@ -102,8 +103,7 @@ static void set_failure(struct sbx_outcome *out, enum sbx_stage stage, int err, 
 		return;
 	}
 	snprintf(out->message, sizeof(out->message), "%s%s%s: %s%s%s", sbx_stage_name(stage),
-		 detail && *detail ? " " : "", detail ? detail : "", strerror(err), hint ? "; " : "",
-		 hint ? hint : "");
+		 detail && *detail ? " " : "", detail ? detail : "", strerror(err), hint ? "; " : "", hint ? hint : "");
 }
 
 static int write_map(pid_t pid, const char *file, const char *content)
@@ -141,11 +141,11 @@ struct supervisor {
 	const struct sbx_config *cfg;
 	struct sbx_outcome *out;
 	struct sbx_loop *loop;
-	struct sbx_policy *policy;	/* allowlist and open */
-	struct sbx_allowlist *allowlist;	/* allowlist: proxy and DNS stub, once init sent the listeners */
-	struct sbx_open *open;	/* open: serves the payload's seccomp listener */
-	struct sbx_jsonl *status;	/* --json-status-fd, or NULL */
-	struct sbx_jsonl *log;		/* the decision log, or NULL (may be @status) */
+	struct sbx_policy *policy;	 /* allowlist and open */
+	struct sbx_allowlist *allowlist; /* allowlist: proxy and DNS stub, once init sent the listeners */
+	struct sbx_open *open;		 /* open: serves the payload's seccomp listener */
+	struct sbx_jsonl *status;	 /* --json-status-fd, or NULL */
+	struct sbx_jsonl *log;		 /* the decision log, or NULL (may be @status) */
 	int pidfd;
 	pid_t init_pid;
 	int report_fd;
@@ -172,7 +172,7 @@ static int open_log_file(const char *path, char *msg, size_t msglen)
 	if (fd < 0) {
 		e = errno;
 		snprintf(msg, msglen, "--log-file %s: %s", path,
-			 e == ELOOP	? "is a symbolic link (name the file itself)"
+			 e == ELOOP   ? "is a symbolic link (name the file itself)"
 			 : e == ENXIO ? "not a regular file (a FIFO or a device)"
 				      : strerror(e));
 		return -e;
@@ -185,8 +185,8 @@ static int open_log_file(const char *path, char *msg, size_t msglen)
 		snprintf(msg, msglen, "--log-file %s: not a regular file", path);
 	} else if (st.st_uid != geteuid()) {
 		e = EPERM;
-		snprintf(msg, msglen, "--log-file %s: owned by uid %u, not by you (uid %u)", path,
-			 (unsigned)st.st_uid, (unsigned)geteuid());
+		snprintf(msg, msglen, "--log-file %s: owned by uid %u, not by you (uid %u)", path, (unsigned)st.st_uid,
+			 (unsigned)geteuid());
 	} else {
 		return fd;
 	}
@@ -208,8 +208,8 @@ static int open_streams(struct supervisor *s, int log_file_fd)
 	if (cfg->json_status_fd >= 0) {
 		r = sbx_jsonl_new(s->loop, cfg->json_status_fd, &s->status);
 		if (r < 0) {
-			snprintf(s->out->message, sizeof(s->out->message), "--json-status-fd %d: %s", cfg->json_status_fd,
-				 strerror(-r));
+			snprintf(s->out->message, sizeof(s->out->message), "--json-status-fd %d: %s",
+				 cfg->json_status_fd, strerror(-r));
 			return r;
 		}
 	}
@@ -240,14 +240,12 @@ static void close_streams(struct supervisor *s)
 	s->log = s->status = NULL;
 }
 
-static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid, int *fds,
-			  size_t n_fds)
+static void handle_report(struct supervisor *s, const struct sbx_report *rep, pid_t host_pid, int *fds, size_t n_fds)
 {
 	switch (rep->type) {
 	case SBX_REPORT_ERROR:
 		set_failure(s->out, (enum sbx_stage)rep->stage, rep->err, rep->detail);
-		sbx_status_error(s->status, sbx_stage_name((enum sbx_stage)rep->stage), rep->err,
-				 s->out->message);
+		sbx_status_error(s->status, sbx_stage_name((enum sbx_stage)rep->stage), rep->err, s->out->message);
 		s->have_result = true;
 		break;
 	case SBX_REPORT_STARTED:
@@ -525,11 +523,13 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	}
 	if (s.timed_out) {
 		out->kind = SBX_OUTCOME_TIMEOUT;
-		snprintf(out->message, sizeof(out->message), "timeout after %g seconds: sandbox killed", cfg->timeout_sec);
+		snprintf(out->message, sizeof(out->message), "timeout after %g seconds: sandbox killed",
+			 cfg->timeout_sec);
 		sbx_status_timeout(s.status, cfg->timeout_sec);
 	} else if (!s.have_result) {
 		out->kind = SBX_OUTCOME_SETUP_FAILED;
-		snprintf(out->message, sizeof(out->message), "sandbox init ended without reporting the payload's status");
+		snprintf(out->message, sizeof(out->message),
+			 "sandbox init ended without reporting the payload's status");
 	} else if (out->kind == SBX_OUTCOME_EXITED || out->kind == SBX_OUTCOME_SIGNALED) {
 		/* The shell's convention for the payload's status: 128+N for signal N. */
 		sbx_status_exited(s.status, out->kind == SBX_OUTCOME_SIGNALED ? out->signal : 0,

@@ -40,8 +40,8 @@ __attribute__((format(printf, 2, 3))) static void emit(struct sbx_jsonl *j, cons
  */
 void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid)
 {
-	emit(j, "{\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid,
-	     init_pid, pid, ns_pid);
+	emit(j, "{\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid, init_pid,
+	     pid, ns_pid);
 }
 
 /**
@@ -106,9 +106,13 @@ void sbx_status_network(struct sbx_jsonl *j)
 void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi)
 {
 	if (landlock_err == 0)
-		emit(j, "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
-			 "\"landlock\":\"scoped (ABI %d)\"}", abi);
+		emit(j,
+		     "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+		     "\"landlock\":\"scoped (ABI %d)\"}",
+		     abi);
 	else
-		emit(j, "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
-			 "\"landlock\":\"unavailable (ABI %d)\"}", abi < 0 ? 0 : abi);
+		emit(j,
+		     "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+		     "\"landlock\":\"unavailable (ABI %d)\"}",
+		     abi < 0 ? 0 : abi);
 }

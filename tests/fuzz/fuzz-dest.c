@@ -48,8 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (sbx_policy_dest_parse(text, &dest, err, sizeof(err)) == 0 && !dest.is_addr &&
-	    strlen(dest.host) > 253)
+	if (sbx_policy_dest_parse(text, &dest, err, sizeof(err)) == 0 && !dest.is_addr && strlen(dest.host) > 253)
 		abort();
 	free(text);
 	return 0;

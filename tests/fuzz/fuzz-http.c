@@ -65,7 +65,7 @@ static void check_head(const char *h, size_t n)
 static void fuzz_response(const uint8_t *data, size_t size, size_t outlen)
 {
 	char text[256], *out = malloc(outlen ? outlen : 1);
-	const char *hdrs[2] = { text, NULL };
+	const char *hdrs[2] = {text, NULL};
 	size_t tl = size < sizeof(text) - 1 ? size : sizeof(text) - 1;
 	const char *end;
 	int n;
@@ -128,7 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned int k = 0; k < req.n_headers; k++) {
 		const struct sbx_http_header *h = &req.headers[k];
 
-		if (h->name_len == 0 || h->name_off + h->name_len > (size_t)r || h->value_off + h->value_len > (size_t)r)
+		if (h->name_len == 0 || h->name_off + h->name_len > (size_t)r ||
+		    h->value_off + h->value_len > (size_t)r)
 			abort();
 	}
 	if (req.kind == SBX_HTTP_CONNECT) {

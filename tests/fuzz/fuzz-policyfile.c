@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const dests[] = { "pypi.org:443", "127.0.0.1:3141", "[::ffff:10.0.0.1]:80",
-					     "a.b.c.example.com", "169.254.169.254" };
+	static const char *const dests[] = {"pypi.org:443", "127.0.0.1:3141", "[::ffff:10.0.0.1]:80",
+					    "a.b.c.example.com", "169.254.169.254"};
 	struct sbx_policy *p = NULL;
 	enum sbx_posture posture;
 	bool set = false;
@@ -20,8 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 65536 || sbx_policy_new(SBX_POSTURE_ALLOWLIST, false, &p) < 0)
 		return 0;
-	if (sbx_policy_load_buffer(p, "fuzz", (const char *)data, size, &posture, &set, err,
-				   sizeof(err)) == 0) {
+	if (sbx_policy_load_buffer(p, "fuzz", (const char *)data, size, &posture, &set, err, sizeof(err)) == 0) {
 		for (size_t i = 0; i < sizeof(dests) / sizeof(dests[0]); i++) {
 			struct sbx_dest dest;
 			struct sbx_decision d;

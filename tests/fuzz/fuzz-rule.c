@@ -12,9 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sbx_policy *p = NULL;
-	struct sbx_rule_origin o = { .kind = SBX_ORIGIN_FLAG };
+	struct sbx_rule_origin o = {.kind = SBX_ORIGIN_FLAG};
 	struct sbx_decision d;
-	struct sbx_addr a = { .family = AF_INET, .b = { 10, 1, 2, 3 } };
+	struct sbx_addr a = {.family = AF_INET, .b = {10, 1, 2, 3}};
 	char err[256], why[SBX_POLICY_EXPLAIN_MAX];
 	char *text;
 

@@ -34,7 +34,8 @@ static void fuzz_greeting(const uint8_t *data, size_t size)
 		if (sbx_socks5_parse_greeting(buf, (size_t)r - 1, &method) != 0)
 			abort();
 	} else if (r < 0) {
-		if (size == 0 || (r == SBX_SOCKS5_ERR_SOCKS4) != (buf[0] == 4) || (r != SBX_SOCKS5_ERR_SOCKS4 && r != -EPROTO))
+		if (size == 0 || (r == SBX_SOCKS5_ERR_SOCKS4) != (buf[0] == 4) ||
+		    (r != SBX_SOCKS5_ERR_SOCKS4 && r != -EPROTO))
 			abort();
 	} else if (size >= 2 && size >= 2u + buf[1]) {
 		abort();

@@ -16,26 +16,30 @@
 static void test_check_run(void **state)
 {
 	struct sbx_rule_arg rules[] = {
-		{ SBX_RULE_ARG_ALLOW, "pypi.org" },
-		{ SBX_RULE_ARG_ALLOW, "127.0.0.1:3141" },
-		{ SBX_RULE_ARG_DENY, "*.evil.example" },
+		{SBX_RULE_ARG_ALLOW, "pypi.org"},
+		{SBX_RULE_ARG_ALLOW, "127.0.0.1:3141"},
+		{SBX_RULE_ARG_DENY, "*.evil.example"},
 	};
-	char *dests[] = { "pypi.org:443", "169.254.169.254:80", "[::ffff:127.0.0.1]:3141", "x.evil.example",
-			  "example.org" };
-	struct sbx_config cfg = { .posture = SBX_POSTURE_ALLOWLIST, .rules = rules, .n_rules = 3,
-				  .dests = dests, .n_dests = 5 };
+	char *dests[] = {"pypi.org:443", "169.254.169.254:80", "[::ffff:127.0.0.1]:3141", "x.evil.example",
+			 "example.org"};
+	struct sbx_config cfg = {.posture = SBX_POSTURE_ALLOWLIST,
+				 .rules = rules,
+				 .n_rules = 3,
+				 .dests = dests,
+				 .n_dests = 5};
 	char *obuf = NULL, *ebuf = NULL;
 	size_t olen = 0, elen = 0;
 	FILE *out = open_memstream(&obuf, &olen), *err = open_memstream(&ebuf, &elen);
 
 	assert_int_equal(sbx_check_run(&cfg, out, err), 3);
 	fflush(out);
-	assert_string_equal(obuf,
-			    "allow  pypi.org:443  rule \"pypi.org\" (--allow)\n"
-			    "deny  169.254.169.254:80  special-purpose address (link-local, cloud metadata) (built-in default)\n"
-			    "allow  [::ffff:127.0.0.1]:3141  rule \"127.0.0.1:3141\" (--allow) opens special-purpose address (loopback)\n"
-			    "deny  x.evil.example  rule \"*.evil.example\" (--deny)\n"
-			    "deny  example.org  no allow rule matches, allowlist posture (built-in default)\n");
+	assert_string_equal(
+		obuf,
+		"allow  pypi.org:443  rule \"pypi.org\" (--allow)\n"
+		"deny  169.254.169.254:80  special-purpose address (link-local, cloud metadata) (built-in default)\n"
+		"allow  [::ffff:127.0.0.1]:3141  rule \"127.0.0.1:3141\" (--allow) opens special-purpose address (loopback)\n"
+		"deny  x.evil.example  rule \"*.evil.example\" (--deny)\n"
+		"deny  example.org  no allow rule matches, allowlist posture (built-in default)\n");
 
 	/* Refused spellings are bad input, not a verdict. */
 	dests[1] = "0177.0.0.1";

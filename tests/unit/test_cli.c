@@ -160,7 +160,8 @@ static void test_run_bad_input(void **state)
 	expect_error("not a valid host name", PARSE(&p, "run", "--hostname", "a b", "true"));
 	expect_error("not a valid host name", PARSE(&p, "run", "--hostname", "", "true"));
 	expect_error("not a valid host name",
-		     PARSE(&p, "run", "--hostname", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "true"));
+		     PARSE(&p, "run", "--hostname", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+			   "true"));
 	expect_error("takes no argument", PARSE(&p, "run", "--clearenv=1", "true"));
 	expect_error("unknown command 'frob'", PARSE(&p, "frob"));
 	expect_error("missing command", parse(&p, "sbx", (const char *)NULL));
@@ -196,7 +197,8 @@ static void test_allowlist_options(void **state)
 	expect_error("did you mean --network=allowlist", PARSE(&p, "run", "--allow", "x.org", "true"));
 	expect_error("1 to 1000000", PARSE(&p, "run", "--network=allowlist", "--proxy-max-conns", "0", "true"));
 	expect_error("1024 to 1048576", PARSE(&p, "run", "--network=allowlist", "--proxy-max-header", "10", "true"));
-	expect_error("positive number", PARSE(&p, "run", "--network=allowlist", "--proxy-header-timeout", "-1", "true"));
+	expect_error("positive number",
+		     PARSE(&p, "run", "--network=allowlist", "--proxy-header-timeout", "-1", "true"));
 	expect_error("empty path", PARSE(&p, "run", "--network=allowlist", "--log-file=", "true"));
 }
 
@@ -311,11 +313,10 @@ static void test_help_and_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_defaults),    cmocka_unit_test(test_run_stops_at_first_operand),
-		cmocka_unit_test(test_run_all_options), cmocka_unit_test(test_run_bad_input),
-		cmocka_unit_test(test_repeat_limit),    cmocka_unit_test(test_check_and_presets),
-		cmocka_unit_test(test_allowlist_options),
-		cmocka_unit_test(test_open_options),
+		cmocka_unit_test(test_run_defaults),	  cmocka_unit_test(test_run_stops_at_first_operand),
+		cmocka_unit_test(test_run_all_options),	  cmocka_unit_test(test_run_bad_input),
+		cmocka_unit_test(test_repeat_limit),	  cmocka_unit_test(test_check_and_presets),
+		cmocka_unit_test(test_allowlist_options), cmocka_unit_test(test_open_options),
 		cmocka_unit_test(test_help_and_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -441,8 +441,10 @@ static void test_msghdr_build(void **state)
 	p.iov[1] = (struct iovec){.iov_base = NULL, .iov_len = 0};
 	p.iov[2] = (struct iovec){.iov_base = p.data + 5, .iov_len = 7};
 	put(p.ctl.b, SOL_SOCKET, SCM_RIGHTS, theirs, sizeof(theirs));
-	p.m = (struct msghdr){
-		.msg_iov = p.iov, .msg_iovlen = 3, .msg_control = p.ctl.b, .msg_controllen = sizeof(p.ctl.b)};
+	p.m = (struct msghdr){.msg_iov = p.iov,
+			      .msg_iovlen = 3,
+			      .msg_control = p.ctl.b,
+			      .msg_controllen = sizeof(p.ctl.b)};
 	f->n = 0;
 	assert_int_equal(sbx_msghdr_read(&rd, (uintptr_t)&p.m, &um), 0);
 	assert_int_equal(sbx_msghdr_check(&um), 0);

@@ -127,8 +127,9 @@ static int lo_addr(int type, const char *text, int plen)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	r = send(fd, &req, req.nh.nlmsg_len, 0) < 0 || recv(fd, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack) ? -EIO
-														       : ack.err.error;
+	r = send(fd, &req, req.nh.nlmsg_len, 0) < 0 || recv(fd, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack)
+		    ? -EIO
+		    : ack.err.error;
 	close(fd);
 	return r;
 }
@@ -220,8 +221,14 @@ static void test_netlog(void **state)
 	struct sbx_policy *p = make_policy(allow, NULL);
 	struct sbx_addr a = addr("151.101.0.223");
 	struct sbx_decision d;
-	struct sbx_netlog_entry e = {.proto = "connect", .host = "pypi.org", .port = 443, .addrs = &a, .n_addrs = 1,
-				     .d = &d, .bytes_up = 10, .bytes_down = 20};
+	struct sbx_netlog_entry e = {.proto = "connect",
+				     .host = "pypi.org",
+				     .port = 443,
+				     .addrs = &a,
+				     .n_addrs = 1,
+				     .d = &d,
+				     .bytes_up = 10,
+				     .bytes_down = 20};
 	char buf[4096] = {0};
 	struct sbx_jsonl *log = NULL;
 	int fds[2];
@@ -231,7 +238,9 @@ static void test_netlog(void **state)
 	sbx_policy_judge_resolved(p, "pypi.org", 443, &a, 1, &d);
 	sbx_netlog_write(log, &e);
 	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
-	assert_non_null(strstr(buf, "\"proto\":\"connect\",\"host\":\"pypi.org\",\"port\":443,\"addresses\":[\"151.101.0.223\"]"));
+	assert_non_null(
+		strstr(buf,
+		       "\"proto\":\"connect\",\"host\":\"pypi.org\",\"port\":443,\"addresses\":[\"151.101.0.223\"]"));
 	assert_non_null(strstr(buf, "\"verdict\":\"allow\",\"rule\":\"pypi.org\",\"source\":\"--allow\""));
 	assert_non_null(strstr(buf, "\"bytes_up\":10,\"bytes_down\":20"));
 	assert_int_equal(buf[strlen(buf) - 1], '\n');

@@ -97,7 +97,8 @@ static void test_list(void **state)
 	for (int i = 0; i < 3; i++)
 		sbx_list_add_tail(&head, &it[i].link);
 	assert_int_equal(sbx_list_first(&head, struct item, link)->v, 1);
-	sbx_list_for_each_safe(pos, tmp, &head) {
+	sbx_list_for_each_safe(pos, tmp, &head)
+	{
 		struct item *x = sbx_list_entry(pos, struct item, link);
 
 		sum += x->v;

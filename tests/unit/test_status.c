@@ -20,7 +20,9 @@ static void test_escape(void **state)
 
 	sbx_json_escape(out, sizeof(out), "plain");
 	assert_string_equal(out, "plain");
-	sbx_json_escape(out, sizeof(out), "a\"b\\c\nd\te\x01" "f\x7f");
+	sbx_json_escape(out, sizeof(out),
+			"a\"b\\c\nd\te\x01"
+			"f\x7f");
 	assert_string_equal(out, "a\\\"b\\\\c\\nd\\te\\u0001f\\u007f");
 	/* truncation never splits an escape sequence */
 	sbx_json_escape(out, 4, "a\"b");
@@ -46,7 +48,8 @@ static void test_lines(void **state)
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(sbx_jsonl_new(NULL, p[1], &j), 0);
 	sbx_status_started(j, 10, 11, 12, 2);
-	assert_string_equal(read_pipe(p[0]), "{\"event\":\"started\",\"sbx_pid\":10,\"init_pid\":11,\"pid\":12,\"ns_pid\":2}\n");
+	assert_string_equal(read_pipe(p[0]),
+			    "{\"event\":\"started\",\"sbx_pid\":10,\"init_pid\":11,\"pid\":12,\"ns_pid\":2}\n");
 	sbx_status_exited(j, 0, 3);
 	assert_string_equal(read_pipe(p[0]), "{\"event\":\"exited\",\"code\":3}\n");
 	sbx_status_exited(j, 9, 137);
@@ -54,8 +57,9 @@ static void test_lines(void **state)
 	sbx_status_timeout(j, 1.5);
 	assert_string_equal(read_pipe(p[0]), "{\"event\":\"timeout\",\"seconds\":1.5,\"code\":124}\n");
 	sbx_status_error(j, "mounting /proc", 1, "say \"no\"");
-	assert_string_equal(read_pipe(p[0]),
-			    "{\"event\":\"error\",\"stage\":\"mounting /proc\",\"errno\":1,\"message\":\"say \\\"no\\\"\"}\n");
+	assert_string_equal(
+		read_pipe(p[0]),
+		"{\"event\":\"error\",\"stage\":\"mounting /proc\",\"errno\":1,\"message\":\"say \\\"no\\\"\"}\n");
 	/* No stream writes nothing and does not crash. */
 	sbx_status_exited(NULL, 0, 0);
 	sbx_jsonl_free(j, 0);

@@ -244,8 +244,9 @@ static void serve_event(int ep, struct conn *c)
 			c->have += (size_t)r;
 			c->buf[c->have] = 0;
 			if (strstr(c->buf, "\r\n\r\n")) {
-				static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-							  "Content-Length: 3\r\nConnection: close\r\n\r\nok\n";
+				static const char ans[] =
+					"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+					"Content-Length: 3\r\nConnection: close\r\n\r\nok\n";
 				(void)!write(c->fd, ans, sizeof(ans) - 1);
 				conn_close(ep, c);
 				return;
@@ -563,8 +564,8 @@ static void *rate_thread(void *arg)
 		const char *why;
 		char b[MAXL] = "0123456789abcdef", r[MAXL + 1];
 		int fd = open_tunnel(&why);
-		if (fd >= 0 && write_all(fd, b, MAXL) == 0 && read_full(fd, r, MAXL) == 0 &&
-		    !memcmp(b, r, MAXL) && read(fd, r, 1) == 0) {
+		if (fd >= 0 && write_all(fd, b, MAXL) == 0 && read_full(fd, r, MAXL) == 0 && !memcmp(b, r, MAXL) &&
+		    read(fd, r, 1) == 0) {
 			atomic_fetch_add(&rate_ok, 1);
 		} else {
 			if (fd >= 0)

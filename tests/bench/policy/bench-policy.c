@@ -77,8 +77,8 @@ static void make_rules(struct rules *r, size_t hosts, size_t cidrs)
 			uint32_t a = (rng(&s) & 0x7fffffff) | 0x01000000;
 
 			a &= plen ? ~0u << (32 - plen) : 0;
-			snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 0xff,
-				 (a >> 8) & 0xff, a & 0xff, plen);
+			snprintf(buf, sizeof(buf), "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+				 a & 0xff, plen);
 		}
 		add(r, i % 9 ? SBX_RULE_ARG_ALLOW : SBX_RULE_ARG_DENY, buf);
 	}
@@ -94,7 +94,7 @@ static void free_rules(struct rules *r)
 
 static struct sbx_policy *load(struct rules *r, double *ms)
 {
-	struct sbx_config cfg = { .posture = SBX_POSTURE_ALLOWLIST, .rules = r->args, .n_rules = r->n };
+	struct sbx_config cfg = {.posture = SBX_POSTURE_ALLOWLIST, .rules = r->args, .n_rules = r->n};
 	struct sbx_policy *p = NULL;
 	char err[512];
 	double t0 = now();
@@ -112,10 +112,22 @@ static struct sbx_dest queries[N_QUERIES];
 static void make_queries(void)
 {
 	static const char *const names[] = {
-		"pypi.org:443", "files.pythonhosted.org:443", "github.com:443", "objects.githubusercontent.com:443",
-		"x.evil.example:443", "www.example.com:443", "a.b.c.d.e.unknown.test:80", "registry.npmjs.org:443",
-		"93.184.216.34:443", "[2606:2800:220:1::1]:443", "8.8.8.8:53", "127.0.0.1:3141",
-		"[::ffff:10.0.0.1]:80", "203.0.113.5:443", "169.254.169.254:80", "[2a04:4e42::223]:443",
+		"pypi.org:443",
+		"files.pythonhosted.org:443",
+		"github.com:443",
+		"objects.githubusercontent.com:443",
+		"x.evil.example:443",
+		"www.example.com:443",
+		"a.b.c.d.e.unknown.test:80",
+		"registry.npmjs.org:443",
+		"93.184.216.34:443",
+		"[2606:2800:220:1::1]:443",
+		"8.8.8.8:53",
+		"127.0.0.1:3141",
+		"[::ffff:10.0.0.1]:80",
+		"203.0.113.5:443",
+		"169.254.169.254:80",
+		"[2a04:4e42::223]:443",
 	};
 	char err[256];
 

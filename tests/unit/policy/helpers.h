@@ -18,8 +18,7 @@
  * rules: "allow:pypi.org deny:10.0.0.0/8:22" (space separated, "allow:" or
  * "deny:" prefix), NULL for none.
  */
-static inline struct sbx_policy *policy_of(enum sbx_posture posture, bool no_default_deny,
-					   const char *rules)
+static inline struct sbx_policy *policy_of(enum sbx_posture posture, bool no_default_deny, const char *rules)
 {
 	struct sbx_policy *p = NULL;
 	char buf[4096], err[256];
@@ -29,7 +28,7 @@ static inline struct sbx_policy *policy_of(enum sbx_posture posture, bool no_def
 		return p;
 	snprintf(buf, sizeof(buf), "%s", rules);
 	for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-		struct sbx_rule_origin o = { .kind = SBX_ORIGIN_FLAG };
+		struct sbx_rule_origin o = {.kind = SBX_ORIGIN_FLAG};
 		bool deny = strncmp(tok, "deny:", 5) == 0;
 		const char *text = tok + (deny ? 5 : 6);
 		int r;
@@ -43,8 +42,7 @@ static inline struct sbx_policy *policy_of(enum sbx_posture posture, bool no_def
 }
 
 /* Judge a destination string; returns the verdict and fills why. */
-static inline enum sbx_verdict judge(const struct sbx_policy *p, const char *dest, char *why,
-				     size_t len)
+static inline enum sbx_verdict judge(const struct sbx_policy *p, const char *dest, char *why, size_t len)
 {
 	struct sbx_dest d;
 	struct sbx_decision dec;

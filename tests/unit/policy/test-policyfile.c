@@ -7,19 +7,20 @@
 
 static void test_file_ok(void **state)
 {
-	static const char text[] = "# registries\n"
-				   "network allowlist\n"
-				   "allow pypi.org *.pythonhosted.org   # two rules\n"
-				   "\r\n"
-				   "\tdeny 10.0.0.0/8:22\r\n"
-				   "allow @npm";
+	static const char text[] =
+		"# registries\n"
+		"network allowlist\n"
+		"allow pypi.org *.pythonhosted.org   # two rules\n"
+		"\r\n"
+		"\tdeny 10.0.0.0/8:22\r\n"
+		"allow @npm";
 	struct sbx_policy *p = policy_of(SBX_POSTURE_BLOCKED, false, NULL);
 	enum sbx_posture posture = SBX_POSTURE_BLOCKED;
 	bool set = false;
 	char err[256] = "", why[SBX_POLICY_EXPLAIN_MAX];
 
-	assert_int_equal(sbx_policy_load_buffer(p, "t.policy", text, sizeof(text) - 1, &posture, &set,
-						err, sizeof(err)),
+	assert_int_equal(sbx_policy_load_buffer(p, "t.policy", text, sizeof(text) - 1, &posture, &set, err,
+						sizeof(err)),
 			 0);
 	assert_true(set);
 	assert_int_equal(posture, SBX_POSTURE_ALLOWLIST);
@@ -37,21 +38,20 @@ static void test_file_errors(void **state)
 		const char *text;
 		const char *err; /* exact message */
 	} t[] = {
-		{ "allow pypi.org\nalow x\n", "f:2:1: unknown directive 'alow' (expected allow, deny or network)" },
-		{ "allow\n", "f:1:1: allow needs at least one rule" },
-		{ "  deny   # nothing\n", "f:1:3: deny needs at least one rule" },
-		{ "allow pypi.org 127.1\n",
-		  "f:1:16: invalid rule '127.1': numeric host that is not a canonical dotted-quad or IPv6 address" },
-		{ "\n\n   allow  10.1.2.3/8\n",
-		  "f:3:11: invalid rule '10.1.2.3/8': address has bits set past the prefix length (did you mean 10.0.0.0/8?)" },
-		{ "allow a:0\n", "f:1:7: invalid rule 'a:0': invalid port (expected 1-65535)" },
-		{ "allow @nope\n", "f:1:7: invalid rule '@nope': unknown preset (see `sbx presets`)" },
-		{ "network\n", "f:1:1: network needs a posture (blocked, allowlist or open)" },
-		{ "network wide\n", "f:1:9: unknown posture 'wide' (expected blocked, allowlist or open)" },
-		{ "network open open\n", "f:1:14: network takes one posture" },
-		{ "network open\nnetwork allowlist\n",
-		  "f:2:9: network posture 'allowlist' conflicts with f:1 (open)" },
-		{ "allow fe80::1%eth0\n", "f:1:7: invalid rule 'fe80::1%eth0': IPv6 zone ids are not accepted" },
+		{"allow pypi.org\nalow x\n", "f:2:1: unknown directive 'alow' (expected allow, deny or network)"},
+		{"allow\n", "f:1:1: allow needs at least one rule"},
+		{"  deny   # nothing\n", "f:1:3: deny needs at least one rule"},
+		{"allow pypi.org 127.1\n",
+		 "f:1:16: invalid rule '127.1': numeric host that is not a canonical dotted-quad or IPv6 address"},
+		{"\n\n   allow  10.1.2.3/8\n",
+		 "f:3:11: invalid rule '10.1.2.3/8': address has bits set past the prefix length (did you mean 10.0.0.0/8?)"},
+		{"allow a:0\n", "f:1:7: invalid rule 'a:0': invalid port (expected 1-65535)"},
+		{"allow @nope\n", "f:1:7: invalid rule '@nope': unknown preset (see `sbx presets`)"},
+		{"network\n", "f:1:1: network needs a posture (blocked, allowlist or open)"},
+		{"network wide\n", "f:1:9: unknown posture 'wide' (expected blocked, allowlist or open)"},
+		{"network open open\n", "f:1:14: network takes one posture"},
+		{"network open\nnetwork allowlist\n", "f:2:9: network posture 'allowlist' conflicts with f:1 (open)"},
+		{"allow fe80::1%eth0\n", "f:1:7: invalid rule 'fe80::1%eth0': IPv6 zone ids are not accepted"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -59,8 +59,7 @@ static void test_file_errors(void **state)
 		enum sbx_posture posture;
 		bool set = false;
 		char err[512] = "";
-		int r = sbx_policy_load_buffer(p, "f", t[i].text, strlen(t[i].text), &posture, &set, err,
-					       sizeof(err));
+		int r = sbx_policy_load_buffer(p, "f", t[i].text, strlen(t[i].text), &posture, &set, err, sizeof(err));
 
 		if (r != -EINVAL || strcmp(err, t[i].err) != 0)
 			fail_msg("case %zu: r=%d err '%s', expected '%s'", i, r, err, t[i].err);
@@ -72,8 +71,7 @@ static void test_file_errors(void **state)
 		bool set = false;
 		char err[256] = "";
 
-		assert_int_equal(sbx_policy_load_buffer(p, "f", "allow a\0b\n", 10, &posture, &set, err,
-							sizeof(err)),
+		assert_int_equal(sbx_policy_load_buffer(p, "f", "allow a\0b\n", 10, &posture, &set, err, sizeof(err)),
 				 -EINVAL);
 		assert_string_equal(err, "f:1:8: NUL byte in policy file");
 		sbx_policy_free(p);
@@ -95,11 +93,11 @@ static void test_build(void **state)
 {
 	char *file = write_tmp("network open\ndeny example.com\n");
 	struct sbx_rule_arg rules[] = {
-		{ SBX_RULE_ARG_ALLOW, "pypi.org" },
-		{ SBX_RULE_ARG_FILE, file },
-		{ SBX_RULE_ARG_DENY, "10.0.0.0/8" },
+		{SBX_RULE_ARG_ALLOW, "pypi.org"},
+		{SBX_RULE_ARG_FILE, file},
+		{SBX_RULE_ARG_DENY, "10.0.0.0/8"},
 	};
-	struct sbx_config cfg = { .posture = SBX_POSTURE_ALLOWLIST, .rules = rules, .n_rules = 3 };
+	struct sbx_config cfg = {.posture = SBX_POSTURE_ALLOWLIST, .rules = rules, .n_rules = 3};
 	struct sbx_policy *p = NULL;
 	char err[512] = "", why[SBX_POLICY_EXPLAIN_MAX], want[600];
 
@@ -116,7 +114,8 @@ static void test_build(void **state)
 	cfg.posture_set = true;
 	assert_int_equal(sbx_policy_build(&cfg, &p, err, sizeof(err)), -EINVAL);
 	assert_null(p);
-	snprintf(want, sizeof(want), "%s:1:9: network posture 'open' conflicts with --network=allowlist (allowlist)", file);
+	snprintf(want, sizeof(want), "%s:1:9: network posture 'open' conflicts with --network=allowlist (allowlist)",
+		 file);
 	assert_string_equal(err, want);
 
 	/* Same posture: fine. */

@@ -48,7 +48,7 @@ static size_t make_query(uint8_t *m, uint16_t flags, const char *name, uint16_t 
 	m[pos++] = (uint8_t)(qclass >> 8);
 	m[pos++] = (uint8_t)qclass;
 	if (edns != NO_EDNS) {
-		static const uint8_t opt[] = { 0, 0, 41 };
+		static const uint8_t opt[] = {0, 0, 41};
 
 		memcpy(m + pos, opt, 3);
 		m[pos + 3] = (uint8_t)(edns >> 8);
@@ -80,11 +80,11 @@ static void test_accepts(void **state)
 		int edns;
 		const char *want;
 	} ok[] = {
-		{ "pypi.org", SBX_DNS_TYPE_A, NO_EDNS, "pypi.org" },
-		{ "PyPI.Org", SBX_DNS_TYPE_AAAA, 1232, "PyPI.Org" },
-		{ "files.pythonhosted.org", 15, 4096, "files.pythonhosted.org" },
-		{ "_dmarc.x-y.example", 16, 512, "_dmarc.x-y.example" },
-		{ "", 2, NO_EDNS, "." },
+		{"pypi.org", SBX_DNS_TYPE_A, NO_EDNS, "pypi.org"},
+		{"PyPI.Org", SBX_DNS_TYPE_AAAA, 1232, "PyPI.Org"},
+		{"files.pythonhosted.org", 15, 4096, "files.pythonhosted.org"},
+		{"_dmarc.x-y.example", 16, 512, "_dmarc.x-y.example"},
+		{"", 2, NO_EDNS, "."},
 	};
 	uint8_t m[600];
 	struct sbx_dns_query q;
@@ -159,19 +159,19 @@ static void test_name_limits(void **state)
 
 static void test_refuses(void **state)
 {
-	static const uint8_t hdr[12] = { 0x12, 0x34, 1, 0, 0, 1 };
+	static const uint8_t hdr[12] = {0x12, 0x34, 1, 0, 0, 1};
 	uint8_t m[600], base[600];
 	size_t blen = make_query(base, 0x0100, "a.example", 1, 1, NO_EDNS);
 	struct sbx_dns_query q;
 	uint8_t rcode;
 	size_t len;
 
-#define EXPECT(l, ret, rc)                                                                       \
-	do {                                                                                     \
-		int r_ = parse(m, (l), &q, &rcode);                                              \
-		if (r_ != (ret) || rcode != (rc))                                                \
-			fail_msg("line %d: got %d rcode %u, want %d rcode %u", __LINE__, r_, rcode, \
-				 (ret), (unsigned int)(rc));                                     \
+#define EXPECT(l, ret, rc)                                                                                 \
+	do {                                                                                               \
+		int r_ = parse(m, (l), &q, &rcode);                                                        \
+		if (r_ != (ret) || rcode != (rc))                                                          \
+			fail_msg("line %d: got %d rcode %u, want %d rcode %u", __LINE__, r_, rcode, (ret), \
+				 (unsigned int)(rc));                                                      \
 	} while (0)
 #define RESET() (memcpy(m, base, blen), blen)
 
@@ -214,18 +214,18 @@ static void test_refuses(void **state)
 
 	/* Compression: a pointer to itself, to the header, a two-pointer loop, after a label. */
 	memcpy(m, hdr, 12);
-	memcpy(m + 12, (const uint8_t[]){ 0xc0, 12, 0, 1, 0, 1 }, 6);
+	memcpy(m + 12, (const uint8_t[]){0xc0, 12, 0, 1, 0, 1}, 6);
 	EXPECT(18, -EBADMSG, SBX_DNS_FORMERR);
-	memcpy(m + 12, (const uint8_t[]){ 0xc0, 0, 0, 1, 0, 1 }, 6);
+	memcpy(m + 12, (const uint8_t[]){0xc0, 0, 0, 1, 0, 1}, 6);
 	EXPECT(18, -EBADMSG, SBX_DNS_FORMERR);
-	memcpy(m + 12, (const uint8_t[]){ 1, 'a', 0xc0, 16, 0xc0, 14, 0, 1, 0, 1 }, 10);
+	memcpy(m + 12, (const uint8_t[]){1, 'a', 0xc0, 16, 0xc0, 14, 0, 1, 0, 1}, 10);
 	EXPECT(22, -EBADMSG, SBX_DNS_FORMERR);
-	memcpy(m + 12, (const uint8_t[]){ 1, 'a', 0x80, 1, 'b', 0, 0, 1, 0, 1 }, 10);
+	memcpy(m + 12, (const uint8_t[]){1, 'a', 0x80, 1, 'b', 0, 0, 1, 0, 1}, 10);
 	EXPECT(22, -EBADMSG, SBX_DNS_FORMERR);
 	assert_int_equal(q.question_len, 0);
 
 	/* Label bytes: '.', NUL, space, DEL, backslash, high bytes, control bytes. */
-	static const uint8_t badc[] = { '.', 0, ' ', 0x7f, '\\', 0x80, 0xff, '\n', 0x1f };
+	static const uint8_t badc[] = {'.', 0, ' ', 0x7f, '\\', 0x80, 0xff, '\n', 0x1f};
 	for (size_t i = 0; i < sizeof(badc); i++) {
 		len = RESET();
 		m[12 + 2 + 2] = badc[i]; /* inside "example" */
@@ -234,7 +234,7 @@ static void test_refuses(void **state)
 
 	/* Empty label inside a name ends it early: what follows is trailing garbage. */
 	memcpy(m, hdr, 12);
-	memcpy(m + 12, (const uint8_t[]){ 1, 'a', 0, 1, 'b', 0, 0, 1, 0, 1 }, 10);
+	memcpy(m + 12, (const uint8_t[]){1, 'a', 0, 1, 'b', 0, 0, 1, 0, 1}, 10);
 	EXPECT(22, -EBADMSG, SBX_DNS_FORMERR);
 
 	/* Trailing bytes after the question: FORMERR, with the question available to echo. */
@@ -268,9 +268,9 @@ static void test_refuses(void **state)
 	EXPECT(len, -EBADMSG, SBX_DNS_FORMERR);
 	len = make_query(m, 0, "a.b", 1, 1, 1232);
 	m[len - 1] = 4;
-	memcpy(m + len, (const uint8_t[]){ 0, 10, 0, 0 }, 4); /* one empty option: fine */
+	memcpy(m + len, (const uint8_t[]){0, 10, 0, 0}, 4); /* one empty option: fine */
 	EXPECT(len + 4, 0, SBX_DNS_NOERROR);
-	memcpy(m + len, (const uint8_t[]){ 0, 10, 0, 1 }, 4); /* option longer than RDATA */
+	memcpy(m + len, (const uint8_t[]){0, 10, 0, 1}, 4); /* option longer than RDATA */
 	EXPECT(len + 4, -EBADMSG, SBX_DNS_FORMERR);
 	m[len - 1] = 3;
 	EXPECT(len + 3, -EBADMSG, SBX_DNS_FORMERR); /* RDATA not a whole option header */
@@ -300,10 +300,10 @@ static void test_response(void **state)
 	r = sbx_dns_build_response(&q, m, SBX_DNS_NOERROR, v4, 2, v6, 2, 0xffffffffu, 0, out, sizeof(out));
 	{
 		static const uint8_t want[] = {
-			0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0,
-			4, 'P', 'y', 'P', 'I', 3, 'o', 'r', 'g', 0, 0, 1, 0, 1,
-			0xc0, 12, 0, 1, 0, 1, 0x7f, 0xff, 0xff, 0xff, 0, 4, 192, 0, 2, 1,
-			0xc0, 12, 0, 1, 0, 1, 0x7f, 0xff, 0xff, 0xff, 0, 4, 192, 0, 2, 2,
+			0x12, 0x34, 0x81, 0x80, 0,    1,    0,	  2, 0,	  0,   0, 0,	4,    'P', 'y',
+			'P',  'I',  3,	  'o',	'r',  'g',  0,	  0, 1,	  0,   1, 0xc0, 12,   0,   1,
+			0,    1,    0x7f, 0xff, 0xff, 0xff, 0,	  4, 192, 0,   2, 1,	0xc0, 12,  0,
+			1,    0,    1,	  0x7f, 0xff, 0xff, 0xff, 0, 4,	  192, 0, 2,	2,
 		};
 
 		assert_int_equal(r, sizeof(want));
@@ -320,7 +320,7 @@ static void test_response(void **state)
 	assert_int_equal(out[7], 2);
 	assert_int_equal(out[11], 1);
 	assert_memory_equal(out + 12 + 9 + 12, &v6[0], 16);
-	assert_memory_equal(out + r - 11, ((const uint8_t[]){ 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 }), 11);
+	assert_memory_equal(out + r - 11, ((const uint8_t[]){0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0}), 11);
 
 	/* Other types get "no data"; refusals carry no answers whatever is passed. */
 	len = make_query(m, 0, "a.b", 16, 1, NO_EDNS);
@@ -358,8 +358,7 @@ static void test_response(void **state)
 	assert_int_equal(sbx_dns_build_response(&q, m, 0, v4, 31, NULL, 0, 60, 0, out, sizeof(out)), 32);
 	/* Over TCP the same answer fits; a huge count does not wrap the size computation. */
 	assert_int_equal(sbx_dns_build_response(&q, m, 0, v4, 31, NULL, 0, 60, 65535, out, sizeof(out)), 32 + 31 * 16);
-	assert_int_equal(sbx_dns_build_response(&q, m, 0, v4, SIZE_MAX / 8, NULL, 0, 60, 65535, out, sizeof(out)),
-			 32);
+	assert_int_equal(sbx_dns_build_response(&q, m, 0, v4, SIZE_MAX / 8, NULL, 0, 60, 65535, out, sizeof(out)), 32);
 
 	/* EDNS sizes: below 512 is 512, above 1232 is 1232. */
 	len = make_query(m, 0, "a.b", 1, 1, 100);
@@ -384,12 +383,12 @@ static void test_response(void **state)
 
 static void test_error(void **state)
 {
-	uint8_t m[64] = { 0xab, 0xcd, 0x29, 0x10, 0, 9, 0, 9, 0, 9, 0, 9, 0xc0 };
+	uint8_t m[64] = {0xab, 0xcd, 0x29, 0x10, 0, 9, 0, 9, 0, 9, 0, 9, 0xc0};
 	uint8_t out[12];
 
 	/* Opcode 5 (UPDATE), RD, CD echoed; counts zeroed. */
 	assert_int_equal(sbx_dns_build_error(m, 13, SBX_DNS_NOTIMP, out, sizeof(out)), 12);
-	assert_memory_equal(out, ((const uint8_t[]){ 0xab, 0xcd, 0xa9, 0x94, 0, 0, 0, 0, 0, 0, 0, 0 }), 12);
+	assert_memory_equal(out, ((const uint8_t[]){0xab, 0xcd, 0xa9, 0x94, 0, 0, 0, 0, 0, 0, 0, 0}), 12);
 	assert_int_equal(sbx_dns_build_error(m, 11, SBX_DNS_FORMERR, out, sizeof(out)), -EINVAL);
 	assert_int_equal(sbx_dns_build_error(m, 12, SBX_DNS_FORMERR, out, 11), -ENOSPC);
 	assert_int_equal(sbx_dns_build_error(m, 12, 16, out, sizeof(out)), -EINVAL);
@@ -400,11 +399,8 @@ static void test_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accepts),
-		cmocka_unit_test(test_name_limits),
-		cmocka_unit_test(test_refuses),
-		cmocka_unit_test(test_response),
-		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_accepts),	 cmocka_unit_test(test_name_limits), cmocka_unit_test(test_refuses),
+		cmocka_unit_test(test_response), cmocka_unit_test(test_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,34 +40,36 @@ static void test_accepts(void **state)
 		const char *path;
 		enum sbx_http_body body;
 	} ok[] = {
-		{ "CONNECT pypi.org:443 HTTP/1.1\r\nHost: pypi.org:443\r\n\r\n", SBX_HTTP_CONNECT, "pypi.org", 443, "" },
-		{ "CONNECT pypi.org:443 HTTP/1.1\r\n\r\n", SBX_HTTP_CONNECT, "pypi.org", 443, "" },
-		{ "CONNECT pypi.org:443 HTTP/1.0\r\n\r\n", SBX_HTTP_CONNECT, "pypi.org", 443, "" },
+		{"CONNECT pypi.org:443 HTTP/1.1\r\nHost: pypi.org:443\r\n\r\n", SBX_HTTP_CONNECT, "pypi.org", 443, ""},
+		{"CONNECT pypi.org:443 HTTP/1.1\r\n\r\n", SBX_HTTP_CONNECT, "pypi.org", 443, ""},
+		{"CONNECT pypi.org:443 HTTP/1.0\r\n\r\n", SBX_HTTP_CONNECT, "pypi.org", 443, ""},
 		/* Host without a port agrees with any CONNECT port: clients differ, the target decides. */
-		{ "CONNECT PyPI.org:443 HTTP/1.1\r\nHost: pypi.ORG\r\n\r\n", SBX_HTTP_CONNECT, "PyPI.org", 443, "" },
-		{ "CONNECT [2001:db8::1]:8443 HTTP/1.1\r\nHost: [2001:DB8:0::1]:8443\r\n\r\n", SBX_HTTP_CONNECT,
-		  "2001:db8::1", 8443, "" },
-		{ "CONNECT [::ffff:127.0.0.1]:1 HTTP/1.1\r\n\r\n", SBX_HTTP_CONNECT, "::ffff:127.0.0.1", 1, "" },
-		{ "CONNECT 10.0.0.1:65535 HTTP/1.1\r\nContent-Length: 0\r\n\r\n", SBX_HTTP_CONNECT, "10.0.0.1", 65535, "" },
-		{ "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n", SBX_HTTP_FORWARD, "example.com", 80, "/" },
-		{ "GET http://example.com HTTP/1.1\r\nHost: example.com:80\r\n\r\n", SBX_HTTP_FORWARD, "example.com", 80,
-		  "/" },
-		{ "GET http://example.com?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", SBX_HTTP_FORWARD, "example.com", 80,
-		  "/?q=1" },
-		{ "HEAD HTTP://Example.COM:8080/a/b?c=d&e HTTP/1.1\r\nHost: example.com:8080\r\n\r\n", SBX_HTTP_FORWARD,
-		  "Example.COM", 8080, "/a/b?c=d&e" },
-		{ "GET http://[::1]:3141/simple/ HTTP/1.1\r\nHost: [::1]:3141\r\n\r\n", SBX_HTTP_FORWARD, "::1", 3141,
-		  "/simple/" },
-		{ "GET http://example.com/ HTTP/1.0\r\n\r\n", SBX_HTTP_FORWARD, "example.com", 80, "/" },
-		{ "POST http://a.b/x HTTP/1.1\r\nHost: a.b\r\nContent-Length: 12\r\n\r\n", SBX_HTTP_FORWARD, "a.b", 80,
-		  "/x", SBX_HTTP_BODY_LENGTH },
-		{ "PUT http://a.b/x HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: Chunked\r\n\r\n", SBX_HTTP_FORWARD, "a.b",
-		  80, "/x", SBX_HTTP_BODY_CHUNKED },
-		{ "DELETE http://a.b/x HTTP/1.1\r\nHost:a.b\r\nX-Empty:\r\nX-Tab:\tv \t\r\n\r\n", SBX_HTTP_FORWARD, "a.b",
-		  80, "/x" },
-		{ "PATCH http://a.b/%7Euser HTTP/1.1\r\nHost: a.b\r\nX-Utf8: caf\xc3\xa9\r\n\r\n", SBX_HTTP_FORWARD, "a.b",
-		  80, "/%7Euser" },
-		{ "OPTIONS http://a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", SBX_HTTP_FORWARD, "a.b", 80, "/" },
+		{"CONNECT PyPI.org:443 HTTP/1.1\r\nHost: pypi.ORG\r\n\r\n", SBX_HTTP_CONNECT, "PyPI.org", 443, ""},
+		{"CONNECT [2001:db8::1]:8443 HTTP/1.1\r\nHost: [2001:DB8:0::1]:8443\r\n\r\n", SBX_HTTP_CONNECT,
+		 "2001:db8::1", 8443, ""},
+		{"CONNECT [::ffff:127.0.0.1]:1 HTTP/1.1\r\n\r\n", SBX_HTTP_CONNECT, "::ffff:127.0.0.1", 1, ""},
+		{"CONNECT 10.0.0.1:65535 HTTP/1.1\r\nContent-Length: 0\r\n\r\n", SBX_HTTP_CONNECT, "10.0.0.1", 65535,
+		 ""},
+		{"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n", SBX_HTTP_FORWARD, "example.com", 80,
+		 "/"},
+		{"GET http://example.com HTTP/1.1\r\nHost: example.com:80\r\n\r\n", SBX_HTTP_FORWARD, "example.com", 80,
+		 "/"},
+		{"GET http://example.com?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", SBX_HTTP_FORWARD, "example.com",
+		 80, "/?q=1"},
+		{"HEAD HTTP://Example.COM:8080/a/b?c=d&e HTTP/1.1\r\nHost: example.com:8080\r\n\r\n", SBX_HTTP_FORWARD,
+		 "Example.COM", 8080, "/a/b?c=d&e"},
+		{"GET http://[::1]:3141/simple/ HTTP/1.1\r\nHost: [::1]:3141\r\n\r\n", SBX_HTTP_FORWARD, "::1", 3141,
+		 "/simple/"},
+		{"GET http://example.com/ HTTP/1.0\r\n\r\n", SBX_HTTP_FORWARD, "example.com", 80, "/"},
+		{"POST http://a.b/x HTTP/1.1\r\nHost: a.b\r\nContent-Length: 12\r\n\r\n", SBX_HTTP_FORWARD, "a.b", 80,
+		 "/x", SBX_HTTP_BODY_LENGTH},
+		{"PUT http://a.b/x HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: Chunked\r\n\r\n", SBX_HTTP_FORWARD,
+		 "a.b", 80, "/x", SBX_HTTP_BODY_CHUNKED},
+		{"DELETE http://a.b/x HTTP/1.1\r\nHost:a.b\r\nX-Empty:\r\nX-Tab:\tv \t\r\n\r\n", SBX_HTTP_FORWARD,
+		 "a.b", 80, "/x"},
+		{"PATCH http://a.b/%7Euser HTTP/1.1\r\nHost: a.b\r\nX-Utf8: caf\xc3\xa9\r\n\r\n", SBX_HTTP_FORWARD,
+		 "a.b", 80, "/%7Euser"},
+		{"OPTIONS http://a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", SBX_HTTP_FORWARD, "a.b", 80, "/"},
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -97,114 +99,118 @@ static void test_refuses(void **state)
 		size_t len; /* 0: strlen(text) */
 	} bad[] = {
 		/* request line */
-		{ "GET /index.html HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "OPTIONS * HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET https://a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET ftp://a.b/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET a.b:80 HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://a.b/\r\n\r\n", 400 },                 /* HTTP/0.9 */
-		{ "GET http://a.b/ HTTP/2.0\r\n\r\n", 505 },
-		{ "GET http://a.b/ HTTP/1.2\r\n\r\n", 505 },
-		{ "GET http://a.b/ http/1.1\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1 \r\n\r\n", 400 },
-		{ "GET  http://a.b/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET\thttp://a.b/ HTTP/1.1\r\n\r\n", 400 },
-		{ " GET http://a.b/ HTTP/1.1\r\n\r\n", 400 },
-		{ "\r\nGET http://a.b/ HTTP/1.1\r\n\r\n", 400 },
-		{ "get http://a.b/ HTTP/1.1\r\n\r\n", 501 },
-		{ "BREW http://a.b/ HTTP/1.1\r\n\r\n", 501 },
-		{ "TRACE http://a.b/ HTTP/1.1\r\n\r\n", 405 },
-		{ "ABCDEFGHIJKLMNOP http://a.b/ HTTP/1.1\r\n\r\n", 501 },
-		{ "G(T http://a.b/ HTTP/1.1\r\n\r\n", 400 },
-		{ "\x16\x03\x01\x02\x00", 400 },                     /* TLS ClientHello: refused at once */
-		{ "\x05\x01\x00", 400 },                             /* SOCKS5 greeting */
+		{"GET /index.html HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"OPTIONS * HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET https://a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET ftp://a.b/ HTTP/1.1\r\n\r\n", 400},
+		{"GET a.b:80 HTTP/1.1\r\n\r\n", 400},
+		{"GET http://a.b/\r\n\r\n", 400}, /* HTTP/0.9 */
+		{"GET http://a.b/ HTTP/2.0\r\n\r\n", 505},
+		{"GET http://a.b/ HTTP/1.2\r\n\r\n", 505},
+		{"GET http://a.b/ http/1.1\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1 \r\n\r\n", 400},
+		{"GET  http://a.b/ HTTP/1.1\r\n\r\n", 400},
+		{"GET\thttp://a.b/ HTTP/1.1\r\n\r\n", 400},
+		{" GET http://a.b/ HTTP/1.1\r\n\r\n", 400},
+		{"\r\nGET http://a.b/ HTTP/1.1\r\n\r\n", 400},
+		{"get http://a.b/ HTTP/1.1\r\n\r\n", 501},
+		{"BREW http://a.b/ HTTP/1.1\r\n\r\n", 501},
+		{"TRACE http://a.b/ HTTP/1.1\r\n\r\n", 405},
+		{"ABCDEFGHIJKLMNOP http://a.b/ HTTP/1.1\r\n\r\n", 501},
+		{"G(T http://a.b/ HTTP/1.1\r\n\r\n", 400},
+		{"\x16\x03\x01\x02\x00", 400}, /* TLS ClientHello: refused at once */
+		{"\x05\x01\x00", 400},	       /* SOCKS5 greeting */
 		/* CONNECT targets */
-		{ "CONNECT pypi.org HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi.org: HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi.org:0 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi.org:0443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi.org:+443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi.org:65536 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi.org:443443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT http://pypi.org:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi.org:443/ HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT user@pypi.org:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi%2eorg:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT pypi_org:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT ::1:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT [::1:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT [fe80::1%25eth0]:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT [v1.x]:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT [1.2.3.4]:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT [::1]x:443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT :443 HTTP/1.1\r\n\r\n", 400 },
-		{ "CONNECT a.b:443 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-		{ "CONNECT a.b:443 HTTP/1.1\r\nContent-Length: 5\r\n\r\n", 400 },
+		{"CONNECT pypi.org HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi.org: HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi.org:0 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi.org:0443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi.org:+443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi.org:65536 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi.org:443443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT http://pypi.org:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi.org:443/ HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT user@pypi.org:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi%2eorg:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT pypi_org:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT ::1:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT [::1:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT [fe80::1%25eth0]:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT [v1.x]:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT [1.2.3.4]:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT [::1]x:443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT :443 HTTP/1.1\r\n\r\n", 400},
+		{"CONNECT a.b:443 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+		{"CONNECT a.b:443 HTTP/1.1\r\nContent-Length: 5\r\n\r\n", 400},
 		/* absolute-form targets */
-		{ "GET http://user@a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://user:pw@a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b@evil.c/ HTTP/1.1\r\nHost: evil.c\r\n\r\n", 400 },
-		{ "GET http:///x HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://a.b:/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b:08/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://a%2eb/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://a.b\\@evil/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://a.b/#frag HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/\x7f HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/\xc3\xa9 HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
+		{"GET http://user@a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://user:pw@a.b/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://a.b@evil.c/ HTTP/1.1\r\nHost: evil.c\r\n\r\n", 400},
+		{"GET http:///x HTTP/1.1\r\n\r\n", 400},
+		{"GET http://a.b:/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://a.b:08/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://a%2eb/ HTTP/1.1\r\n\r\n", 400},
+		{"GET http://a.b\\@evil/ HTTP/1.1\r\n\r\n", 400},
+		{"GET http://a.b/#frag HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://a.b/\x7f HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://a.b/\xc3\xa9 HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
 		/* framing */
-		{ "GET http://a.b/ HTTP/1.1\nHost: a.b\n\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\rX: y\r\n\r\n", 400 },
-		{ NUL_IN_HEADER, 400, sizeof(NUL_IN_HEADER) - 1 },
+		{"GET http://a.b/ HTTP/1.1\nHost: a.b\n\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\rX: y\r\n\r\n", 400},
+		{NUL_IN_HEADER, 400, sizeof(NUL_IN_HEADER) - 1},
 		/* header syntax */
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX: a\r\n  folded\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\n Host: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost : a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost\t: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nNoColon\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\n: empty\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX(y): z\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX: a\x01z\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX: a\x7fz\r\n\r\n", 400 },
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX: a\r\n  folded\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\n Host: a.b\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost : a.b\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost\t: a.b\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nNoColon\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\n: empty\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX(y): z\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX: a\x01z\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nX: a\x7fz\r\n\r\n", 400},
 		/* Host agreement */
-		{ "GET http://a.b/ HTTP/1.1\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nhost: evil.c\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: evil.c\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b:8080\r\n\r\n", 400 },
-		{ "GET http://a.b:8080/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b.\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: user@a.b\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost:\r\n\r\n", 400 },
-		{ "GET http://[::1]/ HTTP/1.1\r\nHost: ::1\r\n\r\n", 400 },
-		{ "GET http://[::1]/ HTTP/1.1\r\nHost: [::2]\r\n\r\n", 400 },
-		{ "GET http://127.0.0.1/ HTTP/1.1\r\nHost: [::ffff:127.0.0.1]\r\n\r\n", 400 },
-		{ "CONNECT a.b:443 HTTP/1.1\r\nHost: evil.c:443\r\n\r\n", 400 },
-		{ "CONNECT a.b:443 HTTP/1.1\r\nHost: a.b:80\r\n\r\n", 400 },
-		{ "CONNECT a.b:443 HTTP/1.1\r\nHost: a.b:443\r\nHost: a.b:443\r\n\r\n", 400 },
+		{"GET http://a.b/ HTTP/1.1\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nhost: evil.c\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: evil.c\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b:8080\r\n\r\n", 400},
+		{"GET http://a.b:8080/ HTTP/1.1\r\nHost: a.b\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b.\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: user@a.b\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost:\r\n\r\n", 400},
+		{"GET http://[::1]/ HTTP/1.1\r\nHost: ::1\r\n\r\n", 400},
+		{"GET http://[::1]/ HTTP/1.1\r\nHost: [::2]\r\n\r\n", 400},
+		{"GET http://127.0.0.1/ HTTP/1.1\r\nHost: [::ffff:127.0.0.1]\r\n\r\n", 400},
+		{"CONNECT a.b:443 HTTP/1.1\r\nHost: evil.c:443\r\n\r\n", 400},
+		{"CONNECT a.b:443 HTTP/1.1\r\nHost: a.b:80\r\n\r\n", 400},
+		{"CONNECT a.b:443 HTTP/1.1\r\nHost: a.b:443\r\nHost: a.b:443\r\n\r\n", 400},
 		/* smuggling */
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5, 5\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: +5\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 0x5\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: \r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 99999999999999999999\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length : 5\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding : chunked\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
-		  400 },
-		{ "POST http://a.b/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: xchunked\r\n\r\n", 501 },
-		{ "POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding:\x0b" "chunked\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: close, Host\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: content-length\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: Transfer-Encoding\r\n\r\n", 400 },
-		{ "GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: a b\r\n\r\n", 400 },
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+		 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+		 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 5, 5\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: +5\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 0x5\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: \r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length: 99999999999999999999\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nContent-Length : 5\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding : chunked\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+		 400},
+		{"POST http://a.b/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding: xchunked\r\n\r\n", 501},
+		{"POST http://a.b/ HTTP/1.1\r\nHost: a.b\r\nTransfer-Encoding:\x0b"
+		 "chunked\r\n\r\n",
+		 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: close, Host\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: content-length\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: Transfer-Encoding\r\n\r\n", 400},
+		{"GET http://a.b/ HTTP/1.1\r\nHost: a.b\r\nConnection: a b\r\n\r\n", 400},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -322,16 +328,16 @@ static void test_forward_head(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "GET http://a.b/x?y HTTP/1.1\r\nHost: a.b\r\nUser-Agent:  curl/8 \r\nAccept: */*\r\n"
-		  "Proxy-Connection: Keep-Alive\r\nProxy-Authorization: Basic eA==\r\nKeep-Alive: 5\r\nTE: trailers\r\n"
-		  "Trailer: X\r\nUpgrade: websocket\r\n\r\n",
-		  "GET /x?y HTTP/1.1\r\nHost: a.b\r\nUser-Agent: curl/8\r\nAccept: */*\r\nConnection: close\r\n\r\n" },
-		{ "POST http://a.b:8080 HTTP/1.1\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\nx-secret: t\r\n"
-		  "Host: A.b:8080\r\nTransfer-Encoding: chunked\r\n\r\n",
-		  "POST / HTTP/1.1\r\nHost: A.b:8080\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" },
-		{ "GET http://[::1]:81/ HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
-		  "GET / HTTP/1.0\r\nHost: [::1]:81\r\nContent-Length: 0\r\nConnection: close\r\n\r\n" },
-		{ "HEAD http://a.b/ HTTP/1.0\r\n\r\n", "HEAD / HTTP/1.0\r\nHost: a.b\r\nConnection: close\r\n\r\n" },
+		{"GET http://a.b/x?y HTTP/1.1\r\nHost: a.b\r\nUser-Agent:  curl/8 \r\nAccept: */*\r\n"
+		 "Proxy-Connection: Keep-Alive\r\nProxy-Authorization: Basic eA==\r\nKeep-Alive: 5\r\nTE: trailers\r\n"
+		 "Trailer: X\r\nUpgrade: websocket\r\n\r\n",
+		 "GET /x?y HTTP/1.1\r\nHost: a.b\r\nUser-Agent: curl/8\r\nAccept: */*\r\nConnection: close\r\n\r\n"},
+		{"POST http://a.b:8080 HTTP/1.1\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\nx-secret: t\r\n"
+		 "Host: A.b:8080\r\nTransfer-Encoding: chunked\r\n\r\n",
+		 "POST / HTTP/1.1\r\nHost: A.b:8080\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"},
+		{"GET http://[::1]:81/ HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+		 "GET / HTTP/1.0\r\nHost: [::1]:81\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
+		{"HEAD http://a.b/ HTTP/1.0\r\n\r\n", "HEAD / HTTP/1.0\r\nHost: a.b\r\nConnection: close\r\n\r\n"},
 	};
 	char out[1024];
 
@@ -362,13 +368,14 @@ static void test_forward_head(void **state)
 
 static void test_response(void **state)
 {
-	static const char *const hdrs[] = { "X-Sbx-Denied: evil.example:443 (default: not allowed)", NULL };
-	static const char *const inject[] = { "X-A: b\r\nSet-Cookie: x", NULL };
-	static const char *const nocolon[] = { "X-A", NULL };
-	static const char *const badname[] = { "X A: b", NULL };
-	const char *want403 = "HTTP/1.1 403 Forbidden\r\nX-Sbx-Denied: evil.example:443 (default: not allowed)\r\n"
-			      "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\nConnection: close\r\n\r\n"
-			      "denied\n";
+	static const char *const hdrs[] = {"X-Sbx-Denied: evil.example:443 (default: not allowed)", NULL};
+	static const char *const inject[] = {"X-A: b\r\nSet-Cookie: x", NULL};
+	static const char *const nocolon[] = {"X-A", NULL};
+	static const char *const badname[] = {"X A: b", NULL};
+	const char *want403 =
+		"HTTP/1.1 403 Forbidden\r\nX-Sbx-Denied: evil.example:443 (default: not allowed)\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 7\r\nConnection: close\r\n\r\n"
+		"denied\n";
 	char out[512];
 	int r;
 
@@ -398,12 +405,9 @@ static void test_response(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accepts),
-		cmocka_unit_test(test_refuses),
-		cmocka_unit_test(test_byte_at_a_time),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_forward_head),
-		cmocka_unit_test(test_response),
+		cmocka_unit_test(test_accepts),	       cmocka_unit_test(test_refuses),
+		cmocka_unit_test(test_byte_at_a_time), cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_forward_head),   cmocka_unit_test(test_response),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,15 +47,15 @@ static void test_greeting(void **state)
 		int ret;
 		uint8_t method;
 	} cases[] = {
-		{ { 5, 1, 0 }, 3, 3, 0x00 },
-		{ { 5, 3, 2, 1, 0 }, 5, 5, 0x00 },
-		{ { 5, 2, 2, 1 }, 4, 4, 0xff },       /* only username/password, GSSAPI: no acceptable method */
-		{ { 5, 0 }, 2, 2, 0xff },             /* no method at all */
-		{ { 4, 1, 0, 80, 1, 2, 3, 4 }, 8, SBX_SOCKS5_ERR_SOCKS4, 0xff },
-		{ { 4 }, 1, SBX_SOCKS5_ERR_SOCKS4, 0xff }, /* SOCKS4 known from the first byte */
-		{ { 'G', 'E', 'T' }, 3, -EPROTO, 0xff },
-		{ { 0x16, 3, 1 }, 3, -EPROTO, 0xff },
-		{ { 5, 1, 0, 5, 1, 0 }, 6, 3, 0x00 }, /* a pipelined request is not consumed */
+		{{5, 1, 0}, 3, 3, 0x00},
+		{{5, 3, 2, 1, 0}, 5, 5, 0x00},
+		{{5, 2, 2, 1}, 4, 4, 0xff}, /* only username/password, GSSAPI: no acceptable method */
+		{{5, 0}, 2, 2, 0xff},	    /* no method at all */
+		{{4, 1, 0, 80, 1, 2, 3, 4}, 8, SBX_SOCKS5_ERR_SOCKS4, 0xff},
+		{{4}, 1, SBX_SOCKS5_ERR_SOCKS4, 0xff}, /* SOCKS4 known from the first byte */
+		{{'G', 'E', 'T'}, 3, -EPROTO, 0xff},
+		{{0x16, 3, 1}, 3, -EPROTO, 0xff},
+		{{5, 1, 0, 5, 1, 0}, 6, 3, 0x00}, /* a pipelined request is not consumed */
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -73,10 +73,10 @@ static void test_greeting(void **state)
 
 static void test_request_ok(void **state)
 {
-	static const uint8_t v4[] = { 5, 1, 0, 1, 93, 184, 216, 34, 0x01, 0xbb };
-	static const uint8_t v6[] = { 5, 1, 0, 4, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 80 };
-	static const uint8_t dom[] = { 5, 1, 0, 3, 8, 'p', 'y', 'P', 'I', '.', 'o', 'r', 'g', 0x01, 0xbb };
-	static const uint8_t dom6[] = { 5, 1, 0, 3, 3, ':', ':', '1', 0, 22 };
+	static const uint8_t v4[] = {5, 1, 0, 1, 93, 184, 216, 34, 0x01, 0xbb};
+	static const uint8_t v6[] = {5, 1, 0, 4, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 80};
+	static const uint8_t dom[] = {5, 1, 0, 3, 8, 'p', 'y', 'P', 'I', '.', 'o', 'r', 'g', 0x01, 0xbb};
+	static const uint8_t dom6[] = {5, 1, 0, 3, 3, ':', ':', '1', 0, 22};
 	static const struct {
 		const uint8_t *msg;
 		size_t len;
@@ -84,10 +84,10 @@ static void test_request_ok(void **state)
 		const char *host;
 		uint16_t port;
 	} cases[] = {
-		{ v4, sizeof(v4), SBX_SOCKS5_ATYP_IPV4, "93.184.216.34", 443 },
-		{ v6, sizeof(v6), SBX_SOCKS5_ATYP_IPV6, "2001:db8::1", 80 },
-		{ dom, sizeof(dom), SBX_SOCKS5_ATYP_DOMAIN, "pyPI.org", 443 },
-		{ dom6, sizeof(dom6), SBX_SOCKS5_ATYP_DOMAIN, "::1", 22 },
+		{v4, sizeof(v4), SBX_SOCKS5_ATYP_IPV4, "93.184.216.34", 443},
+		{v6, sizeof(v6), SBX_SOCKS5_ATYP_IPV6, "2001:db8::1", 80},
+		{dom, sizeof(dom), SBX_SOCKS5_ATYP_DOMAIN, "pyPI.org", 443},
+		{dom6, sizeof(dom6), SBX_SOCKS5_ATYP_DOMAIN, "::1", 22},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -122,25 +122,25 @@ static void test_request_refused(void **state)
 		int ret;
 		uint8_t rep;
 	} cases[] = {
-		{ { 5, 2, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, -EOPNOTSUPP, 0x07 },                 /* BIND */
-		{ { 5, 3, 0, 1, 0, 0, 0, 0, 0, 0 }, 10, -EOPNOTSUPP, 0x07 },                  /* UDP ASSOCIATE */
-		{ { 5, 9, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, -EOPNOTSUPP, 0x07 },                 /* unknown command */
-		{ { 5, 2, 0, 3, 3, 'a', '.', 'b', 0, 80 }, 10, -EOPNOTSUPP, 0x07 },           /* BIND by name */
-		{ { 5, 1, 0, 2 }, 4, -EAFNOSUPPORT, 0x08 },                                   /* bad ATYP, at once */
-		{ { 5, 1, 0, 0 }, 4, -EAFNOSUPPORT, 0x08 },
-		{ { 5, 1, 0, 0xff, 1, 2 }, 6, -EAFNOSUPPORT, 0x08 },
-		{ { 4, 1, 0, 1, 1, 2, 3, 4, 0, 80 }, 10, -EPROTO, 0x01 },                     /* wrong version */
-		{ { 5, 1, 1, 1, 1, 2, 3, 4, 0, 80 }, 10, -EINVAL, 0x01 },                     /* reserved byte set */
-		{ { 5, 1, 0, 3, 0, 0, 80 }, 7, -EINVAL, 0x01 },                               /* empty name */
-		{ { 5, 1, 0, 3, 3, 'a', 0, 'b', 0, 80 }, 10, -EINVAL, 0x01 },                 /* NUL in name */
-		{ { 5, 1, 0, 3, 3, 'a', ' ', 'b', 0, 80 }, 10, -EINVAL, 0x01 },
-		{ { 5, 1, 0, 3, 3, 'a', '\n', 'b', 0, 80 }, 10, -EINVAL, 0x01 },
-		{ { 5, 1, 0, 3, 3, 'a', 0xc3, 'b', 0, 80 }, 10, -EINVAL, 0x01 },
-		{ { 5, 1, 0, 3, 3, 'a', '@', 'b', 0, 80 }, 10, -EINVAL, 0x01 },
-		{ { 5, 1, 0, 3, 5, 'a', '.', 'b', ':', '1', 0, 80 }, 12, -EINVAL, 0x01 },   /* port inside the name */
-		{ { 5, 1, 0, 3, 5, '[', ':', ':', '1', ']', 0, 80 }, 12, -EINVAL, 0x01 },   /* brackets */
-		{ { 5, 1, 0, 3, 3, '%', '4', '1', 0, 80 }, 10, -EINVAL, 0x01 },
-		{ { 5, 1, 0, 1, 1, 2, 3, 4, 0, 0 }, 10, -EINVAL, 0x01 },                      /* port 0 */
+		{{5, 2, 0, 1, 1, 2, 3, 4, 0, 80}, 10, -EOPNOTSUPP, 0x07},	/* BIND */
+		{{5, 3, 0, 1, 0, 0, 0, 0, 0, 0}, 10, -EOPNOTSUPP, 0x07},	/* UDP ASSOCIATE */
+		{{5, 9, 0, 1, 1, 2, 3, 4, 0, 80}, 10, -EOPNOTSUPP, 0x07},	/* unknown command */
+		{{5, 2, 0, 3, 3, 'a', '.', 'b', 0, 80}, 10, -EOPNOTSUPP, 0x07}, /* BIND by name */
+		{{5, 1, 0, 2}, 4, -EAFNOSUPPORT, 0x08},				/* bad ATYP, at once */
+		{{5, 1, 0, 0}, 4, -EAFNOSUPPORT, 0x08},
+		{{5, 1, 0, 0xff, 1, 2}, 6, -EAFNOSUPPORT, 0x08},
+		{{4, 1, 0, 1, 1, 2, 3, 4, 0, 80}, 10, -EPROTO, 0x01},	  /* wrong version */
+		{{5, 1, 1, 1, 1, 2, 3, 4, 0, 80}, 10, -EINVAL, 0x01},	  /* reserved byte set */
+		{{5, 1, 0, 3, 0, 0, 80}, 7, -EINVAL, 0x01},		  /* empty name */
+		{{5, 1, 0, 3, 3, 'a', 0, 'b', 0, 80}, 10, -EINVAL, 0x01}, /* NUL in name */
+		{{5, 1, 0, 3, 3, 'a', ' ', 'b', 0, 80}, 10, -EINVAL, 0x01},
+		{{5, 1, 0, 3, 3, 'a', '\n', 'b', 0, 80}, 10, -EINVAL, 0x01},
+		{{5, 1, 0, 3, 3, 'a', 0xc3, 'b', 0, 80}, 10, -EINVAL, 0x01},
+		{{5, 1, 0, 3, 3, 'a', '@', 'b', 0, 80}, 10, -EINVAL, 0x01},
+		{{5, 1, 0, 3, 5, 'a', '.', 'b', ':', '1', 0, 80}, 12, -EINVAL, 0x01}, /* port inside the name */
+		{{5, 1, 0, 3, 5, '[', ':', ':', '1', ']', 0, 80}, 12, -EINVAL, 0x01}, /* brackets */
+		{{5, 1, 0, 3, 3, '%', '4', '1', 0, 80}, 10, -EINVAL, 0x01},
+		{{5, 1, 0, 1, 1, 2, 3, 4, 0, 0}, 10, -EINVAL, 0x01}, /* port 0 */
 	};
 	struct sbx_socks5_request req;
 	uint8_t rep;
@@ -155,7 +155,7 @@ static void test_request_refused(void **state)
 	assert_string_equal(req.host, "a.b");
 	assert_int_equal(req.cmd, SBX_SOCKS5_CMD_BIND);
 
-	memcpy(longdom, (const uint8_t[]){ 5, 1, 0, 3, 255 }, 5);
+	memcpy(longdom, (const uint8_t[]){5, 1, 0, 3, 255}, 5);
 	memset(longdom + 5, 'a', 255);
 	longdom[5 + 255] = 1;
 	longdom[5 + 256] = 0xbb;
@@ -168,12 +168,12 @@ static void test_request_refused(void **state)
 
 static void test_reply(void **state)
 {
-	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(40000) };
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
-	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(40000)};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(443)};
+	struct sockaddr_un su = {.sun_family = AF_UNIX};
 	uint8_t out[SBX_SOCKS5_REPLY_MAX];
-	static const uint8_t refused[] = { 5, 2, 0, 1, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t ok4[] = { 5, 0, 0, 1, 192, 0, 2, 7, 0x9c, 0x40 };
+	static const uint8_t refused[] = {5, 2, 0, 1, 0, 0, 0, 0, 0, 0};
+	static const uint8_t ok4[] = {5, 0, 0, 1, 192, 0, 2, 7, 0x9c, 0x40};
 
 	assert_int_equal(sbx_socks5_build_reply(out, SBX_SOCKS5_REP_NOT_ALLOWED, NULL), 10);
 	assert_memory_equal(out, refused, 10);
@@ -191,7 +191,7 @@ static void test_reply(void **state)
 	assert_int_equal(out[3], SBX_SOCKS5_ATYP_IPV4);
 
 	assert_int_equal(sbx_socks5_build_socks4_reject(out), SBX_SOCKS4_REPLY_LEN);
-	assert_memory_equal(out, ((const uint8_t[]){ 0, 0x5b, 0, 0, 0, 0, 0, 0 }), 8);
+	assert_memory_equal(out, ((const uint8_t[]){0, 0x5b, 0, 0, 0, 0, 0, 0}), 8);
 }
 
 int main(void)

@@ -70,12 +70,12 @@ struct sbx_report {
 /* Everything sandbox init needs, prepared by the supervisor before clone. */
 struct sbx_init_args {
 	const struct sbx_config *cfg;
-	int report_fd;		/* init's end of the report socket */
-	int supervisor_pidfd;	/* readable once the supervisor has died */
-	const char *cwd;	/* caller's working directory (host path) */
-	char **envp;		/* payload environment */
-	sigset_t saved_mask;	/* the caller's signal mask, restored for the payload */
-	bool sigpipe_ignored;	/* the caller ignored SIGPIPE: keep it so for the payload */
+	int report_fd;	      /* init's end of the report socket */
+	int supervisor_pidfd; /* readable once the supervisor has died */
+	const char *cwd;      /* caller's working directory (host path) */
+	char **envp;	      /* payload environment */
+	sigset_t saved_mask;  /* the caller's signal mask, restored for the payload */
+	bool sigpipe_ignored; /* the caller ignored SIGPIPE: keep it so for the payload */
 };
 
 /**

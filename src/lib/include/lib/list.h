@@ -18,7 +18,10 @@ struct sbx_list {
 	struct sbx_list *prev, *next;
 };
 
-#define SBX_LIST_INIT(name) {&(name), &(name)}
+#define SBX_LIST_INIT(name)      \
+	{                        \
+		&(name), &(name) \
+	}
 #define sbx_list_entry(ptr, type, member) sbx_container_of(ptr, type, member)
 
 static inline void sbx_list_init(struct sbx_list *l)
@@ -51,6 +54,7 @@ static inline void sbx_list_del(struct sbx_list *e)
 #define sbx_list_first(head, type, member) (sbx_list_empty(head) ? NULL : sbx_list_entry((head)->next, type, member))
 
 /* Iterate where the body may delete (and free) the current element. */
-#define sbx_list_for_each_safe(pos, tmp, head) for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
+#define sbx_list_for_each_safe(pos, tmp, head) \
+	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)
 
 #endif

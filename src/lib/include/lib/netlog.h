@@ -10,15 +10,15 @@
 #include "sbx/policy.h"
 
 struct sbx_netlog_entry {
-	const char *posture;		/* "allowlist" (default when NULL) or "open" */
-	const char *proto;		/* "connect", "http", "socks5", "dns", "sendto", "sendmsg", "sendmmsg" */
-	const char *host;		/* as the client named it (name or address text) */
-	uint16_t port;			/* 0 for DNS */
-	const struct sbx_addr *addrs;	/* judged addresses (may be NULL) */
+	const char *posture;	      /* "allowlist" (default when NULL) or "open" */
+	const char *proto;	      /* "connect", "http", "socks5", "dns", "sendto", "sendmsg", "sendmmsg" */
+	const char *host;	      /* as the client named it (name or address text) */
+	uint16_t port;		      /* 0 for DNS */
+	const struct sbx_addr *addrs; /* judged addresses (may be NULL) */
 	size_t n_addrs;
-	const struct sbx_decision *d;	/* NULL: refused before the policy was asked (bad request) */
-	const char *error;		/* why the request failed or was refused outside the policy, or NULL */
-	uint64_t bytes_up, bytes_down;	/* client -> destination, destination -> client */
+	const struct sbx_decision *d;  /* NULL: refused before the policy was asked (bad request) */
+	const char *error;	       /* why the request failed or was refused outside the policy, or NULL */
+	uint64_t bytes_up, bytes_down; /* client -> destination, destination -> client */
 	uint64_t duration_ms;
 };
 

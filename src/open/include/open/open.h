@@ -15,7 +15,7 @@
 struct sbx_open;
 
 int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_jsonl *log, struct sbx_open **out,
-		   char *err, size_t errlen);
+		 char *err, size_t errlen);
 int sbx_open_start(struct sbx_open *n, int listener_fd);
 void sbx_open_free(struct sbx_open *n);
 

@@ -7,11 +7,11 @@
 
 /* How a sandbox run ended, decided by the supervisor; cmd/ maps it to an exit status. */
 enum sbx_outcome_kind {
-	SBX_OUTCOME_EXITED,	  /* payload exited: code */
-	SBX_OUTCOME_SIGNALED,	  /* payload killed: signal */
-	SBX_OUTCOME_TIMEOUT,	  /* --timeout expired, sandbox killed */
-	SBX_OUTCOME_SETUP_FAILED, /* a stage failed before exec: message */
-	SBX_OUTCOME_NOT_FOUND,	  /* exec: command not found */
+	SBX_OUTCOME_EXITED,	    /* payload exited: code */
+	SBX_OUTCOME_SIGNALED,	    /* payload killed: signal */
+	SBX_OUTCOME_TIMEOUT,	    /* --timeout expired, sandbox killed */
+	SBX_OUTCOME_SETUP_FAILED,   /* a stage failed before exec: message */
+	SBX_OUTCOME_NOT_FOUND,	    /* exec: command not found */
 	SBX_OUTCOME_NOT_EXECUTABLE, /* exec: found but could not be executed */
 };
 
