@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define SBX_VERSION "0.1.0"
+/* The version lives in one place, meson.build's project(): the build defines it. */
+#ifndef SBX_VERSION
+#error "SBX_VERSION comes from meson.build (add_project_arguments)"
+#endif
 
 /* Exit statuses sbx itself chooses (the payload's own status is passed through). */
 enum {
