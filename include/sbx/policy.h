@@ -255,13 +255,6 @@ int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_postur
 			 char *err, size_t errlen);
 
 /**
- * sbx_policy_set_posture() - change the posture of a policy being built.
- * @p: the policy.
- * @posture: the new posture.
- */
-void sbx_policy_set_posture(struct sbx_policy *p, enum sbx_posture posture);
-
-/**
  * sbx_policy_posture() - the posture of a policy.
  * @p: the policy.
  *

@@ -103,7 +103,6 @@ int sbx_http_parse_request(const char *buf, size_t len, size_t max_head, struct 
 int sbx_http_build_forward_head(const struct sbx_http_request *req, const char *buf, char *out, size_t outlen);
 int sbx_http_build_response(char *out, size_t outlen, int status, const char *reason, const char *const *extra_headers,
 			    const char *body);
-const char *sbx_http_status_reason(int status);
 
 /* ---- SOCKS5 (RFC 1928), server side, no authentication ---------------- */
 

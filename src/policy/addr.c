@@ -37,7 +37,7 @@
  * Return: 0, or -EINVAL unless @s is exactly four decimal octets 0..255
  * without leading zeros.
  */
-int sbx_policy_addr_parse_v4(const char *s, size_t len, uint8_t out[4])
+static int sbx_policy_addr_parse_v4(const char *s, size_t len, uint8_t out[4])
 {
 	size_t i = 0;
 

@@ -71,7 +71,7 @@ static bool is_hex(char c)
  *
  * Return: true if so.
  */
-bool sbx_policy_looks_numeric(const char *s, size_t len)
+static bool sbx_policy_looks_numeric(const char *s, size_t len)
 {
 	size_t start;
 

@@ -78,17 +78,13 @@ struct sbx_policy {
 	char posture_origin[300]; /* "--network=allowlist" or "FILE:LINE" */
 };
 
-const char *sbx_policy_posture_name(enum sbx_posture posture);
-
 /* addr.c */
-int sbx_policy_addr_parse_v4(const char *s, size_t len, uint8_t out[4]);
 bool sbx_policy_prefix_match(const uint8_t *a, const uint8_t *b, unsigned plen);
 void sbx_policy_prefix_mask(uint8_t *a, unsigned width, unsigned plen);
 unsigned sbx_policy_addr_width(const struct sbx_addr *a);
 
 /* host.c */
 uint64_t sbx_policy_hash(const char *s, size_t len);
-bool sbx_policy_looks_numeric(const char *s, size_t len);
 
 /* policy.c */
 int sbx_policy_reserve(struct sbx_policy *p, size_t n);
@@ -119,7 +115,5 @@ struct sbx_rule_spec {
 	const char *preset; /* set for @NAME (static string), other fields unused */
 };
 int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *err, size_t errlen);
-int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range, char *err,
-			  size_t errlen);
 
 #endif

@@ -62,11 +62,6 @@ void sbx_policy_free(struct sbx_policy *p)
 	free(p);
 }
 
-void sbx_policy_set_posture(struct sbx_policy *p, enum sbx_posture posture)
-{
-	p->posture = posture;
-}
-
 enum sbx_posture sbx_policy_posture(const struct sbx_policy *p)
 {
 	return p->posture;

@@ -25,7 +25,7 @@ static const char *const posture_names[] = {
  *
  * Return: "blocked", "allowlist", "open", or "?".
  */
-const char *sbx_policy_posture_name(enum sbx_posture posture)
+static const char *sbx_policy_posture_name(enum sbx_posture posture)
 {
 	if ((unsigned)posture < sizeof(posture_names) / sizeof(posture_names[0]))
 		return posture_names[posture];

@@ -43,8 +43,8 @@ static int parse_dec(const char *s, size_t len, unsigned max, unsigned *out)
  *
  * Return: 0 or -EINVAL (ports are 1..65535, decimal, no leading zeros).
  */
-int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range, char *err,
-			  size_t errlen)
+static int sbx_policy_port_parse(const char *s, size_t len, uint16_t *lo, uint16_t *hi, bool allow_range, char *err,
+				 size_t errlen)
 {
 	const char *dash = memchr(s, '-', len);
 	unsigned a, b;

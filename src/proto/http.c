@@ -669,7 +669,7 @@ int sbx_http_build_forward_head(const struct sbx_http_request *req, const char *
  *
  * Return: a static string ("Error" for codes sbx never sends).
  */
-const char *sbx_http_status_reason(int status)
+static const char *sbx_http_status_reason(int status)
 {
 	switch (status) {
 	case 200:
