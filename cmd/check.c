@@ -71,55 +71,77 @@ static int check_resolved(const struct sbx_policy *p, const struct sbx_dest *d, 
 	return dec.verdict == SBX_VERDICT_DENY;
 }
 
+/*
+ * One destination's line. A host the proxy refuses before judging it (a
+ * numeric spelling, a name that is not LDH: @refused holds why) is a deny,
+ * as the proxy's 403 is, never a usage error.
+ */
+static int check_one(const struct sbx_config *cfg, const struct sbx_policy *p, const char *arg,
+		     const struct sbx_dest *d, const char *refused, FILE *out)
+{
+	char shown[SBX_POLICY_HOST_MAX + 16], why[SBX_POLICY_EXPLAIN_MAX];
+	struct sbx_decision dec;
+
+	if (refused) {
+		fprintf(out,
+			"deny  %s  refused spelling: %s (the proxy answers 403; name the host by its name or "
+			"its canonical address)\n",
+			arg, refused);
+		return 1;
+	}
+	dest_text(d, shown, sizeof(shown));
+	if (cfg->resolve && !d->is_addr && sbx_policy_posture(p) != SBX_POSTURE_BLOCKED)
+		return check_resolved(p, d, shown, out);
+	sbx_policy_judge_dest(p, d, &dec);
+	sbx_policy_explain(&dec, why, sizeof(why));
+	fprintf(out, "%s  %s  %s\n", dec.verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", shown, why);
+	return dec.verdict == SBX_VERDICT_DENY;
+}
+
 /* See cmd.h. */
 int sbx_check_run(const struct sbx_config *cfg, FILE *out, FILE *err)
 {
 	_cleanup_free_ struct sbx_dest *dests = NULL;
+	_cleanup_free_ char **refused = NULL;
 	struct sbx_policy *p = NULL;
 	char msg[1024];
-	int r, denied = 0;
+	int r = 0, denied = 0;
 
 	if (cfg->n_dests == 0) {
 		fprintf(err, "sbx check: no destination given (usage: sbx check [POLICY OPTIONS] DEST...)\n");
 		return -EINVAL;
 	}
 	dests = calloc(cfg->n_dests, sizeof(*dests));
-	if (!dests)
+	refused = calloc(cfg->n_dests, sizeof(*refused));
+	if (!dests || !refused)
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_dests; i++) {
-		if (sbx_policy_dest_parse(cfg->dests[i], &dests[i], msg, sizeof(msg)) < 0) {
+	for (size_t i = 0; i < cfg->n_dests && r == 0; i++) {
+		r = sbx_policy_dest_parse(cfg->dests[i], &dests[i], msg, sizeof(msg));
+		if (r == -EPERM)
+			r = (refused[i] = strdup(msg)) ? 0 : -ENOMEM;
+		else if (r < 0)
 			fprintf(err, "sbx check: invalid destination '%s': %s\n", cfg->dests[i], msg);
-			return -EINVAL;
-		}
 	}
-	r = sbx_policy_build(cfg, &p, msg, sizeof(msg));
-	if (r < 0) {
-		fprintf(err, "sbx check: %s\n", msg);
-		return r;
+	if (r == 0) {
+		r = sbx_policy_build(cfg, &p, msg, sizeof(msg));
+		if (r < 0)
+			fprintf(err, "sbx check: %s\n", msg);
 	}
-	for (size_t i = 0; i < cfg->n_dests; i++) {
-		struct sbx_decision dec;
-		char shown[SBX_POLICY_HOST_MAX + 16], why[SBX_POLICY_EXPLAIN_MAX];
+	for (size_t i = 0; i < cfg->n_dests && r == 0; i++) {
+		int k = check_one(cfg, p, cfg->dests[i], &dests[i], refused[i], out);
 
-		dest_text(&dests[i], shown, sizeof(shown));
-		if (cfg->resolve && !dests[i].is_addr && sbx_policy_posture(p) != SBX_POSTURE_BLOCKED) {
-			r = check_resolved(p, &dests[i], shown, out);
-			if (r < 0) {
-				fprintf(err, "sbx check: out of memory\n");
-				sbx_policy_free(p);
-				return r;
-			}
-			denied += r;
-			continue;
-		}
-		sbx_policy_judge_dest(p, &dests[i], &dec);
-		sbx_policy_explain(&dec, why, sizeof(why));
-		fprintf(out, "%s  %s  %s\n", dec.verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", shown, why);
-		denied += dec.verdict == SBX_VERDICT_DENY;
+		if (k < 0)
+			r = k;
+		else
+			denied += k;
 	}
+	if (r == -ENOMEM)
+		fprintf(err, "sbx check: out of memory\n");
 	sbx_policy_free(p);
+	for (size_t i = 0; i < cfg->n_dests; i++)
+		free(refused[i]);
 	fflush(out);
-	return denied;
+	return r < 0 ? r : denied;
 }
 
 /* See cmd.h. */

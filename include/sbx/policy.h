@@ -472,7 +472,13 @@ int sbx_policy_host_normalise(const char *in, size_t len, char *out, size_t outl
  * @err: buffer for the reason on failure.
  * @errlen: size of @err.
  *
- * Return: 0 or -EINVAL.
+ * A host the proxy would refuse (a numeric spelling that is not canonical,
+ * a name that is not LDH, IPv6 text that is not RFC 4291's) is told apart
+ * from a malformed destination: the proxy answers it with a 403, so it is
+ * a verdict, not bad input.
+ *
+ * Return: 0, -EPERM for a host the proxy refuses (reason in @err), or
+ * -EINVAL for a malformed destination.
  */
 int sbx_policy_dest_parse(const char *s, struct sbx_dest *dest, char *err, size_t errlen);
 

@@ -200,6 +200,13 @@ int sbx_policy_rule_parse(const char *text, struct sbx_rule_spec *spec, char *er
 	return 0;
 }
 
+/* A host the proxy answers with a 403: a verdict for `sbx check`, not bad input. */
+static int refused(char *err, size_t errlen, const char *msg)
+{
+	parse_error(err, errlen, msg);
+	return -EPERM;
+}
+
 int sbx_policy_dest_parse(const char *s, struct sbx_dest *dest, char *err, size_t errlen)
 {
 	size_t len = strlen(s), hlen = len;
@@ -226,11 +233,11 @@ int sbx_policy_dest_parse(const char *s, struct sbx_dest *dest, char *err, size_
 		}
 		if (sbx_policy_addr_parse(s + 1, (size_t)(close - s - 1), &dest->addr) < 0 ||
 		    dest->addr.family != AF_INET6)
-			return parse_error(err, errlen, "invalid IPv6 address (expected RFC 4291 text)");
+			return refused(err, errlen, "not a canonical IPv6 address (expected RFC 4291 text)");
 		dest->is_addr = true;
 	} else if ((colon = strchr(s, ':')) && strchr(colon + 1, ':')) {
 		if (sbx_policy_addr_parse(s, len, &dest->addr) < 0)
-			return parse_error(err, errlen, "invalid IPv6 address (expected RFC 4291 text)");
+			return refused(err, errlen, "not a canonical IPv6 address (expected RFC 4291 text)");
 		dest->is_addr = true;
 	} else {
 		if (colon) {
@@ -242,7 +249,8 @@ int sbx_policy_dest_parse(const char *s, struct sbx_dest *dest, char *err, size_
 		if (sbx_policy_addr_parse(s, hlen, &dest->addr) == 0) {
 			dest->is_addr = true;
 		} else if (sbx_policy_host_normalise(s, hlen, dest->host, sizeof(dest->host), &why) < 0) {
-			return parse_error(err, errlen, why);
+			dest->host[0] = '\0';
+			return refused(err, errlen, why);
 		}
 	}
 	if (port && sbx_policy_port_parse(port, strlen(port), &dest->port, &hi, false, err, errlen) < 0)

@@ -41,11 +41,19 @@ static void test_check_run(void **state)
 		"deny  x.evil.example  rule \"*.evil.example\" (--deny)\n"
 		"deny  example.org  no allow rule matches, allowlist posture (built-in default)\n");
 
-	/* Refused spellings are bad input, not a verdict. */
+	/* A refused spelling is the proxy's 403: a deny, not bad input. */
 	dests[1] = "0177.0.0.1";
+	rewind(out);
+	olen = 0;
+	assert_int_equal(sbx_check_run(&cfg, out, err), 3);
+	fputc('\0', out);
+	fflush(out);
+	assert_non_null(strstr(obuf, "deny  0177.0.0.1  refused spelling: "));
+	/* A malformed destination is. */
+	dests[1] = "10.0.0.0/8";
 	assert_int_equal(sbx_check_run(&cfg, out, err), -EINVAL);
 	fflush(err);
-	assert_non_null(strstr(ebuf, "invalid destination '0177.0.0.1'"));
+	assert_non_null(strstr(ebuf, "invalid destination '10.0.0.0/8'"));
 
 	/* Blocked posture. */
 	dests[1] = "8.8.8.8";
