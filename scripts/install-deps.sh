@@ -8,7 +8,9 @@ set -euo pipefail
 build_pkgs=(gcc meson ninja-build pkg-config libseccomp-dev libcap-dev libmnl-dev libidn2-dev)
 test_pkgs=(libcmocka-dev clang clang-format libclang-rt-14-dev python3 util-linux procps iproute2 curl openssl python3-pip
 	# t-seccomp-allowlist runs these as payloads under the allow-list.
-	git make nodejs python3-venv xz-utils)
+	git make nodejs python3-venv xz-utils
+	# t-schema validates every event line against docs/sbx-events.schema.json.
+	python3-jsonschema)
 # Baselines the benchmarks compare against (tinyproxy's package also starts a service on port 8888).
 bench_pkgs=(bubblewrap tinyproxy microsocks)
 

@@ -35,6 +35,20 @@ enum sbx_posture {
 	SBX_POSTURE_OPEN,
 };
 
+/* The --network spelling of a posture. */
+static inline const char *sbx_posture_name(enum sbx_posture posture)
+{
+	switch (posture) {
+	case SBX_POSTURE_BLOCKED:
+		return "blocked";
+	case SBX_POSTURE_ALLOWLIST:
+		return "allowlist";
+	case SBX_POSTURE_OPEN:
+		return "open";
+	}
+	return "?";
+}
+
 /* One --allow/--deny/--policy argument, kept in command-line order. */
 enum sbx_rule_arg_kind {
 	SBX_RULE_ARG_ALLOW,
@@ -104,6 +118,7 @@ struct sbx_config {
 	size_t n_env_ops;
 
 	/* run: descriptors and reporting */
+	const char *id; /* --id: the sandbox's name on every status and log line; NULL: made up */
 	int *pass_fds;
 	size_t n_pass_fds;
 	int json_status_fd; /* -1 when unset */

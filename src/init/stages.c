@@ -32,6 +32,49 @@ static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
 	[SBX_STAGE_NOTIFY] = "handing the seccomp listener to the supervisor",
 };
 
+/* Stable identifiers for --json-status-fd's error events: never reworded. */
+static const char *const sbx_stage_codes[SBX_STAGE_MAX] = {
+	[SBX_STAGE_NONE] = "setup",
+	[SBX_STAGE_CLONE] = "clone",
+	[SBX_STAGE_IDMAP] = "idmap",
+	[SBX_STAGE_SYNC] = "sync",
+	[SBX_STAGE_USERNS_LIMIT] = "userns-limit",
+	[SBX_STAGE_MOUNT_PRIVATE] = "mount-private",
+	[SBX_STAGE_MOUNT_ROOT] = "mount-root",
+	[SBX_STAGE_MOUNT_TMP] = "mount-tmp",
+	[SBX_STAGE_MOUNT_PROC] = "mount-proc",
+	[SBX_STAGE_MOUNT_DEV] = "mount-dev",
+	[SBX_STAGE_MOUNT_CWD] = "mount-cwd",
+	[SBX_STAGE_MOUNT_ETC] = "mount-etc",
+	[SBX_STAGE_MOUNT_USER] = "mount-user",
+	[SBX_STAGE_ENTER_ROOT] = "enter-root",
+	[SBX_STAGE_MOUNT_SYS] = "mount-sys",
+	[SBX_STAGE_HOSTNAME] = "hostname",
+	[SBX_STAGE_NETWORK] = "network",
+	[SBX_STAGE_FORK] = "fork",
+	[SBX_STAGE_SESSION] = "session",
+	[SBX_STAGE_FDS] = "fds",
+	[SBX_STAGE_CHDIR] = "chdir",
+	[SBX_STAGE_CAPS] = "caps",
+	[SBX_STAGE_NO_NEW_PRIVS] = "no-new-privs",
+	[SBX_STAGE_SECCOMP_LOAD] = "seccomp",
+	[SBX_STAGE_EXEC] = "exec",
+	[SBX_STAGE_NOTIFY] = "notify",
+};
+
+/**
+ * sbx_stage_code() - the stable identifier of a setup stage ("mount-proc").
+ * @stage: any value
+ *
+ * Return: a static string; "setup" for values out of range.
+ */
+const char *sbx_stage_code(enum sbx_stage stage)
+{
+	if ((unsigned)stage >= SBX_STAGE_MAX || !sbx_stage_codes[stage])
+		return "setup";
+	return sbx_stage_codes[stage];
+}
+
 /**
  * sbx_stage_name() - human-readable name of a setup stage.
  * @stage: the stage

@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/jsonl.h"
@@ -99,6 +100,7 @@ struct sbx_jsonl {
 	pthread_mutex_t mu;
 	char *buf;
 	size_t len;
+	char id[72];	  /* the sandbox's id, JSON-safe */
 	uint64_t dropped; /* lost since the last "dropped" line */
 	uint64_t dropped_total;
 };
@@ -165,9 +167,11 @@ static void flush_locked(struct sbx_jsonl *j)
 	memmove(j->buf, j->buf + off, j->len - off);
 	j->len -= off;
 	if (j->len == 0 && j->dropped) {
-		char note[64];
-		int k = snprintf(note, sizeof(note), "{\"event\":\"dropped\",\"lines\":%llu}\n",
-				 (unsigned long long)j->dropped);
+		char note[SBX_JSONL_HEADER_MAX + 64];
+		int k = sbx_jsonl_begin(j, note, sizeof(note));
+
+		k += snprintf(note + k, sizeof(note) - (size_t)k, "\"event\":\"dropped\",\"lines\":%llu}\n",
+			      (unsigned long long)j->dropped);
 		int r = put_now(j, note, (size_t)k);
 
 		if (r == 0 && j->loop) {
@@ -228,18 +232,20 @@ static int own_fd(int fd, enum jsonl_kind *kind)
  * sbx_jsonl_new() - a writer of JSON lines to @fd that never blocks.
  * @loop: the event loop that flushes a slow reader's backlog, or NULL (no backlog kept)
  * @fd: the caller's descriptor (borrowed: the writer works on its own copy)
+ * @id: the sandbox's id, on every line (see sbx_jsonl_begin())
  * @out: the writer
  *
  * Context: the supervisor, before the payload starts.
  * Return: 0, or a negative errno.
  */
-int sbx_jsonl_new(struct sbx_loop *loop, int fd, struct sbx_jsonl **out)
+int sbx_jsonl_new(struct sbx_loop *loop, int fd, const char *id, struct sbx_jsonl **out)
 {
 	struct sbx_jsonl *j = calloc(1, sizeof(*j));
 	int r;
 
 	if (!j)
 		return -ENOMEM;
+	sbx_json_escape(j->id, sizeof(j->id), id ? id : "");
 	j->buf = malloc(SBX_JSONL_BUFFER);
 	if (!j->buf) {
 		free(j);
@@ -257,6 +263,31 @@ int sbx_jsonl_new(struct sbx_loop *loop, int fd, struct sbx_jsonl **out)
 		j->loop = loop;
 	*out = j;
 	return 0;
+}
+
+/**
+ * sbx_jsonl_begin() - the fields every line starts with: its time and the sandbox's id.
+ * @j: the writer (NULL: an empty id)
+ * @buf: receives `{"time":"2026-11-29T10:15:33.123Z","id":"ID",`
+ * @len: room in @buf, at least SBX_JSONL_HEADER_MAX
+ *
+ * The caller appends the event's own fields and "}\n". The time is UTC with
+ * milliseconds (RFC 3339), taken now.
+ *
+ * Return: the length written.
+ */
+int sbx_jsonl_begin(const struct sbx_jsonl *j, char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(buf, len, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"id\":\"%s\",", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
+		     j ? j->id : "");
+	return n < 0 ? 0 : (size_t)n >= len ? (int)len - 1 : n;
 }
 
 /**

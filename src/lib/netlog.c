@@ -24,22 +24,18 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 {
 	char line[4096], host[600], why[SBX_POLICY_EXPLAIN_MAX * 2], rule[600], src[256], err[300];
 	char explain[SBX_POLICY_EXPLAIN_MAX], rule_src[128];
-	struct timeval tv;
-	struct tm tm;
 	size_t o = 0;
 	int n;
 
 	if (!log)
 		return;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
 	sbx_json_escape(host, sizeof(host), e->host ? e->host : "");
-	n = snprintf(line, sizeof(line),
-		     "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"posture\":\"%s\",\"proto\":\"%s\","
-		     "\"host\":\"%s\",\"port\":%u,\"addresses\":[",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     (long)(tv.tv_usec / 1000), e->posture ? e->posture : "allowlist", e->proto, host, e->port);
-	o = n > 0 ? (size_t)n : 0;
+	o = (size_t)sbx_jsonl_begin(log, line, sizeof(line));
+	n = snprintf(line + o, sizeof(line) - o,
+		     "\"event\":\"decision\",\"posture\":\"%s\",\"proto\":\"%s\",\"host\":\"%s\",\"port\":%u,"
+		     "\"addresses\":[",
+		     e->posture ? e->posture : "allowlist", e->proto, host, e->port);
+	o += n > 0 ? (size_t)n : 0;
 	for (size_t i = 0; i < e->n_addrs && o < sizeof(line) - 64; i++) {
 		char a[SBX_POLICY_ADDR_STRLEN];
 

@@ -13,25 +13,6 @@
 
 #define POLICY_FILE_MAX (16u << 20)
 
-static const char *const posture_names[] = {
-	[SBX_POSTURE_BLOCKED] = "blocked",
-	[SBX_POSTURE_ALLOWLIST] = "allowlist",
-	[SBX_POSTURE_OPEN] = "open",
-};
-
-/**
- * sbx_policy_posture_name() - the --network spelling of a posture.
- * @posture: the posture.
- *
- * Return: "blocked", "allowlist", "open", or "?".
- */
-static const char *sbx_policy_posture_name(enum sbx_posture posture)
-{
-	if ((unsigned)posture < sizeof(posture_names) / sizeof(posture_names[0]))
-		return posture_names[posture];
-	return "?";
-}
-
 __attribute__((format(printf, 6, 7))) static int perr(char *err, size_t errlen, const char *name, unsigned line,
 						      size_t col, const char *fmt, ...)
 {
@@ -108,7 +89,7 @@ static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, cons
 			if (p->posture_locked && p->posture != want)
 				return perr(err, errlen, name, lineno, col,
 					    "network posture '%s' conflicts with %s (%s)", tok, p->posture_origin,
-					    sbx_policy_posture_name(p->posture));
+					    sbx_posture_name(p->posture));
 			if (!p->posture_locked) {
 				p->posture = want;
 				p->posture_locked = true;
@@ -236,8 +217,7 @@ int sbx_policy_build(const struct sbx_config *cfg, struct sbx_policy **out, char
 	}
 	if (cfg->posture_set) {
 		p->posture_locked = true;
-		snprintf(p->posture_origin, sizeof(p->posture_origin), "--network=%s",
-			 sbx_policy_posture_name(cfg->posture));
+		snprintf(p->posture_origin, sizeof(p->posture_origin), "--network=%s", sbx_posture_name(cfg->posture));
 	}
 	for (size_t i = 0; i < cfg->n_rules; i++) {
 		const struct sbx_rule_arg *a = &cfg->rules[i];

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -146,6 +147,7 @@ struct supervisor {
 	struct sbx_open *open;		 /* open: serves the payload's seccomp listener */
 	struct sbx_jsonl *status;	 /* --json-status-fd, or NULL */
 	struct sbx_jsonl *log;		 /* the decision log, or NULL (may be @status) */
+	char id[72];			 /* on every line of both streams */
 	int pidfd;
 	pid_t init_pid;
 	int report_fd;
@@ -202,11 +204,12 @@ static int open_log_file(const char *path, char *msg, size_t msglen)
 static int open_streams(struct supervisor *s, int log_file_fd)
 {
 	const struct sbx_config *cfg = s->cfg;
+	const char *posture = sbx_posture_name(cfg->posture);
 	int log_fd = log_file_fd >= 0 ? log_file_fd : cfg->log_fd;
 	int r;
 
 	if (cfg->json_status_fd >= 0) {
-		r = sbx_jsonl_new(s->loop, cfg->json_status_fd, &s->status);
+		r = sbx_jsonl_new(s->loop, cfg->json_status_fd, s->id, &s->status);
 		if (r < 0) {
 			snprintf(s->out->message, sizeof(s->out->message), "--json-status-fd %d: %s",
 				 cfg->json_status_fd, strerror(-r));
@@ -216,13 +219,37 @@ static int open_streams(struct supervisor *s, int log_file_fd)
 	if (log_fd >= 0 && log_fd == cfg->json_status_fd) {
 		s->log = s->status;
 	} else if (log_fd >= 0) {
-		r = sbx_jsonl_new(s->loop, log_fd, &s->log);
+		r = sbx_jsonl_new(s->loop, log_fd, s->id, &s->log);
 		if (r < 0) {
 			snprintf(s->out->message, sizeof(s->out->message), "the decision log: %s", strerror(-r));
 			return r;
 		}
 	}
+	sbx_status_hello(s->status, s->log == s->status ? "status+decisions" : "status", posture);
+	if (s->log != s->status)
+		sbx_status_hello(s->log, "decisions", posture);
 	return 0;
+}
+
+/*
+ * The sandbox's id on every line of both streams: --id NAME, or one made up
+ * here ("sbx-" and 12 random hex digits) that is unique enough to tell the
+ * sandboxes of one orchestrator apart.
+ */
+static void make_id(struct supervisor *s)
+{
+	uint8_t r[6] = {0};
+
+	if (s->cfg->id) {
+		snprintf(s->id, sizeof(s->id), "%s", s->cfg->id);
+		return;
+	}
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		uint64_t t = sbx_loop_now_ms() ^ ((uint64_t)getpid() << 20);
+
+		memcpy(r, &t, sizeof(r));
+	}
+	snprintf(s->id, sizeof(s->id), "sbx-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
 }
 
 /* Last lines out; what a reader that never caught up lost is said once, on stderr. */
@@ -245,7 +272,8 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 	switch (rep->type) {
 	case SBX_REPORT_ERROR:
 		set_failure(s->out, (enum sbx_stage)rep->stage, rep->err, rep->detail);
-		sbx_status_error(s->status, sbx_stage_name((enum sbx_stage)rep->stage), rep->err, s->out->message);
+		sbx_status_error(s->status, sbx_stage_code((enum sbx_stage)rep->stage),
+				 sbx_stage_name((enum sbx_stage)rep->stage), rep->err, s->out->message);
 		s->have_result = true;
 		break;
 	case SBX_REPORT_STARTED:
@@ -440,6 +468,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		snprintf(out->message, sizeof(out->message), "creating the event loop: %s", strerror(-r));
 		goto out;
 	}
+	make_id(&s);
 	r = open_streams(&s, log_file_fd);
 	if (r < 0)
 		goto out;
@@ -485,7 +514,8 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	if (pid < 0) {
 		r = -errno;
 		set_failure(out, SBX_STAGE_CLONE, errno, NULL);
-		sbx_status_error(s.status, sbx_stage_name(SBX_STAGE_CLONE), -r, out->message);
+		sbx_status_error(s.status, sbx_stage_code(SBX_STAGE_CLONE), sbx_stage_name(SBX_STAGE_CLONE), -r,
+				 out->message);
 		r = 0;
 		goto out;
 	}
@@ -505,7 +535,8 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 		waitid((idtype_t)P_PIDFD, (id_t)pidfd, &(siginfo_t){0}, WEXITED);
 		set_failure(out, SBX_STAGE_IDMAP, -r, NULL);
-		sbx_status_error(s.status, sbx_stage_name(SBX_STAGE_IDMAP), -r, out->message);
+		sbx_status_error(s.status, sbx_stage_code(SBX_STAGE_IDMAP), sbx_stage_name(SBX_STAGE_IDMAP), -r,
+				 out->message);
 		r = 0;
 		goto out;
 	}

@@ -15,15 +15,17 @@ __attribute__((format(printf, 2, 3))) static void emit(struct sbx_jsonl *j, cons
 {
 	char line[1024];
 	va_list ap;
-	int n;
+	int h, n;
 
 	if (!j)
 		return;
+	h = sbx_jsonl_begin(j, line, sizeof(line));
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	n = vsnprintf(line + h, sizeof(line) - 1 - (size_t)h, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	n += h;
 	if ((size_t)n >= sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
@@ -40,7 +42,7 @@ __attribute__((format(printf, 2, 3))) static void emit(struct sbx_jsonl *j, cons
  */
 void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid)
 {
-	emit(j, "{\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid, init_pid,
+	emit(j, "\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid, init_pid,
 	     pid, ns_pid);
 }
 
@@ -53,9 +55,9 @@ void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_
 void sbx_status_exited(struct sbx_jsonl *j, int signal, int code)
 {
 	if (signal)
-		emit(j, "{\"event\":\"exited\",\"signal\":%d,\"code\":%d}", signal, code);
+		emit(j, "\"event\":\"exited\",\"signal\":%d,\"code\":%d}", signal, code);
 	else
-		emit(j, "{\"event\":\"exited\",\"code\":%d}", code);
+		emit(j, "\"event\":\"exited\",\"code\":%d}", code);
 }
 
 /**
@@ -65,23 +67,39 @@ void sbx_status_exited(struct sbx_jsonl *j, int signal, int code)
  */
 void sbx_status_timeout(struct sbx_jsonl *j, double seconds)
 {
-	emit(j, "{\"event\":\"timeout\",\"seconds\":%g,\"code\":124}", seconds);
+	emit(j, "\"event\":\"timeout\",\"seconds\":%g,\"code\":124}", seconds);
 }
 
 /**
  * sbx_status_error() - setup failed; the payload did not run (or could not be executed).
  * @j: the status stream, or NULL
- * @stage: stage name
+ * @code: the stage's stable identifier (sbx_stage_code(): "mount-proc")
+ * @stage: the stage's name for people ("mounting /proc")
  * @err: positive errno
  * @message: the same one-line message sbx prints on stderr
  */
-void sbx_status_error(struct sbx_jsonl *j, const char *stage, int err, const char *message)
+void sbx_status_error(struct sbx_jsonl *j, const char *code, const char *stage, int err, const char *message)
 {
+	const char *ename = strerrorname_np(err);
 	char s[128], m[800];
 
 	sbx_json_escape(s, sizeof(s), stage);
 	sbx_json_escape(m, sizeof(m), message);
-	emit(j, "{\"event\":\"error\",\"stage\":\"%s\",\"errno\":%d,\"message\":\"%s\"}", s, err, m);
+	emit(j,
+	     "\"event\":\"error\",\"code\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"errno_name\":\"%s\",\"message\":\"%s\"}",
+	     code, s, err, ename ? ename : "", m);
+}
+
+/**
+ * sbx_status_hello() - the first line of a stream: which schema, which sbx, which sandbox.
+ * @j: a stream, or NULL
+ * @stream: "status", "decisions", or "status+decisions" when one descriptor carries both
+ * @posture: the posture's name
+ */
+void sbx_status_hello(struct sbx_jsonl *j, const char *stream, const char *posture)
+{
+	emit(j, "\"event\":\"hello\",\"schema\":%d,\"sbx\":\"%s\",\"stream\":\"%s\",\"posture\":\"%s\",\"sbx_pid\":%d}",
+	     SBX_EVENT_SCHEMA, SBX_VERSION, stream, posture, (int)getpid());
 }
 
 /**
@@ -91,7 +109,7 @@ void sbx_status_error(struct sbx_jsonl *j, const char *stage, int err, const cha
 void sbx_status_network(struct sbx_jsonl *j)
 {
 	emit(j,
-	     "{\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4 "\",\"" SBX_GW_ADDR6
+	     "\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4 "\",\"" SBX_GW_ADDR6
 	     "\"],\"sandbox\":[\"" SBX_SANDBOX_ADDR4 "\",\"" SBX_SANDBOX_ADDR6 "\"],\"proxy\":\"" SBX_GW_ADDR4
 	     ":%d\",\"dns\":\"" SBX_GW_ADDR4 ":%d\"}",
 	     SBX_PROXY_PORT, SBX_DNS_PORT);
@@ -107,12 +125,12 @@ void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi)
 {
 	if (landlock_err == 0)
 		emit(j,
-		     "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+		     "\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
 		     "\"landlock\":\"scoped (ABI %d)\"}",
 		     abi);
 	else
 		emit(j,
-		     "{\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+		     "\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
 		     "\"landlock\":\"unavailable (ABI %d)\"}",
 		     abi < 0 ? 0 : abi);
 }

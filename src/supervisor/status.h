@@ -13,6 +13,10 @@ void sbx_status_exited(struct sbx_jsonl *j, int signal, int code);
 void sbx_status_timeout(struct sbx_jsonl *j, double seconds);
 void sbx_status_network(struct sbx_jsonl *j);
 void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi);
-void sbx_status_error(struct sbx_jsonl *j, const char *stage, int err, const char *message);
+/* The version of the event schema (docs/sbx-events.schema.json, man/sbx-json.7). */
+#define SBX_EVENT_SCHEMA 1
+
+void sbx_status_hello(struct sbx_jsonl *j, const char *stream, const char *posture);
+void sbx_status_error(struct sbx_jsonl *j, const char *code, const char *stage, int err, const char *message);
 
 #endif

@@ -117,7 +117,22 @@ tap_check() {
 	fi
 }
 
+# check_streams: every file under $W that holds sbx's JSON lines (its first
+# line starts with {"time":) is checked against docs/sbx-events.schema.json;
+# a line that does not fit fails the script.
+check_streams() {
+	local files=() f
+	while IFS= read -r -d '' f; do
+		head -c 9 "$f" 2>/dev/null | grep -q '^{"time":' && files+=("$f")
+	done < <(find "$W" -maxdepth 3 -type f -size -20M -print0 2>/dev/null)
+	[ ${#files[@]} = 0 ] && return 0
+	if ! "$PY" "$TESTDIR/events.py" --validate "$TESTDIR/../../docs/sbx-events.schema.json" "${files[@]}"; then
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+
 tap_done() {
+	check_streams
 	if [ "$_tap_n" != "$_tap_planned" ]; then
 		echo "# planned $_tap_planned tests but ran $_tap_n"
 		_tap_failed=$((_tap_failed + 1))

@@ -67,7 +67,7 @@ J=$W/cwd/status.json
 world_cmd sbx run --network=allowlist --allow www.test --json-status-fd 3 -- /bin/true
 timeout -k 3 30 "${CMD[@]}" 3>"$J" >/dev/null 2>"$W/.t/err"
 rc=$?
-if [ "$rc" = 0 ] && al_json_ok "$J" '[e.get("event") for e in ev].index("network") < [e.get("event") for e in ev].index("started") and any(e.get("event") == "network" and e.get("posture") == "allowlist" for e in ev)'; then
+if [ "$rc" = 0 ] && "$PY" "$TESTDIR/events.py" "$J" '[e.get("event") for e in ev].index("network") < [e.get("event") for e in ev].index("started") and any(e.get("event") == "network" and e.get("posture") == "allowlist" for e in ev)'; then
 	tap_ok "--json-status-fd: network event (posture allowlist) before started"
 else
 	tap_diag "rc $rc status: $(cat "$J") err: $(cat "$W/.t/err")"

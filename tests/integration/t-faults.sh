@@ -49,7 +49,7 @@ fi
 
 # 4. A reader that catches up late gets whole lines and the count of what was lost.
 cat >"$W/.t/late.py" <<'PY'
-import os, subprocess, sys, time
+import json, os, subprocess, sys, time
 marker = sys.argv[1]
 r, w = os.pipe()
 os.dup2(w, 5)
@@ -80,7 +80,7 @@ while True:
 p.wait()
 lines = data.decode().splitlines()
 bad = [l for l in lines if not (l.startswith("{") and l.endswith("}"))]
-dropped = sum(int(l.split(":")[-1].rstrip("}")) for l in lines if l.startswith('{"event":"dropped"'))
+dropped = sum(json.loads(l)["lines"] for l in lines if '"event":"dropped"' in l)
 decisions = sum(1 for l in lines if '"verdict":"deny"' in l)
 print(p.returncode, len(bad), decisions, dropped, decisions + dropped)
 PY

@@ -234,7 +234,7 @@ static void test_netlog(void **state)
 	int fds[2];
 
 	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(sbx_jsonl_new(NULL, fds[1], &log), 0);
+	assert_int_equal(sbx_jsonl_new(NULL, fds[1], "t-2", &log), 0);
 	sbx_policy_judge_resolved(p, "pypi.org", 443, &a, 1, &d);
 	sbx_netlog_write(log, &e);
 	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);

@@ -40,26 +40,45 @@ static char *read_pipe(int fd)
 	return buf;
 }
 
+/* Every line: {"time":"<RFC 3339 UTC, ms>","id":"<id>", then the event's fields. */
+static const char *body(const char *line, const char *id)
+{
+	char prefix[96];
+	int n = snprintf(prefix, sizeof(prefix), "\",\"id\":\"%s\",", id);
+
+	assert_memory_equal(line, "{\"time\":\"", 9);
+	/* 2026-11-29T10:15:33.123Z */
+	assert_int_equal(strlen(line) > 9 + 24, 1);
+	assert_int_equal(line[9 + 4], '-');
+	assert_int_equal(line[9 + 10], 'T');
+	assert_int_equal(line[9 + 19], '.');
+	assert_int_equal(line[9 + 23], 'Z');
+	assert_memory_equal(line + 9 + 24, prefix, (size_t)n);
+	return line + 9 + 24 + n;
+}
+
 static void test_lines(void **state)
 {
 	struct sbx_jsonl *j = NULL;
 	int p[2];
 
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(sbx_jsonl_new(NULL, p[1], &j), 0);
+	assert_int_equal(sbx_jsonl_new(NULL, p[1], "t-1", &j), 0);
+	sbx_status_hello(j, "status", "blocked");
+	assert_non_null(strstr(body(read_pipe(p[0]), "t-1"), "\"event\":\"hello\",\"schema\":1,\"sbx\":\""));
 	sbx_status_started(j, 10, 11, 12, 2);
-	assert_string_equal(read_pipe(p[0]),
-			    "{\"event\":\"started\",\"sbx_pid\":10,\"init_pid\":11,\"pid\":12,\"ns_pid\":2}\n");
+	assert_string_equal(body(read_pipe(p[0]), "t-1"),
+			    "\"event\":\"started\",\"sbx_pid\":10,\"init_pid\":11,\"pid\":12,\"ns_pid\":2}\n");
 	sbx_status_exited(j, 0, 3);
-	assert_string_equal(read_pipe(p[0]), "{\"event\":\"exited\",\"code\":3}\n");
+	assert_string_equal(body(read_pipe(p[0]), "t-1"), "\"event\":\"exited\",\"code\":3}\n");
 	sbx_status_exited(j, 9, 137);
-	assert_string_equal(read_pipe(p[0]), "{\"event\":\"exited\",\"signal\":9,\"code\":137}\n");
+	assert_string_equal(body(read_pipe(p[0]), "t-1"), "\"event\":\"exited\",\"signal\":9,\"code\":137}\n");
 	sbx_status_timeout(j, 1.5);
-	assert_string_equal(read_pipe(p[0]), "{\"event\":\"timeout\",\"seconds\":1.5,\"code\":124}\n");
-	sbx_status_error(j, "mounting /proc", 1, "say \"no\"");
-	assert_string_equal(
-		read_pipe(p[0]),
-		"{\"event\":\"error\",\"stage\":\"mounting /proc\",\"errno\":1,\"message\":\"say \\\"no\\\"\"}\n");
+	assert_string_equal(body(read_pipe(p[0]), "t-1"), "\"event\":\"timeout\",\"seconds\":1.5,\"code\":124}\n");
+	sbx_status_error(j, "mount-proc", "mounting /proc", 1, "say \"no\"");
+	assert_string_equal(body(read_pipe(p[0]), "t-1"),
+			    "\"event\":\"error\",\"code\":\"mount-proc\",\"stage\":\"mounting /proc\",\"errno\":1,"
+			    "\"errno_name\":\"EPERM\",\"message\":\"say \\\"no\\\"\"}\n");
 	/* No stream writes nothing and does not crash. */
 	sbx_status_exited(NULL, 0, 0);
 	sbx_jsonl_free(j, 0);

@@ -9,8 +9,8 @@
 #                        sbx run --network=allowlist RULE... --log-file $DLOG
 #                        (OUT holds its lines; DLOG the decision log)
 #   al_run RULE... -- CMD...  same for any command
-#   al_json_ok FILE EXPR  evaluate a python expression over the JSON lines
-#                        of FILE (list "ev"); 0 if true
+#   al_json_ok FILE EXPR  evaluate a python expression over the decision events
+#                        of FILE (list "ev", tests/integration/events.py); 0 if true
 
 GW4=10.255.255.1
 GW6=fd73:6278::1
@@ -57,18 +57,7 @@ al_nc() {
 }
 
 al_json_ok() {
-	"$PY" - "$1" "$2" <<'PY'
-import json, sys
-ev = []
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if line:
-        try:
-            ev.append(json.loads(line))
-        except ValueError:
-            ev.append({"_bad": line})
-sys.exit(0 if eval(sys.argv[2], {"ev": ev, "any": any, "all": all, "len": len}) else 1)
-PY
+	"$PY" "$TESTDIR/events.py" "$1" "$2" decision
 }
 
 # nc_detail ID: the JSON details netclient printed for ID.

@@ -85,6 +85,7 @@ struct sbx_init_args {
  * Return: a static string; "setup" for values out of range.
  */
 const char *sbx_stage_name(enum sbx_stage stage);
+const char *sbx_stage_code(enum sbx_stage stage);
 
 _Noreturn void sbx_init_main(const struct sbx_init_args *args);
 

@@ -17,7 +17,11 @@ struct sbx_jsonl;
 
 size_t sbx_json_escape(char *dst, size_t dst_len, const char *src);
 
-int sbx_jsonl_new(struct sbx_loop *loop, int fd, struct sbx_jsonl **out);
+/* Every line's first fields: {"time":"RFC 3339 UTC","id":"SANDBOX-ID", */
+#define SBX_JSONL_HEADER_MAX 128
+
+int sbx_jsonl_new(struct sbx_loop *loop, int fd, const char *id, struct sbx_jsonl **out);
+int sbx_jsonl_begin(const struct sbx_jsonl *j, char *buf, size_t len);
 void sbx_jsonl_put(struct sbx_jsonl *j, const char *line, size_t len);
 void sbx_jsonl_flush(struct sbx_jsonl *j);
 uint64_t sbx_jsonl_dropped(struct sbx_jsonl *j);
