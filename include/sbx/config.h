@@ -114,6 +114,8 @@ struct sbx_config {
 
 	/* run: environment */
 	bool clearenv;
+	const char **keep_env; /* --keep-env globs: credential variables passed on purpose */
+	size_t n_keep_env;
 	struct sbx_env_op *env_ops;
 	size_t n_env_ops;
 

@@ -2,10 +2,12 @@
 /* The payload's environment: the caller's (unless --clearenv), then --setenv/--unsetenv in order. */
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "doors.h"
 #include "env.h"
 #include "lib/topology.h"
 #include "sbx/util.h"
@@ -79,19 +81,58 @@ static int apply_ops(char **env, size_t *n, const struct sbx_env_op *ops, size_t
 	return 0;
 }
 
+/* A credential variable is left out unless a --keep-env glob names it. */
+static bool keep(const struct sbx_config *cfg, const char *entry)
+{
+	size_t len = name_len(entry);
+	char name[256];
+
+	if (!sbx_doors_env_is_secret(entry, len))
+		return true;
+	if (len >= sizeof(name))
+		return false;
+	memcpy(name, entry, len);
+	name[len] = '\0';
+	for (size_t i = 0; i < cfg->n_keep_env; i++)
+		if (fnmatch(cfg->keep_env[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+/* Record @entry's name in @removed (a NULL-terminated list the caller frees). */
+static int note_removed(char ***removed, size_t *n_removed, const char *entry)
+{
+	char **grown = realloc(*removed, (*n_removed + 2) * sizeof(**removed));
+
+	if (!grown)
+		return -ENOMEM;
+	*removed = grown;
+	grown[*n_removed] = strndup(entry, name_len(entry));
+	if (!grown[*n_removed])
+		return -ENOMEM;
+	grown[++*n_removed] = NULL;
+	return 0;
+}
+
 /**
  * sbx_env_build() - compute the payload's environment.
- * @cfg: configuration (clearenv and the ordered --setenv/--unsetenv list)
+ * @cfg: configuration (clearenv, --keep-env, the ordered --setenv/--unsetenv list)
  * @environ_in: the caller's environment
  * @out: receives a NULL-terminated, heap-allocated array of "K=V" strings
+ * @removed: receives the names (never the values) of the credential
+ *	variables left out (doors.c), NULL-terminated, heap-allocated; may be NULL
+ *
+ * The caller's environment is passed on (unless --clearenv) but for the
+ * variables that carry credentials; --setenv sets anything, credentials
+ * included, since the user wrote it.
  *
  * Context: supervisor, before clone (the child inherits the result).
  * Return: 0, or -ENOMEM.
  */
-int sbx_env_build(const struct sbx_config *cfg, char **environ_in, char ***out)
+int sbx_env_build(const struct sbx_config *cfg, char **environ_in, char ***out, char ***removed)
 {
-	size_t n_in = 0, n = 0, cap;
-	char **env;
+	size_t n_in = 0, n = 0, n_removed = 0, cap;
+	char **env, **gone = NULL;
 
 	if (!cfg->clearenv)
 		while (environ_in && environ_in[n_in])
@@ -101,6 +142,11 @@ int sbx_env_build(const struct sbx_config *cfg, char **environ_in, char ***out)
 	if (!env)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_in; i++) {
+		if (!keep(cfg, environ_in[i])) {
+			if (note_removed(&gone, &n_removed, environ_in[i]) < 0)
+				goto oom;
+			continue;
+		}
 		env[n] = strdup(environ_in[i]);
 		if (!env[n])
 			goto oom;
@@ -113,10 +159,26 @@ int sbx_env_build(const struct sbx_config *cfg, char **environ_in, char ***out)
 	if (apply_ops(env, &n, cfg->env_ops, cfg->n_env_ops) < 0)
 		goto oom;
 	*out = env;
+	if (removed)
+		*removed = gone;
+	else
+		sbx_env_free(gone);
 	return 0;
 oom:
 	for (size_t i = 0; i < n; i++)
 		free(env[i]);
 	free(env);
+	sbx_env_free(gone);
 	return -ENOMEM;
+}
+
+/**
+ * sbx_env_free() - free a list from sbx_env_build().
+ * @list: NULL-terminated, or NULL
+ */
+void sbx_env_free(char **list)
+{
+	for (char **e = list; e && *e; e++)
+		free(*e);
+	free(list);
 }

@@ -5,6 +5,7 @@
 
 #include "sbx/config.h"
 
-int sbx_env_build(const struct sbx_config *cfg, char **environ_in, char ***out);
+int sbx_env_build(const struct sbx_config *cfg, char **environ_in, char ***out, char ***removed);
+void sbx_env_free(char **list);
 
 #endif

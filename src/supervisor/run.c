@@ -433,6 +433,7 @@ static int event_loop(struct supervisor *s, int sig_fd)
 int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 {
 	struct sbx_init_args args = {.cfg = cfg, .supervisor_pidfd = -1};
+	char **env_removed = NULL;
 	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1};
 	_cleanup_close_ int log_file_fd = -1;
 	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1, self_pidfd = -1;
@@ -478,11 +479,12 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		if (r < 0)
 			goto out;
 	}
-	r = sbx_env_build(cfg, environ, &args.envp);
+	r = sbx_env_build(cfg, environ, &args.envp, &env_removed);
 	if (r < 0) {
 		snprintf(out->message, sizeof(out->message), "building the environment: %s", strerror(-r));
 		goto out;
 	}
+	sbx_status_environment(s.status, (const char *const *)env_removed);
 
 	sigemptyset(&fwd);
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(sbx_forwarded); i++)
@@ -574,8 +576,7 @@ out:
 	close_streams(&s);
 	sbx_loop_free(s.loop);
 	sbx_policy_free(s.policy);
-	for (char **e = args.envp; e && *e; e++)
-		free(*e);
-	free(args.envp);
+	sbx_env_free(args.envp);
+	sbx_env_free(env_removed);
 	return r;
 }

@@ -134,3 +134,25 @@ void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi)
 		     "\"landlock\":\"unavailable (ABI %d)\"}",
 		     abi < 0 ? 0 : abi);
 }
+
+/**
+ * sbx_status_environment() - the credential variables left out of the payload's environment.
+ * @j: the status stream, or NULL
+ * @removed: their names (never their values), NULL-terminated; NULL or empty writes nothing
+ */
+void sbx_status_environment(struct sbx_jsonl *j, const char *const *removed)
+{
+	char list[2048], name[300];
+	size_t o = 0;
+
+	if (!j || !removed || !removed[0])
+		return;
+	for (size_t i = 0; removed[i]; i++) {
+		sbx_json_escape(name, sizeof(name), removed[i]);
+		if (o + strlen(name) + 4 >= sizeof(list))
+			break; /* a line stays under PIPE_BUF: the rest is in --explain */
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"%s\"", i ? "," : "", name);
+	}
+	list[o] = '\0';
+	emit(j, "\"event\":\"environment\",\"removed\":[%s]}", list);
+}

@@ -16,6 +16,7 @@ void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi);
 /* The version of the event schema (docs/sbx-events.schema.json, man/sbx-json.7). */
 #define SBX_EVENT_SCHEMA 1
 
+void sbx_status_environment(struct sbx_jsonl *j, const char *const *removed);
 void sbx_status_hello(struct sbx_jsonl *j, const char *stream, const char *posture);
 void sbx_status_error(struct sbx_jsonl *j, const char *code, const char *stage, int err, const char *message);
 
