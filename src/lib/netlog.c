@@ -63,6 +63,19 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 				      e->d && e->d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule, src, why,
 				      err, (unsigned long long)e->bytes_up, (unsigned long long)e->bytes_down,
 				      (unsigned long long)e->duration_ms);
+	if (o < sizeof(line) - 1 && line[o - 2] == '}') {
+		/* Attribution, last: "pid" and "comm" of the process inside, null when unknown. */
+		char comm[64];
+
+		o -= 2;
+		if (e->pid > 0) {
+			sbx_json_escape(comm, sizeof(comm), e->comm ? e->comm : "");
+			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"pid\":%d,\"comm\":\"%s\"}\n", (int)e->pid,
+					      comm);
+		} else {
+			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"pid\":null,\"comm\":null}\n");
+		}
+	}
 	if (o >= sizeof(line)) {
 		o = sizeof(line) - 1;
 		line[o - 1] = '\n';

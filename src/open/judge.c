@@ -14,11 +14,13 @@
 
 #include "internal.h"
 #include "lib/netlog.h"
+#include "lib/procinfo.h"
 
-static void log_decision(struct sbx_open *srv, const char *proto, const struct sbx_addr *a, uint16_t port,
+static void log_decision(struct sbx_open *srv, pid_t pid, const char *proto, const struct sbx_addr *a, uint16_t port,
 			 const struct sbx_decision *d, int result, uint64_t bytes)
 {
 	char host[SBX_POLICY_ADDR_STRLEN] = "";
+	struct sbx_procinfo who;
 	struct sbx_netlog_entry e = {
 		.posture = "open",
 		.proto = proto,
@@ -32,6 +34,10 @@ static void log_decision(struct sbx_open *srv, const char *proto, const struct s
 	};
 
 	sbx_policy_addr_format(a, host, sizeof(host));
+	if (sbx_procinfo_read(pid, &who) == 0) {
+		e.pid = who.ns_pid;
+		e.comm = who.comm;
+	}
 	sbx_netlog_write(srv->log, &e);
 }
 
@@ -106,11 +112,11 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 	if (sbx_policy_judge_addr(c->srv->policy, &a, port, &d) == SBX_VERDICT_ALLOW)
 		sbx_names_deny(c->srv->names, &a, port, &d);
 	if (d.verdict == SBX_VERDICT_DENY) {
-		log_decision(c->srv, c->proto, &a, port, &d, -deny_err, 0);
+		log_decision(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, -deny_err, 0);
 		return deny_err;
 	}
 	if (c->srv->log)
-		log_decision(c->srv, c->proto, &a, port, &d, 0, 0);
+		log_decision(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, 0, 0);
 	return 0;
 }
 

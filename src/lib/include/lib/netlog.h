@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/jsonl.h"
 #include "sbx/policy.h"
@@ -20,6 +21,8 @@ struct sbx_netlog_entry {
 	const char *error;	       /* why the request failed or was refused outside the policy, or NULL */
 	uint64_t bytes_up, bytes_down; /* client -> destination, destination -> client */
 	uint64_t duration_ms;
+	pid_t pid;	  /* the sandbox process that asked, its pid inside the sandbox; 0: unknown */
+	const char *comm; /* its command name, or NULL */
 };
 
 void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e);
