@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Which sandbox process asked: its pid inside the sandbox and its command name, read from /proc. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,4 +55,144 @@ int sbx_procinfo_read(pid_t pid, struct sbx_procinfo *info)
 		}
 	}
 	return info->ns_pid > 0 ? 0 : -ESRCH;
+}
+
+/* The inode of the socket bound to @port in the network namespace of @netns_pid, from /proc/PID/net/FILE. */
+static unsigned long socket_inode(pid_t netns_pid, const char *file, uint16_t port)
+{
+	char path[64], line[512];
+	unsigned long inode = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)netns_pid, file);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f)) /* the header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		/* "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode" */
+		char local[64];
+		unsigned long ino;
+		unsigned lport;
+		char *colon;
+
+		if (sscanf(line, "%*s %63s %*s %*s %*s %*s %*s %*s %*s %lu", local, &ino) != 2)
+			continue;
+		colon = strrchr(local, ':');
+		if (!colon || sscanf(colon + 1, "%x", &lport) != 1 || lport != port)
+			continue;
+		inode = ino;
+		break;
+	}
+out:
+	fclose(f);
+	return inode;
+}
+
+/* Whether process @pid holds a descriptor for socket @inode. */
+static bool holds_socket(pid_t pid, unsigned long inode)
+{
+	char path[64], want[48], link[64];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		ssize_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(dir), d->d_name, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Depth-first over the children of @pid (every thread's), at most @budget processes. */
+static pid_t find_holder(pid_t pid, unsigned long inode, int *budget)
+{
+	char path[64], buf[4096];
+	struct dirent *d;
+	DIR *tasks;
+
+	if (--*budget < 0)
+		return 0;
+	if (holds_socket(pid, inode))
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	tasks = opendir(path);
+	if (!tasks)
+		return 0;
+	while ((d = readdir(tasks))) {
+		char cpath[320];
+		ssize_t n;
+		int fd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", (int)pid, d->d_name);
+		fd = open(cpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
+			pid_t found = find_holder((pid_t)atoi(tok), inode, budget);
+
+			if (found) {
+				closedir(tasks);
+				return found;
+			}
+		}
+	}
+	closedir(tasks);
+	return 0;
+}
+
+/**
+ * sbx_procinfo_socket_owner() - the sandbox process that holds a socket, found by its local port.
+ * @init_pid: sandbox init's pid (the supervisor's view): its network namespace
+ *	holds the socket, its descendants hold the descriptors
+ * @proto: "tcp" or "udp"
+ * @v6: the socket is IPv6
+ * @port: the socket's local port (the peer port the gateway saw)
+ * @info: filled in, as sbx_procinfo_read() does
+ *
+ * Looks the port up in the sandbox's own /proc/net table, then walks the
+ * sandbox's process tree (at most 256 processes) for the descriptor. For
+ * the decision log only: a socket passed to another process, or closed
+ * already, gives the first holder found or unknown.
+ *
+ * Context: the supervisor's event loop; costs a /proc/net read and one
+ * readlink per descriptor of the processes walked.
+ * Return: 0, or -ESRCH when no holder was found.
+ */
+int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16_t port, struct sbx_procinfo *info)
+{
+	char file[8];
+	unsigned long inode;
+	int budget = 256;
+	pid_t holder;
+
+	info->ns_pid = 0;
+	info->comm[0] = '\0';
+	snprintf(file, sizeof(file), "%s%s", proto, v6 ? "6" : "");
+	inode = socket_inode(init_pid, file, port);
+	if (!inode)
+		return -ESRCH;
+	holder = find_holder(init_pid, inode, &budget);
+	return holder ? sbx_procinfo_read(holder, info) : -ESRCH;
 }

@@ -3,6 +3,8 @@
 #ifndef SBX_LIB_PROCINFO_H
 #define SBX_LIB_PROCINFO_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Command names are at most 15 bytes (TASK_COMM_LEN - 1). */
@@ -14,5 +16,6 @@ struct sbx_procinfo {
 };
 
 int sbx_procinfo_read(pid_t pid, struct sbx_procinfo *info);
+int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16_t port, struct sbx_procinfo *info);
 
 #endif
