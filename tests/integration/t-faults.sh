@@ -37,7 +37,8 @@ resolve as_user "$PY" "$STUCK" 3 "$W/sbx" run --network=allowlist --log-fd 3 -- 
 timeout -k 3 30 "${CMD[@]}" >"$W/.t/out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q served "$W/.t/out" && break; sleep 0.1; done
-sbxpid=$(pgrep -u "$TESTUID" -x sbx | head -n1)
+# This script's own sbx (its copy in $W): other scripts run sandboxes as the same user at once.
+sbxpid=$(pgrep -u "$TESTUID" -f -- "^$W/sbx run " | head -n1)
 kill -TERM "$sbxpid" 2>/dev/null
 wait "$pid"
 RC=$?
