@@ -119,8 +119,12 @@ int sbx_check_run(const struct sbx_config *cfg, FILE *out, FILE *err)
 		r = sbx_policy_dest_parse(cfg->dests[i], &dests[i], msg, sizeof(msg));
 		if (r == -EPERM)
 			r = (refused[i] = strdup(msg)) ? 0 : -ENOMEM;
-		else if (r < 0)
-			fprintf(err, "sbx check: invalid destination '%s': %s\n", cfg->dests[i], msg);
+		else if (r < 0) {
+			char q[SBX_QUOTE_LEN];
+
+			fprintf(err, "sbx check: invalid destination %s: %s\n", sbx_quote(q, sizeof(q), cfg->dests[i]),
+				msg);
+		}
 	}
 	if (r == 0) {
 		r = sbx_policy_build(cfg, &p, msg, sizeof(msg));
@@ -147,6 +151,7 @@ int sbx_check_run(const struct sbx_config *cfg, FILE *out, FILE *err)
 /* See cmd.h. */
 int sbx_presets_print(const char *name, FILE *out, FILE *err)
 {
+	const char *orig = name;
 	const struct sbx_preset *pr;
 	size_t n;
 
@@ -160,7 +165,10 @@ int sbx_presets_print(const char *name, FILE *out, FILE *err)
 		name++;
 	pr = sbx_policy_preset_find(name, strlen(name));
 	if (!pr) {
-		fprintf(err, "sbx presets: unknown preset '@%s' (run `sbx presets` for the list)\n", name);
+		char q[SBX_QUOTE_LEN];
+
+		fprintf(err, "sbx presets: unknown preset %s (run `sbx presets` for the list)\n",
+			sbx_quote(q, sizeof(q), orig));
 		return -ENOENT;
 	}
 	for (const char *const *r = pr->rules; *r; r++)

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,8 +10,13 @@
 #include <string.h>
 
 #include "sbx/cli.h"
+#include "sbx/util.h"
 
-#define SBX_MAX_REPEAT 64 /* --bind & co, --pass-fd: generous, and bounded */
+/* --pids: the kernel's own ceiling on process ids (PID_MAX_LIMIT). */
+#define SBX_MAX_PIDS 4194304ul
+/* --tmp-size bounds: one page; far beyond any machine's memory, far below overflow. */
+#define SBX_MIN_TMP_SIZE 4096ull
+#define SBX_MAX_TMP_SIZE (1ull << 50)
 
 const char sbx_cli_usage_main[] =
 	"Usage: sbx COMMAND [OPTIONS]\n"
@@ -51,8 +55,8 @@ const char sbx_cli_usage_run[] =
 	"  --log-file PATH         append the same lines to PATH\n"
 	"  --proxy-max-conns N     most proxy connections at once (default 1024)\n"
 	"  --proxy-max-header BYTES  largest request head (default 16384)\n"
-	"  --proxy-header-timeout SECONDS  time to send a request head (default 10)\n"
-	"  --proxy-idle-timeout SECONDS    close idle tunnels (default 300)\n"
+	"  --proxy-header-timeout SECONDS  time to send a request head (default 10, at least 1)\n"
+	"  --proxy-idle-timeout SECONDS    close idle tunnels (default 300, at least 1)\n"
 	"\n"
 	"Identity:\n"
 	"  --uid N                 user id inside the sandbox (default: yours)\n"
@@ -63,6 +67,8 @@ const char sbx_cli_usage_run[] =
 	"  --bind SRC[:DST]        bind SRC read-write at DST (default: same path)\n"
 	"  --ro-bind SRC[:DST]     bind SRC read-only at DST\n"
 	"  --tmpfs DST             mount an empty tmpfs at DST\n"
+	"  --tmp-size SIZE         size of /tmp and of each --tmpfs (default 1G; suffixes\n"
+	"                          K, M, G, T); /dev/shm is 64M\n"
 	"  --hide PATH             hide PATH behind an empty read-only file or directory\n"
 	"  --chdir DIR             start COMMAND in DIR (default: the working directory)\n"
 	"\n"
@@ -72,9 +78,15 @@ const char sbx_cli_usage_run[] =
 	"  --unsetenv NAME         remove a variable\n"
 	"\n"
 	"Descriptors, reporting and limits:\n"
-	"  --pass-fd FD            keep descriptor FD open in COMMAND (only 0, 1, 2 otherwise)\n"
+	"  --pass-fd FD            keep FD open in COMMAND (otherwise only 0, 1, 2; at most 64)\n"
 	"  --json-status-fd FD     write JSON lines (started, exited, timeout, error) to FD\n"
-	"  --timeout SECONDS       kill the sandbox after SECONDS and exit 124\n"
+	"  --timeout SECONDS       after SECONDS send COMMAND SIGTERM, SIGKILL the sandbox\n"
+	"                          --kill-after later, and exit 124\n"
+	"  --kill-after SECONDS    grace from SIGTERM to SIGKILL (default 5 for --timeout;\n"
+	"                          0: SIGKILL at once); also arms after a SIGTERM, SIGINT\n"
+	"                          or SIGHUP sent to sbx, which it forwards\n"
+	"  --pids N                at most N processes and threads of COMMAND and its\n"
+	"                          descendants (RLIMIT_NPROC per user namespace; no cgroup)\n"
 	"  -h, --help              show this help\n"
 	"\n"
 	"Exit status: COMMAND's; 128+N if killed by signal N; 124 timeout; 125 sbx\n"
@@ -130,6 +142,9 @@ enum opt_id {
 	OPT_PROXY_MAX_HEADER,
 	OPT_PROXY_HEADER_TIMEOUT,
 	OPT_PROXY_IDLE_TIMEOUT,
+	OPT_KILL_AFTER,
+	OPT_TMP_SIZE,
+	OPT_PIDS,
 };
 
 /* Which commands accept an option. */
@@ -171,6 +186,9 @@ static const struct opt sbx_opts[] = {
 	{"--proxy-max-header", OPT_PROXY_MAX_HEADER, true, FOR_RUN},
 	{"--proxy-header-timeout", OPT_PROXY_HEADER_TIMEOUT, true, FOR_RUN},
 	{"--proxy-idle-timeout", OPT_PROXY_IDLE_TIMEOUT, true, FOR_RUN},
+	{"--kill-after", OPT_KILL_AFTER, true, FOR_RUN},
+	{"--tmp-size", OPT_TMP_SIZE, true, FOR_RUN},
+	{"--pids", OPT_PIDS, true, FOR_RUN},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -188,18 +206,26 @@ static const char *command_name(enum sbx_command c)
 	return c == SBX_CMD_CHECK ? "check" : c == SBX_CMD_PRESETS ? "presets" : "run";
 }
 
-/* Append one element to a heap array, bounded by SBX_MAX_REPEAT. */
+/*
+ * Append one element to a heap array. Repeatable options have no count
+ * limit of their own (argv is bounded by the kernel's ARG_MAX): the array
+ * doubles whenever @n reaches a power of two.
+ */
 static int push(void **arr, size_t *n, size_t elem_size, const void *elem)
 {
-	void *grown;
+	void *grown = *arr;
 
-	if (*n >= SBX_MAX_REPEAT)
-		return -E2BIG;
-	grown = realloc(*arr, (*n + 1) * elem_size);
-	if (!grown)
-		return -ENOMEM;
+	if ((*n & (*n - 1)) == 0) {
+		size_t cap = *n ? *n * 2 : 1;
+
+		if (cap > SIZE_MAX / elem_size)
+			return -ENOMEM;
+		grown = realloc(*arr, cap * elem_size);
+		if (!grown)
+			return -ENOMEM;
+		*arr = grown;
+	}
 	memcpy((char *)grown + *n * elem_size, elem, elem_size);
-	*arr = grown;
 	(*n)++;
 	return 0;
 }
@@ -219,19 +245,110 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* A positive, finite number of seconds in plain decimal (fractions allowed), at most 1e9. */
-static int parse_seconds(const char *value, double *out)
+/*
+ * SECONDS in plain decimal ("30", "1.5", ".25"), read exactly: @ms gets the
+ * whole milliseconds, @finer says whether a non-zero digit follows them.
+ * No sign, exponent, hex, nan or inf.
+ * Return: 0, -EINVAL (not such a number), -ERANGE (above SBX_MAX_SECONDS).
+ */
+static int parse_ms(const char *s, uint64_t *ms, bool *finer)
 {
-	char *end;
-	double t;
+	uint64_t whole = 0, frac = 0;
+	bool digits = false;
+	const char *p = s;
 
-	if (!value[0] || value[0] == '-' || value[0] == '+' || value[0] == ' ')
+	*finer = false;
+	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > SBX_MAX_SECONDS)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		int place = 0;
+
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true, place++) {
+			if (place < 3)
+				frac = frac * 10 + (uint64_t)(*p - '0');
+			else if (*p != '0')
+				*finer = true;
+		}
+		for (; place < 3; place++)
+			frac *= 10;
+	}
+	if (!digits || *p)
 		return -EINVAL;
-	errno = 0;
-	t = strtod(value, &end);
-	if (errno || end == value || *end || !isfinite(t) || t <= 0 || t > 1e9)
+	if (whole == SBX_MAX_SECONDS && (frac || *finer))
+		return -ERANGE;
+	*ms = whole * 1000 + frac;
+	return 0;
+}
+
+/*
+ * A duration option in whole milliseconds. A non-zero value below @min_ms
+ * (the option's resolution) is refused, never rounded to 0 ("no limit");
+ * above it, a fraction of a millisecond rounds up. @zero_ok lets an exact
+ * 0 through (--kill-after: no grace).
+ */
+static int parse_duration(const char *opt, const char *value, uint64_t min_ms, bool zero_ok, const char *why_min,
+			  uint64_t *out, char *err, size_t errlen)
+{
+	char q[SBX_QUOTE_LEN];
+	uint64_t ms = 0;
+	bool finer = false;
+	int r = parse_ms(value, &ms, &finer);
+
+	sbx_quote(q, sizeof(q), value);
+	if (r == -ERANGE)
+		return usage_error(err, errlen, "%s: %s is more than %llu seconds", opt, q, SBX_MAX_SECONDS);
+	if (r < 0 || (ms == 0 && !finer && !zero_ok))
+		return usage_error(err, errlen, "%s: %s is not a %s number of seconds (such as 30 or 1.5)", opt, q,
+				   zero_ok ? "non-negative" : "positive");
+	if ((ms || finer) && ms < min_ms)
+		return usage_error(err, errlen, "%s: %s is below %s", opt, q, why_min);
+	*out = ms + (finer ? 1 : 0);
+	return 0;
+}
+
+/* SIZE: bytes, or a number with K, M, G or T (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s)
 		return -EINVAL;
-	*out = t;
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = 1ull << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ull << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ull << 30;
+		break;
+	case 't':
+	case 'T':
+		mult = 1ull << 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*p && p[1])
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
 	return 0;
 }
 
@@ -259,6 +376,7 @@ static bool valid_env_name(const char *s)
 static int parse_bind(char *value, const char *opt, struct sbx_mount_op *m, char *err, size_t errlen)
 {
 	char *colon = strchr(value, ':');
+	char q[SBX_QUOTE_LEN];
 
 	if (colon) {
 		*colon = '\0';
@@ -270,7 +388,8 @@ static int parse_bind(char *value, const char *opt, struct sbx_mount_op *m, char
 	if (!m->src[0])
 		return usage_error(err, errlen, "%s: empty source path", opt);
 	if (m->dst[0] != '/')
-		return usage_error(err, errlen, "%s: '%s' must be an absolute path%s", opt, m->dst,
+		return usage_error(err, errlen, "%s: %s must be an absolute path%s", opt,
+				   sbx_quote(q, sizeof(q), m->dst),
 				   colon ? "" : " (or give SRC:DST with an absolute DST)");
 	return 0;
 }
@@ -278,6 +397,9 @@ static int parse_bind(char *value, const char *opt, struct sbx_mount_op *m, char
 static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, char *err, size_t errlen)
 {
 	struct sbx_mount_op mnt = {0};
+	char quoted[SBX_QUOTE_LEN];
+	/* The value as every message shows it: quoted, one line, no control byte. */
+	const char *q = value ? sbx_quote(quoted, sizeof(quoted), value) : "";
 	unsigned long n;
 	int r = 0;
 
@@ -295,7 +417,7 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 			cfg->posture = SBX_POSTURE_OPEN;
 		else
 			return usage_error(err, errlen,
-					   "--network: unknown posture '%s' (use blocked, allowlist or open)", value);
+					   "--network: unknown posture %s (use blocked, allowlist or open)", q);
 		cfg->posture_set = true;
 		return 0;
 	case OPT_ALLOW:
@@ -322,8 +444,7 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 	case OPT_GID:
 		/* (uid_t)-1 means "no change" to the kernel: never a valid id. */
 		if (parse_uint(value, UINT_MAX - 1, &n) < 0)
-			return usage_error(err, errlen, "%s: '%s' is not a valid id (0 to %u)", o->name, value,
-					   UINT_MAX - 1);
+			return usage_error(err, errlen, "%s: %s is not a valid id (0 to %u)", o->name, q, UINT_MAX - 1);
 		if (o->id == OPT_UID) {
 			cfg->uid = (uid_t)n;
 			cfg->uid_set = true;
@@ -334,10 +455,9 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		return 0;
 	case OPT_HOSTNAME:
 		if (!valid_hostname(value))
-			return usage_error(
-				err, errlen,
-				"--hostname: '%s' is not a valid host name (letters, digits, '-', '.'; 1-64 chars)",
-				value);
+			return usage_error(err, errlen,
+					   "--hostname: %s is not a valid host name (letters, digits, '-', '.'; 1-64 chars)",
+					   q);
 		cfg->hostname = value;
 		return 0;
 	case OPT_BIND:
@@ -351,14 +471,25 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 	case OPT_TMPFS:
 	case OPT_HIDE:
 		if (value[0] != '/')
-			return usage_error(err, errlen, "%s: '%s' must be an absolute path", o->name, value);
+			return usage_error(err, errlen, "%s: %s must be an absolute path", o->name, q);
 		mnt.kind = o->id == OPT_TMPFS ? SBX_MOUNT_TMPFS : SBX_MOUNT_HIDE;
 		mnt.dst = value;
 		r = push((void **)&cfg->mounts, &cfg->n_mounts, sizeof(mnt), &mnt);
 		break;
+	case OPT_TMP_SIZE: {
+		uint64_t size = 0;
+
+		if (parse_size(value, &size) < 0 || size < SBX_MIN_TMP_SIZE || size > SBX_MAX_TMP_SIZE)
+			return usage_error(err, errlen,
+					   "--tmp-size: %s is not a size from 4K to 1024T (bytes, or a number with K, "
+					   "M, G or T, powers of 1024)",
+					   q);
+		cfg->tmp_size = size;
+		return 0;
+	}
 	case OPT_CHDIR:
 		if (value[0] != '/')
-			return usage_error(err, errlen, "--chdir: '%s' must be an absolute path", value);
+			return usage_error(err, errlen, "--chdir: %s must be an absolute path", q);
 		cfg->chdir = value;
 		return 0;
 	case OPT_CLEARENV:
@@ -370,11 +501,11 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		if (o->id == OPT_SETENV) {
 			char *eq = strchr(value, '=');
 			if (!eq || eq == value)
-				return usage_error(err, errlen, "--setenv: expected NAME=VALUE, got '%s'", value);
+				return usage_error(err, errlen, "--setenv: expected NAME=VALUE, got %s", q);
 			*eq = '\0';
 			e.value = eq + 1;
 		} else if (!valid_env_name(value)) {
-			return usage_error(err, errlen, "--unsetenv: '%s' is not a variable name", value);
+			return usage_error(err, errlen, "--unsetenv: %s is not a variable name", q);
 		}
 		r = push((void **)&cfg->env_ops, &cfg->n_env_ops, sizeof(e), &e);
 		break;
@@ -383,33 +514,42 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 	case OPT_JSON_STATUS_FD: {
 		int fd;
 		if (parse_uint(value, INT_MAX, &n) < 0)
-			return usage_error(err, errlen, "%s: '%s' is not a descriptor number", o->name, value);
+			return usage_error(err, errlen, "%s: %s is not a descriptor number", o->name, q);
 		fd = (int)n;
 		if (o->id == OPT_JSON_STATUS_FD) {
 			cfg->json_status_fd = fd;
 			return 0;
 		}
+		/* Sandbox init keeps them in fixed arrays: it may not allocate where it closes descriptors. */
+		if (cfg->n_pass_fds >= SBX_MAX_PASS_FDS)
+			return usage_error(err, errlen, "--pass-fd: given more than %d times (at most %d descriptors)",
+					   SBX_MAX_PASS_FDS, SBX_MAX_PASS_FDS);
 		r = push((void **)&cfg->pass_fds, &cfg->n_pass_fds, sizeof(fd), &fd);
 		break;
 	}
 	case OPT_TIMEOUT:
+		return parse_duration(o->name, value, 1, false, "1 ms, the resolution of --timeout", &cfg->timeout_ms,
+				      err, errlen);
+	case OPT_KILL_AFTER:
+		cfg->kill_after_set = true;
+		return parse_duration(o->name, value, 1, true, "1 ms, the resolution of --kill-after (0: no grace)",
+				      &cfg->kill_after_ms, err, errlen);
 	case OPT_PROXY_HEADER_TIMEOUT:
-	case OPT_PROXY_IDLE_TIMEOUT: {
-		double t;
-
-		if (parse_seconds(value, &t) < 0)
-			return usage_error(err, errlen, "%s: '%s' is not a positive number of seconds", o->name, value);
-		if (o->id == OPT_TIMEOUT)
-			cfg->timeout_sec = t;
-		else if (o->id == OPT_PROXY_HEADER_TIMEOUT)
-			cfg->proxy_header_timeout = t;
-		else
-			cfg->proxy_idle_timeout = t;
+	case OPT_PROXY_IDLE_TIMEOUT:
+		/* The proxy checks its deadlines once a second (allowlist/gateway.c). */
+		return parse_duration(o->name, value, 1000, false,
+				      "1 second, the resolution of the proxy's deadlines (checked once a second)",
+				      o->id == OPT_PROXY_HEADER_TIMEOUT ? &cfg->proxy_header_timeout_ms
+									: &cfg->proxy_idle_timeout_ms,
+				      err, errlen);
+	case OPT_PIDS:
+		if (parse_uint(value, SBX_MAX_PIDS, &n) < 0 || n == 0)
+			return usage_error(err, errlen, "--pids: %s is not a number from 1 to %lu", q, SBX_MAX_PIDS);
+		cfg->pids = n;
 		return 0;
-	}
 	case OPT_LOG_FD:
 		if (parse_uint(value, INT_MAX, &n) < 0)
-			return usage_error(err, errlen, "--log-fd: '%s' is not a descriptor number", value);
+			return usage_error(err, errlen, "--log-fd: %s is not a descriptor number", q);
 		cfg->log_fd = (int)n;
 		return 0;
 	case OPT_LOG_FILE:
@@ -419,19 +559,16 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		return 0;
 	case OPT_PROXY_MAX_CONNS:
 		if (parse_uint(value, 1000000, &n) < 0 || n == 0)
-			return usage_error(err, errlen, "--proxy-max-conns: '%s' is not a number from 1 to 1000000",
-					   value);
+			return usage_error(err, errlen, "--proxy-max-conns: %s is not a number from 1 to 1000000", q);
 		cfg->proxy_max_conns = (unsigned)n;
 		return 0;
 	case OPT_PROXY_MAX_HEADER:
 		if (parse_uint(value, 1048576, &n) < 0 || n < 1024)
 			return usage_error(err, errlen,
-					   "--proxy-max-header: '%s' is not a size from 1024 to 1048576 bytes", value);
+					   "--proxy-max-header: %s is not a size from 1024 to 1048576 bytes", q);
 		cfg->proxy_max_header = (unsigned)n;
 		return 0;
 	}
-	if (r == -E2BIG)
-		return usage_error(err, errlen, "%s: given too many times (at most %d)", o->name, SBX_MAX_REPEAT);
 	if (r < 0)
 		return usage_error(err, errlen, "out of memory");
 	return 0;
@@ -473,9 +610,14 @@ static int parse_options(int argc, char **argv, int i, struct sbx_config *cfg, c
 		eq = strchr(arg, '=');
 		name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
 		o = find_opt(arg, name_len);
-		if (!o || !(o->commands & mask))
-			return usage_error(err, errlen, "unknown option '%.*s' for 'sbx %s' (see 'sbx %s --help')",
-					   (int)name_len, arg, command_name(cfg->command), command_name(cfg->command));
+		if (!o || !(o->commands & mask)) {
+			char name[SBX_QUOTE_LEN], q[SBX_QUOTE_LEN];
+
+			snprintf(name, sizeof(name), "%.*s", (int)name_len, arg);
+			return usage_error(err, errlen, "unknown option %s for 'sbx %s' (see 'sbx %s --help')",
+					   sbx_quote(q, sizeof(q), name), command_name(cfg->command),
+					   command_name(cfg->command));
+		}
 		if (o->has_arg) {
 			if (eq && arg[1] == '-') {
 				value = eq + 1;
@@ -530,8 +672,12 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 	if (strcmp(cmd, "help") == 0) {
 		cfg->command = SBX_CMD_HELP;
 		if (argc > 2) {
-			if (strcmp(argv[2], "run") && strcmp(argv[2], "check") && strcmp(argv[2], "presets"))
-				return usage_error(err, errlen, "help: unknown command '%s'", argv[2]);
+			if (strcmp(argv[2], "run") && strcmp(argv[2], "check") && strcmp(argv[2], "presets")) {
+				char q[SBX_QUOTE_LEN];
+
+				return usage_error(err, errlen, "help: unknown command %s",
+						   sbx_quote(q, sizeof(q), argv[2]));
+			}
 			cfg->help_topic = argv[2];
 		}
 		return 0;
@@ -542,8 +688,11 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 		cfg->command = SBX_CMD_CHECK;
 	else if (strcmp(cmd, "presets") == 0)
 		cfg->command = SBX_CMD_PRESETS;
-	else
-		return usage_error(err, errlen, "unknown command '%s' (try 'sbx --help')", cmd);
+	else {
+		char q[SBX_QUOTE_LEN];
+
+		return usage_error(err, errlen, "unknown command %s (try 'sbx --help')", sbx_quote(q, sizeof(q), cmd));
+	}
 
 	i = parse_options(argc, argv, 2, cfg, err, errlen);
 	if (i < 0)
@@ -567,12 +716,12 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 					   "did you mean --network=allowlist?");
 		if (cfg->posture == SBX_POSTURE_BLOCKED &&
 		    (cfg->log_fd >= 0 || cfg->log_file || cfg->proxy_max_conns || cfg->proxy_max_header ||
-		     cfg->proxy_header_timeout > 0 || cfg->proxy_idle_timeout > 0))
+		     cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
 			return usage_error(err, errlen,
 					   "--log-fd and --log-file apply to --network=allowlist or open, --proxy-* to "
 					   "--network=allowlist only");
 		if (cfg->posture == SBX_POSTURE_OPEN && (cfg->proxy_max_conns || cfg->proxy_max_header ||
-							 cfg->proxy_header_timeout > 0 || cfg->proxy_idle_timeout > 0))
+							 cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
 			return usage_error(err, errlen,
 					   "--proxy-* apply to --network=allowlist only (open posture has no proxy)");
 		if (cfg->log_fd >= 0 && cfg->log_file)

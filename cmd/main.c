@@ -7,21 +7,33 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "lib/fds.h"
 #include "sbx/cli.h"
+#include "sbx/util.h"
 
+/*
+ * The one line on stderr. Text from the user or the payload is quoted where
+ * each message is written (sbx_quote()); this is the last guard that keeps
+ * the line one line if a message ever misses that: a control byte left in
+ * it is shown as '?'.
+ */
 __attribute__((format(printf, 1, 2))) static int report_failure(const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
 
-	fputs("sbx: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	for (unsigned char *p = (unsigned char *)line; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			*p = '?';
+	}
+	fprintf(stderr, "sbx: %s\n", line);
 	return SBX_EXIT_FAILURE;
 }
 
@@ -50,6 +62,31 @@ static int fd_is_open(int fd)
 	return fcntl(fd, F_GETFD) >= 0;
 }
 
+/*
+ * --pids is RLIMIT_NPROC, which the kernel counts per user namespace only
+ * since Linux 5.14 (ucounts); before, it counts every process of the user
+ * on the host. The kernel never applies it to uid 0 (the root user_struct),
+ * so sbx run by root could not keep the promise: refuse, never run unbounded.
+ */
+static int check_pids(const struct sbx_config *cfg)
+{
+	struct utsname u = {0};
+	unsigned major = 0, minor = 0;
+
+	if (!cfg->pids)
+		return 0;
+	if (getuid() == 0)
+		return report_failure(
+			"--pids: sbx runs as uid 0 on the host, and the kernel does not apply "
+			"RLIMIT_NPROC to uid 0; run sbx as an unprivileged user");
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2 || major < 5 || (major == 5 && minor < 14))
+		return report_failure(
+			"--pids: needs Linux 5.14 or later, which counts RLIMIT_NPROC per user "
+			"namespace (this kernel: %s)",
+			u.release);
+	return 0;
+}
+
 static int cmd_run(const struct sbx_config *cfg)
 {
 	struct sbx_outcome out;
@@ -63,11 +100,14 @@ static int cmd_run(const struct sbx_config *cfg)
 		if (!fd_is_open(cfg->pass_fds[i]))
 			return report_failure("--pass-fd %d: not an open descriptor", cfg->pass_fds[i]);
 	}
+	if (check_pids(cfg))
+		return SBX_EXIT_FAILURE;
 	r = sbx_supervisor_run(cfg, &out);
 	if (r < 0)
 		return report_failure("%s", out.message);
-	if (out.kind != SBX_OUTCOME_EXITED && out.kind != SBX_OUTCOME_SIGNALED)
-		fprintf(stderr, "sbx: %s\n", out.message);
+	/* The payload's own end needs no word from sbx, unless sbx had to kill it. */
+	if ((out.kind != SBX_OUTCOME_EXITED && out.kind != SBX_OUTCOME_SIGNALED) || out.killed)
+		report_failure("%s", out.message);
 	return sbx_exit_status(&out);
 }
 

@@ -146,7 +146,7 @@ static int usage(void)
 		"  int80-socketcall  keyctl  bpf  perf  userfaultfd  fsopen  open_tree\n"
 		"  kexec  init-module  sleep-orphan SECONDS  sleep SECONDS  zombies  pids\n"
 		"  signal-wait  exit N  kill-self SIG  getpid  ids  write PATH [TEXT]\n"
-		"  read PATH\n");
+		"  read PATH  forks N [HOLD]  threads N [HOLD]\n");
 	return 2;
 }
 
@@ -874,6 +874,64 @@ static int cmd_init_module(void)
 	return ok ? 0 : 1;
 }
 
+static int wait_forever(void *arg)
+{
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * forks|threads N [HOLD]: start up to N child processes (or threads) that
+ * wait; print how many started and the errno that stopped the next one
+ * ("forks = 4 EAGAIN", "forks = 20 OK"); keep them HOLD seconds, then end.
+ * Threads are raw clone(CLONE_THREAD): no libpthread in the probe.
+ */
+static int cmd_tasks(int argc, char **argv, bool threads)
+{
+	static pid_t pids[4096];
+	long n, started = 0;
+	double hold = argc > 2 ? atof(argv[2]) : 0;
+	int err = 0;
+
+	if (argc < 2 || !parse_long(argv[1], &n) || n < 0 || n > 4096)
+		return usage();
+	fflush(stdout);
+	for (; started < n; started++) {
+		pid_t p;
+
+		if (threads) {
+			char *stack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+					   -1, 0);
+			if (stack == MAP_FAILED) {
+				err = errno;
+				break;
+			}
+			p = clone(wait_forever, stack + 65536,
+				  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
+				  NULL);
+		} else {
+			p = fork();
+			if (p == 0)
+				wait_forever(NULL);
+		}
+		if (p < 0) {
+			err = errno;
+			break;
+		}
+		pids[started] = p;
+	}
+	printf("%s = %ld %s\n", threads ? "threads" : "forks", started, started == n ? "OK" : ename(err));
+	fflush(stdout);
+	if (hold > 0)
+		sleep_seconds(hold);
+	for (long i = 0; !threads && i < started; i++)
+		kill(pids[i], SIGKILL);
+	for (long i = 0; !threads && i < started; i++)
+		waitpid(pids[i], NULL, 0);
+	return started == n ? 0 : 1;
+}
+
 static int cmd_sleep_orphan(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 1.0;
@@ -1101,6 +1159,10 @@ int main(int argc, char **argv)
 		return cmd_init_module();
 	if (!strcmp(c, "sleep-orphan"))
 		return cmd_sleep_orphan(argc, argv);
+	if (!strcmp(c, "forks"))
+		return cmd_tasks(argc, argv, false);
+	if (!strcmp(c, "threads"))
+		return cmd_tasks(argc, argv, true);
 	if (!strcmp(c, "sleep")) {
 		if (argc < 2)
 			return usage();

@@ -5,12 +5,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The version lives in one place, meson.build's project(): the build defines it. */
 #ifndef SBX_VERSION
 #error "SBX_VERSION comes from meson.build (add_project_arguments)"
 #endif
+
+/* --pass-fd: how many descriptors at most (the parser's limit; sandbox init's arrays are sized by it). */
+#define SBX_MAX_PASS_FDS 64
+
+/* Durations are whole milliseconds; --timeout and --kill-after resolve to 1 ms. */
+#define SBX_MAX_SECONDS 1000000000ull
+/* --kill-after when not given: how long --timeout's SIGTERM may take before SIGKILL. */
+#define SBX_DEFAULT_KILL_AFTER_MS 5000u
+
+/* tmpfs sizes (bytes): /tmp and each --tmpfs unless --tmp-size; /dev/shm always. */
+#define SBX_DEFAULT_TMP_SIZE (1ull << 30)
+#define SBX_SHM_SIZE (64ull << 20)
 
 /* Exit statuses sbx itself chooses (the payload's own status is passed through). */
 enum {
@@ -110,6 +123,7 @@ struct sbx_config {
 	/* run: filesystem */
 	struct sbx_mount_op *mounts;
 	size_t n_mounts;
+	uint64_t tmp_size; /* --tmp-size in bytes, 0: SBX_DEFAULT_TMP_SIZE */
 	const char *chdir; /* NULL: the caller's working directory */
 
 	/* run: environment */
@@ -127,14 +141,17 @@ struct sbx_config {
 	int log_fd;	    /* --log-fd, -1 when unset */
 	const char *log_file;
 
-	/* run: proxy limits (allowlist) */
+	/* run: proxy limits (allowlist); 0: the default */
 	unsigned proxy_max_conns;
 	unsigned proxy_max_header;
-	double proxy_header_timeout;
-	double proxy_idle_timeout;
+	uint64_t proxy_header_timeout_ms;
+	uint64_t proxy_idle_timeout_ms;
 
 	/* run: limits */
-	double timeout_sec; /* 0: none */
+	uint64_t timeout_ms;	/* --timeout, 0: none */
+	uint64_t kill_after_ms; /* --kill-after (0 is a valid grace: SIGKILL at once) */
+	bool kill_after_set;	/* --kill-after was given */
+	unsigned long pids;	/* --pids, 0: no limit */
 
 	/* run: the payload */
 	char **argv; /* NULL-terminated, points into the caller's argv */

@@ -129,11 +129,10 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 	ctx->host = &al->host;
 	ctx->max_conns = cfg->proxy_max_conns ? cfg->proxy_max_conns : SBX_DEFAULT_MAX_CONNS;
 	ctx->max_head = cfg->proxy_max_header ? cfg->proxy_max_header : SBX_DEFAULT_MAX_HEAD;
-	ctx->header_timeout_ms = cfg->proxy_header_timeout > 0 ? (uint64_t)(cfg->proxy_header_timeout * 1000)
-							       : SBX_DEFAULT_HEADER_TIMEOUT_MS;
+	ctx->header_timeout_ms = cfg->proxy_header_timeout_ms ? cfg->proxy_header_timeout_ms
+							      : SBX_DEFAULT_HEADER_TIMEOUT_MS;
 	ctx->connect_timeout_ms = SBX_DEFAULT_CONNECT_TIMEOUT_MS;
-	ctx->idle_timeout_ms = cfg->proxy_idle_timeout > 0 ? (uint64_t)(cfg->proxy_idle_timeout * 1000)
-							   : SBX_DEFAULT_IDLE_TIMEOUT_MS;
+	ctx->idle_timeout_ms = cfg->proxy_idle_timeout_ms ? cfg->proxy_idle_timeout_ms : SBX_DEFAULT_IDLE_TIMEOUT_MS;
 	al->tick_w.fd = -1;
 	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++)
 		al->listeners[i].w.fd = -1;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -167,15 +168,45 @@ SBX_CHILD_CODE static int exec_search(char *const argv[], char *const envp[])
 	return found_err ? -found_err : -ENOENT;
 }
 
-/* Close every descriptor but 0, 1, 2, the --pass-fd ones and @own. No allocation. */
-SBX_CHILD_CODE static int close_all_but(const struct sbx_config *cfg, int own)
+/*
+ * Close every descriptor but 0, 1, 2, the --pass-fd ones (at most
+ * SBX_MAX_PASS_FDS, the parser's limit) and @own, @own2. No allocation.
+ */
+SBX_CHILD_CODE static int close_all_but(const struct sbx_config *cfg, int own, int own2)
 {
-	int keep[64 + 4] = {0, 1, 2, own};
-	size_t n_keep = 4;
+	int keep[SBX_MAX_PASS_FDS + 5] = {0, 1, 2, own, own2};
+	size_t n_keep = 5;
 
-	for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
+	if (cfg->n_pass_fds > SBX_MAX_PASS_FDS)
+		return -E2BIG;
+	for (size_t i = 0; i < cfg->n_pass_fds; i++)
 		keep[n_keep++] = cfg->pass_fds[i];
 	return sbx_fds_close_except(keep, n_keep);
+}
+
+/*
+ * --pids N: RLIMIT_NPROC, which the kernel (5.14+, ucounts) checks at every
+ * fork and thread creation against the tasks of this uid in this user
+ * namespace: the sandbox's, not the user's others on the host (those stay
+ * under the host's own limit, one level up). Sandbox init is such a task
+ * too, hence N + 1; its short-lived network thread is gone by now. Soft and
+ * hard alike: raising the hard limit needs CAP_SYS_RESOURCE on the host. A
+ * hard limit sbx already runs under that is lower stays (it is stricter).
+ * The kernel exempts uid 0 on the host, which cmd/ refuses beforehand.
+ */
+SBX_CHILD_CODE static int set_pids_limit(unsigned long pids)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NPROC, &rl) < 0)
+		return -errno;
+	rl.rlim_cur = (rlim_t)pids + 1;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < rl.rlim_cur)
+		rl.rlim_cur = rl.rlim_max;
+	rl.rlim_max = rl.rlim_cur;
+	if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+		return -errno;
+	return 0;
 }
 
 struct payload_args {
@@ -238,15 +269,12 @@ SBX_CHILD_CODE static int payload_exec(void *arg)
 	signal(SIGPIPE, a->sigpipe_ignored ? SIG_IGN : SIG_DFL);
 	if (setsid() < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_SESSION, -errno);
-
-	{
-		int keep[64 + 5] = {0, 1, 2, p->pipe_fd, p->go_fd};
-		size_t n_keep = p->go_fd >= 0 ? 5 : 4;
-
-		for (size_t i = 0; i < cfg->n_pass_fds && n_keep < SBX_ARRAY_SIZE(keep); i++)
-			keep[n_keep++] = cfg->pass_fds[i];
-		r = sbx_fds_close_except(keep, n_keep);
+	if (cfg->pids) {
+		r = set_pids_limit(cfg->pids);
+		if (r < 0)
+			child_fail(p->pipe_fd, SBX_STAGE_RLIMITS, r);
 	}
+	r = close_all_but(cfg, p->pipe_fd, p->go_fd);
 	if (r < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_FDS, r);
 
@@ -403,7 +431,7 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	}
 	/* Nothing of the caller's leaks further than init; --pass-fd ones are kept for the payload.
 	 * Before any thread exists: the descriptor table is shared with it. */
-	r = close_all_but(cfg, a->report_fd);
+	r = close_all_but(cfg, a->report_fd, -1);
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_FDS, r, NULL);
 
@@ -446,8 +474,12 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 		if (r < 0)
 			init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
 	}
-	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
-		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, -errno, cfg->hostname);
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
+		char q[SBX_QUOTE_LEN];
+
+		r = -errno;
+		init_fail(a->report_fd, SBX_STAGE_HOSTNAME, r, sbx_quote(q, sizeof(q), cfg->hostname));
+	}
 	r = sbx_caps_prepare();
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_CAPS, r, NULL);
@@ -491,11 +523,14 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 			close(go_fds[1]);
 		close(pipe_fds[0]);
 		if (n == (ssize_t)sizeof(f)) {
+			char q[sizeof(rep.detail)];
+
 			waitpid(child, NULL, 0);
 			init_fail(a->report_fd, (enum sbx_stage)f.stage, f.err,
-				  f.stage == SBX_STAGE_EXEC    ? cfg->argv[0]
-				  : f.stage == SBX_STAGE_CHDIR ? (cfg->chdir ? cfg->chdir : a->cwd)
-							       : NULL);
+				  f.stage == SBX_STAGE_EXEC ? sbx_quote(q, sizeof(q), cfg->argv[0])
+				  : f.stage == SBX_STAGE_CHDIR
+					  ? sbx_quote(q, sizeof(q), cfg->chdir ? cfg->chdir : a->cwd)
+					  : NULL);
 		}
 	}
 	rep = (struct sbx_report){.type = SBX_REPORT_STARTED, .ns_pid = child};

@@ -50,23 +50,65 @@
  *    wall behind the seccomp rule and max_user_namespaces=0.
  */
 
-#define SBX_MAX_TMPFS 64
 #define SBX_RW_ATTRS (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
 #define SBX_RO_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+/*
+ * Writable tmpfs sizes. A tmpfs page belongs to no process: it counts in
+ * nobody's RSS, so the OOM killer cannot find it, and it lives until the
+ * sandbox's mount namespace goes. The kernel's default (half of RAM, and an
+ * inode count from RAM too) would let one payload pin most of the host's
+ * memory. So /tmp and every --tmpfs get --tmp-size (default 1 GiB) and one
+ * inode per 4 KiB of it (an empty file costs about 1 KiB of kernel memory
+ * and no page), /dev/shm gets 64 MiB (Docker's default for it; `--tmpfs
+ * /dev/shm` gives a --tmp-size one instead).
+ */
+#define SBX_TMPFS_BYTES_PER_INODE 4096u
 
 struct mount_ctx {
 	int root_fd; /* the new root, attached */
 	struct sbx_report *rep;
-	dev_t tmpfs_devs[SBX_MAX_TMPFS];
-	size_t n_tmpfs;
+	dev_t *tmpfs_devs; /* every tmpfs made here: room for the standard ones and each --tmpfs */
+	size_t n_tmpfs, max_tmpfs;
 };
 
+/* @what names the file or mount point: always quoted, it may come from the command line. */
 static int stage_error(struct mount_ctx *m, enum sbx_stage stage, int err, const char *what)
 {
 	m->rep->stage = stage;
 	m->rep->err = err < 0 ? -err : err;
-	snprintf(m->rep->detail, sizeof(m->rep->detail), "%s", what);
+	sbx_quote(m->rep->detail, sizeof(m->rep->detail), what);
 	return err < 0 ? err : -err;
+}
+
+static void note_tmpfs(struct mount_ctx *m, int mnt_fd)
+{
+	struct stat st;
+
+	if (m->n_tmpfs < m->max_tmpfs && fstat(mnt_fd, &st) == 0)
+		m->tmpfs_devs[m->n_tmpfs++] = st.st_dev;
+}
+
+/* fsconfig() options "size" and "nr_inodes" for a writable tmpfs of @bytes. */
+struct tmpfs_opts {
+	char size[24], inodes[24];
+	const char *opts[7];
+};
+
+static const char *const *tmpfs_options(struct tmpfs_opts *t, const char *mode, uint64_t bytes)
+{
+	uint64_t inodes = bytes / SBX_TMPFS_BYTES_PER_INODE;
+
+	snprintf(t->size, sizeof(t->size), "%llu", (unsigned long long)bytes);
+	snprintf(t->inodes, sizeof(t->inodes), "%llu", (unsigned long long)(inodes < 64 ? 64 : inodes));
+	t->opts[0] = "mode";
+	t->opts[1] = mode;
+	t->opts[2] = "size";
+	t->opts[3] = t->size;
+	t->opts[4] = "nr_inodes";
+	t->opts[5] = t->inodes;
+	t->opts[6] = NULL;
+	return t->opts;
 }
 
 static int sbx_openat2(int dirfd, const char *path, int flags, unsigned long long resolve)
@@ -202,11 +244,8 @@ static int mount_fs_at(struct mount_ctx *m, const char *type, const char *const 
 	r = attach(mnt, target);
 	if (r < 0)
 		return stage_error(m, stage, r, path);
-	if (strcmp(type, "tmpfs") == 0 && m->n_tmpfs < SBX_MAX_TMPFS) {
-		struct stat st;
-		if (fstat(mnt, &st) == 0)
-			m->tmpfs_devs[m->n_tmpfs++] = st.st_dev;
-	}
+	if (strcmp(type, "tmpfs") == 0)
+		note_tmpfs(m, mnt);
 	return 0;
 }
 
@@ -271,8 +310,8 @@ static int setup_dev(struct mount_ctx *m)
 {
 	static const char *const devices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 	static const char *const dev_opts[] = {"mode", "0755", "size", "64k", NULL};
-	static const char *const shm_opts[] = {"mode", "1777", NULL};
 	static const char *const pts_opts[] = {"ptmxmode", "0666", "mode", "0620", NULL};
+	struct tmpfs_opts shm;
 	static const struct {
 		const char *name, *target;
 	} links[] = {
@@ -281,7 +320,6 @@ static int setup_dev(struct mount_ctx *m)
 	};
 	_cleanup_close_ int dev_mnt = new_fs("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	_cleanup_close_ int target = -1;
-	struct stat st;
 	int r;
 
 	if (dev_mnt < 0)
@@ -305,8 +343,7 @@ static int setup_dev(struct mount_ctx *m)
 	r = attach(dev_mnt, target);
 	if (r < 0)
 		return stage_error(m, SBX_STAGE_MOUNT_DEV, r, "/dev");
-	if (fstat(dev_mnt, &st) == 0 && m->n_tmpfs < SBX_MAX_TMPFS)
-		m->tmpfs_devs[m->n_tmpfs++] = st.st_dev;
+	note_tmpfs(m, dev_mnt);
 
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(devices); i++) {
 		char host[64], inside[64];
@@ -324,7 +361,8 @@ static int setup_dev(struct mount_ctx *m)
 	r = mount_fs_at(m, "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts", SBX_STAGE_MOUNT_DEV);
 	if (r < 0)
 		return r;
-	r = mount_fs_at(m, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/dev/shm", SBX_STAGE_MOUNT_DEV);
+	r = mount_fs_at(m, "tmpfs", tmpfs_options(&shm, "1777", SBX_SHM_SIZE), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+			"/dev/shm", SBX_STAGE_MOUNT_DEV);
 	if (r < 0)
 		return r;
 	/* Nothing may be added to /dev once it is populated. */
@@ -416,18 +454,26 @@ static int hide_at(struct mount_ctx *m, int scratch_fd, const char *path)
  */
 int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 {
-	static const char *const tmp_opts[] = {"mode", "1777", NULL};
-	static const char *const user_tmpfs_opts[] = {"mode", "0755", NULL};
 	static const char *const scratch_opts[] = {"mode", "0700", "size", "64k", NULL};
 	const struct sbx_config *cfg = a->cfg;
+	const uint64_t tmp_size = cfg->tmp_size ? cfg->tmp_size : SBX_DEFAULT_TMP_SIZE;
+	struct tmpfs_opts tmp_opts, user_tmpfs_opts;
 	struct mount_ctx m = {.root_fd = -1, .rep = rep};
 	_cleanup_close_ int cwd_fd = -1, tree = -1, scratch = -1, scratch_target = -1;
-	int src_fds[64];
+	/* One per filesystem option, as many as were given: init is an ordinary
+	 * process here (not the vfork-style child), so it may allocate. */
+	_cleanup_free_ int *src_fds = calloc(cfg->n_mounts ? cfg->n_mounts : 1, sizeof(*src_fds));
+	_cleanup_free_ dev_t *tmpfs_devs = NULL;
 	size_t n_src = 0;
 	int r = 0;
 
-	if (cfg->n_mounts > SBX_ARRAY_SIZE(src_fds))
-		return stage_error(&m, SBX_STAGE_MOUNT_USER, -E2BIG, "too many filesystem options");
+	/* /tmp, /dev, /dev/shm, and each --tmpfs */
+	m.max_tmpfs = cfg->n_mounts + 3;
+	m.tmpfs_devs = tmpfs_devs = calloc(m.max_tmpfs, sizeof(*tmpfs_devs));
+	if (!src_fds || !tmpfs_devs)
+		return stage_error(&m, SBX_STAGE_MOUNT_USER, -ENOMEM, "/");
+	tmpfs_options(&tmp_opts, "1777", tmp_size);
+	tmpfs_options(&user_tmpfs_opts, "0755", tmp_size);
 
 	/* 1. sources, cloned from the host's view before sbx mounts anything */
 	if (strcmp(a->cwd, "/") != 0) {
@@ -479,7 +525,7 @@ int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 	}
 
 	/* 4. the standard mounts, then the caller's, in order */
-	r = mount_fs_at(&m, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/tmp", SBX_STAGE_MOUNT_TMP);
+	r = mount_fs_at(&m, "tmpfs", tmp_opts.opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/tmp", SBX_STAGE_MOUNT_TMP);
 	if (r < 0)
 		goto out;
 	r = mount_fs_at(&m, "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/proc",
@@ -508,8 +554,8 @@ int sbx_mounts_setup(const struct sbx_init_args *a, struct sbx_report *rep)
 					   SBX_STAGE_MOUNT_USER);
 			break;
 		case SBX_MOUNT_TMPFS:
-			r = mount_fs_at(&m, "tmpfs", user_tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, op->dst,
-					SBX_STAGE_MOUNT_USER);
+			r = mount_fs_at(&m, "tmpfs", user_tmpfs_opts.opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+					op->dst, SBX_STAGE_MOUNT_USER);
 			break;
 		case SBX_MOUNT_HIDE:
 			r = hide_at(&m, scratch, op->dst);

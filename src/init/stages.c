@@ -30,6 +30,7 @@ static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
 	[SBX_STAGE_SECCOMP_LOAD] = "loading the seccomp filter",
 	[SBX_STAGE_EXEC] = "executing",
 	[SBX_STAGE_NOTIFY] = "handing the seccomp listener to the supervisor",
+	[SBX_STAGE_RLIMITS] = "setting the payload's resource limits",
 };
 
 /* Stable identifiers for --json-status-fd's error events: never reworded. */

@@ -44,28 +44,27 @@ static int cmp_int(const void *a, const void *b)
 
 /**
  * sbx_fds_close_except() - close every descriptor not in @keep.
- * @keep: descriptors to keep open (any order, duplicates allowed)
- * @n_keep: number of entries in @keep (at most 64)
+ * @keep: descriptors to keep open (any order, duplicates and negative
+ *        values allowed); sorted in place
+ * @n_keep: number of entries in @keep
+ *
+ * The caller owns the array, so there is no limit here and no allocation
+ * (sandbox init calls this in its vfork-style child).
  *
  * Context: sandbox init and the payload, before exec.
  * Return: 0, or a negative errno.
  */
-int sbx_fds_close_except(const int *keep, size_t n_keep)
+int sbx_fds_close_except(int *keep, size_t n_keep)
 {
-	int sorted[64];
 	unsigned int from = 0;
 
-	if (n_keep > 64)
-		return -E2BIG;
-	memcpy(sorted, keep, n_keep * sizeof(int));
-	qsort(sorted, n_keep, sizeof(int), cmp_int);
+	qsort(keep, n_keep, sizeof(int), cmp_int);
 	for (size_t i = 0; i < n_keep; i++) {
-		if (sorted[i] < 0 || (unsigned int)sorted[i] < from)
+		if (keep[i] < 0 || (unsigned int)keep[i] < from)
 			continue;
-		if ((unsigned int)sorted[i] > from &&
-		    syscall(SYS_close_range, from, (unsigned int)sorted[i] - 1, 0) < 0)
+		if ((unsigned int)keep[i] > from && syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0) < 0)
 			return -errno;
-		from = (unsigned int)sorted[i] + 1;
+		from = (unsigned int)keep[i] + 1;
 	}
 	if (syscall(SYS_close_range, from, UINT_MAX, 0) < 0)
 		return -errno;

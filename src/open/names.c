@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "lib/sockaddr.h"
+#include "sbx/util.h"
 
 /*
  * A payload in open posture resolves names itself, so `--deny evil.example`
@@ -90,11 +91,13 @@ static int collect(struct sbx_names *nm, const struct sbx_policy *policy, char *
 		if (!sbx_policy_rule_is_deny(r) || sbx_policy_rule_host(r, host, sizeof(host), &wild) != 1)
 			continue;
 		if (wild) {
+			char q[SBX_QUOTE_LEN];
+
 			snprintf(err, errlen,
-				 "--network=open cannot enforce the wildcard deny rule '%s': a payload that does its "
+				 "--network=open cannot enforce the wildcard deny rule %s: a payload that does its "
 				 "own DNS reaches subdomains sbx never saw; deny their addresses or exact names, or "
 				 "use --network=allowlist",
-				 sbx_policy_rule_text(r));
+				 sbx_quote(q, sizeof(q), sbx_policy_rule_text(r)));
 			return -EINVAL;
 		}
 		struct deny_name *dn = &nm->names[nm->n++];

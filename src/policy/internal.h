@@ -7,14 +7,9 @@
 #include <stdlib.h>
 
 #include "sbx/policy.h"
+#include "sbx/util.h"
 
 #define SBX_NONE UINT32_MAX
-
-static inline void sbx_policy_freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _cleanup_free_ __attribute__((cleanup(sbx_policy_freep)))
 
 enum sbx_rule_kind {
 	SBX_RULE_HOST,	   /* exact name */

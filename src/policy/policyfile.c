@@ -13,15 +13,30 @@
 
 #define POLICY_FILE_MAX (16u << 20)
 
+/*
+ * A policy file's name where it starts "NAME:LINE:COL: ..." (the form
+ * editors jump to): as given when it is plain printable ASCII, quoted
+ * (sbx_quote()) when anything in it could split the line or reach a terminal.
+ */
+static const char *shown_name(char *buf, size_t len, const char *name)
+{
+	for (const char *c = name; *c; c++) {
+		if (*c < 0x20 || *c > 0x7e || *c == '\'' || *c == '\\')
+			return sbx_quote(buf, len, name);
+	}
+	return name;
+}
+
 __attribute__((format(printf, 6, 7))) static int perr(char *err, size_t errlen, const char *name, unsigned line,
 						      size_t col, const char *fmt, ...)
 {
+	char q[SBX_QUOTE_LEN];
 	va_list ap;
 	int n;
 
 	if (!errlen)
 		return -EINVAL;
-	n = snprintf(err, errlen, "%s:%u:%zu: ", name, line, col);
+	n = snprintf(err, errlen, "%s:%u:%zu: ", shown_name(q, sizeof(q), name), line, col);
 	if (n < 0 || (size_t)n >= errlen)
 		return -EINVAL;
 	va_start(ap, fmt);
@@ -38,7 +53,7 @@ static bool is_space(char c)
 static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, const char *line, size_t len,
 		   enum sbx_posture *posture, bool *posture_set, char *err, size_t errlen)
 {
-	char tok[1100];
+	char tok[1100], q[SBX_QUOTE_LEN];
 	size_t i = 0, start, col, ntok = 0;
 	int mode = -1; /* 0 allow, 1 deny, 2 network */
 	size_t mode_col = 0;
@@ -69,7 +84,8 @@ static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, cons
 				mode = 2;
 			else
 				return perr(err, errlen, name, lineno, col,
-					    "unknown directive '%s' (expected allow, deny or network)", tok);
+					    "unknown directive %s (expected allow, deny or network)",
+					    sbx_quote(q, sizeof(q), tok));
 			continue;
 		}
 		if (mode == 2) {
@@ -85,15 +101,17 @@ static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, cons
 				want = SBX_POSTURE_OPEN;
 			else
 				return perr(err, errlen, name, lineno, col,
-					    "unknown posture '%s' (expected blocked, allowlist or open)", tok);
+					    "unknown posture %s (expected blocked, allowlist or open)",
+					    sbx_quote(q, sizeof(q), tok));
 			if (p->posture_locked && p->posture != want)
-				return perr(err, errlen, name, lineno, col,
-					    "network posture '%s' conflicts with %s (%s)", tok, p->posture_origin,
+				return perr(err, errlen, name, lineno, col, "network posture %s conflicts with %s (%s)",
+					    sbx_quote(q, sizeof(q), tok), p->posture_origin,
 					    sbx_posture_name(p->posture));
 			if (!p->posture_locked) {
 				p->posture = want;
 				p->posture_locked = true;
-				snprintf(p->posture_origin, sizeof(p->posture_origin), "%s:%u", name, lineno);
+				snprintf(p->posture_origin, sizeof(p->posture_origin), "%s:%u",
+					 shown_name(q, sizeof(q), name), lineno);
 			}
 			*posture = want;
 			*posture_set = true;
@@ -105,7 +123,8 @@ static int do_line(struct sbx_policy *p, const char *name, unsigned lineno, cons
 			int r = sbx_policy_add_rule(p, mode == 1, tok, &o, why, sizeof(why));
 
 			if (r == -EINVAL)
-				return perr(err, errlen, name, lineno, col, "invalid rule '%s': %s", tok, why);
+				return perr(err, errlen, name, lineno, col, "invalid rule %s: %s",
+					    sbx_quote(q, sizeof(q), tok), why);
 			if (r < 0)
 				return r;
 		}
@@ -149,24 +168,27 @@ int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_postur
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t len = 0, cap;
+	char q[SBX_QUOTE_LEN];
 	int fd, r = 0;
+
+	sbx_quote(q, sizeof(q), path);
 
 	/* O_NONBLOCK: a FIFO (or a device) must not hang here; it is refused below. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "%s: cannot open policy file: %s", path, strerror(-r));
+		snprintf(err, errlen, "%s: cannot open policy file: %s", q, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		r = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: not a regular file", q);
 		close(fd);
 		return r;
 	}
 	cap = (size_t)st.st_size + 1;
 	if (st.st_size > (off_t)POLICY_FILE_MAX) {
-		snprintf(err, errlen, "%s: policy file larger than 16 MiB", path);
+		snprintf(err, errlen, "%s: policy file larger than 16 MiB", q);
 		close(fd);
 		return -EFBIG;
 	}
@@ -182,7 +204,7 @@ int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_postur
 			continue;
 		if (n < 0) {
 			r = -errno;
-			snprintf(err, errlen, "%s: cannot read policy file: %s", path, strerror(-r));
+			snprintf(err, errlen, "%s: cannot read policy file: %s", q, strerror(-r));
 			close(fd);
 			return r;
 		}
@@ -190,7 +212,7 @@ int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_postur
 			break;
 		len += (size_t)n;
 		if (len == cap) { /* the file grew since fstat: refuse rather than read a moving target */
-			snprintf(err, errlen, "%s: policy file changed while being read", path);
+			snprintf(err, errlen, "%s: policy file changed while being read", q);
 			close(fd);
 			return -EINVAL;
 		}
@@ -229,12 +251,13 @@ int sbx_policy_build(const struct sbx_config *cfg, struct sbx_policy **out, char
 			r = sbx_policy_load_file(p, a->text, &fp, &fset, err, errlen);
 		} else {
 			struct sbx_rule_origin o = {.kind = SBX_ORIGIN_FLAG};
-			char why[256];
+			char why[256], q[SBX_QUOTE_LEN];
 			bool deny = a->kind == SBX_RULE_ARG_DENY;
 
 			r = sbx_policy_add_rule(p, deny, a->text, &o, why, sizeof(why));
 			if (r == -EINVAL)
-				snprintf(err, errlen, "%s '%s': %s", deny ? "--deny" : "--allow", a->text, why);
+				snprintf(err, errlen, "%s %s: %s", deny ? "--deny" : "--allow",
+					 sbx_quote(q, sizeof(q), a->text), why);
 		}
 		if (r < 0) {
 			if (r == -ENOMEM && errlen && !err[0])

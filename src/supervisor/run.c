@@ -47,9 +47,14 @@
  *    unprivileged process may map), then sends it.
  * 3. Event loop (epoll): the report socket (errors, "started", the payload's
  *    wait status), the pidfd (init's death), a signalfd (signals to forward),
- *    a timerfd (--timeout). On timeout init gets SIGKILL, which takes the
- *    whole PID namespace with it. If the supervisor itself dies, init's
- *    PDEATHSIG does the same.
+ *    a timerfd (--timeout) and a second one, the kill deadline. When
+ *    --timeout expires the payload gets SIGTERM (through init, like a
+ *    forwarded signal) and the kill deadline is armed --kill-after later
+ *    (default 5 s; 0 kills at once). A SIGTERM, SIGINT or SIGHUP that sbx
+ *    forwards arms it too, when --kill-after was given: without it the
+ *    payload decides, and whoever sent the signal can still SIGKILL sbx.
+ *    At the deadline init gets SIGKILL, which takes the whole PID namespace
+ *    with it. If the supervisor itself dies, init's PDEATHSIG does the same.
  */
 
 static const int sbx_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
@@ -92,6 +97,10 @@ static const char *hint_for(enum sbx_stage stage, int err)
 	return NULL;
 }
 
+/*
+ * @detail comes from sandbox init, which quoted every path in it
+ * (sbx_quote()); the EXEC detail is the quoted command.
+ */
 static void set_failure(struct sbx_outcome *out, enum sbx_stage stage, int err, const char *detail)
 {
 	const char *hint = hint_for(stage, err);
@@ -151,11 +160,26 @@ struct supervisor {
 	int pidfd;
 	pid_t init_pid;
 	int report_fd;
-	struct sbx_watch report_w, pid_w, sig_w, timer_w;
-	bool have_result; /* out->kind decided by a report */
+	struct sbx_watch report_w, pid_w, sig_w, timer_w, kill_w;
+	uint64_t kill_deadline_ms; /* CLOCK_MONOTONIC, 0: not armed */
+	int kill_cause;		   /* the forwarded signal that armed it, 0 for --timeout */
+	bool have_result;	   /* out->kind decided by a report */
 	bool timed_out;
+	bool killed; /* sbx sent init SIGKILL at the deadline */
 	int loop_err;
 };
+
+/* Whole milliseconds as seconds, the shortest exact decimal: "2", "1.5", "0.001". */
+static const char *seconds_text(char *buf, size_t len, uint64_t ms)
+{
+	int n = snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
+
+	while (n > 0 && (size_t)n < len && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n > 0 && (size_t)n < len && buf[n - 1] == '.')
+		buf[--n] = '\0';
+	return buf;
+}
 
 /*
  * --log-file: the supervisor writes text the payload chose (a refused name)
@@ -169,11 +193,14 @@ static int open_log_file(const char *path, char *msg, size_t msglen)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0600);
 	struct stat st;
+
+	char q[SBX_QUOTE_LEN];
 	int e;
 
+	sbx_quote(q, sizeof(q), path);
 	if (fd < 0) {
 		e = errno;
-		snprintf(msg, msglen, "--log-file %s: %s", path,
+		snprintf(msg, msglen, "--log-file %s: %s", q,
 			 e == ELOOP   ? "is a symbolic link (name the file itself)"
 			 : e == ENXIO ? "not a regular file (a FIFO or a device)"
 				      : strerror(e));
@@ -181,13 +208,13 @@ static int open_log_file(const char *path, char *msg, size_t msglen)
 	}
 	if (fstat(fd, &st) < 0) {
 		e = errno;
-		snprintf(msg, msglen, "--log-file %s: %s", path, strerror(e));
+		snprintf(msg, msglen, "--log-file %s: %s", q, strerror(e));
 	} else if (!S_ISREG(st.st_mode)) {
 		e = EINVAL;
-		snprintf(msg, msglen, "--log-file %s: not a regular file", path);
+		snprintf(msg, msglen, "--log-file %s: not a regular file", q);
 	} else if (st.st_uid != geteuid()) {
 		e = EPERM;
-		snprintf(msg, msglen, "--log-file %s: owned by uid %u, not by you (uid %u)", path, (unsigned)st.st_uid,
+		snprintf(msg, msglen, "--log-file %s: owned by uid %u, not by you (uid %u)", q, (unsigned)st.st_uid,
 			 (unsigned)geteuid());
 	} else {
 		return fd;
@@ -356,22 +383,77 @@ static void on_report(struct sbx_loop *loop, struct sbx_watch *w, uint32_t event
 		sbx_loop_quit(loop);
 }
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void kill_sandbox(struct supervisor *s)
+{
+	s->killed = true;
+	pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
+	if (s->kill_w.fd >= 0)
+		sbx_loop_unwatch(s->loop, &s->kill_w);
+}
+
+/*
+ * SIGKILL the sandbox @grace_ms from now unless it ends first. An earlier
+ * deadline stands: a second signal never buys the payload more time.
+ */
+static void arm_kill(struct supervisor *s, uint64_t grace_ms, int cause)
+{
+	uint64_t deadline = monotonic_ms() + grace_ms;
+	struct itimerspec its = {0};
+
+	if (s->killed || (s->kill_deadline_ms && s->kill_deadline_ms <= deadline))
+		return;
+	if (grace_ms == 0 || s->kill_w.fd < 0) {
+		kill_sandbox(s);
+		return;
+	}
+	its.it_value.tv_sec = (time_t)(deadline / 1000);
+	its.it_value.tv_nsec = (long)(deadline % 1000) * 1000000;
+	if (timerfd_settime(s->kill_w.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		kill_sandbox(s); /* fail closed: no deadline means no grace */
+		return;
+	}
+	s->kill_deadline_ms = deadline;
+	s->kill_cause = cause;
+}
+
 static void on_signal(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
 {
 	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, sig_w));
 	struct signalfd_siginfo si;
 
-	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		pidfd_send_signal(s->pidfd, (int)si.ssi_signo, NULL, 0);
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int sig = (int)si.ssi_signo;
+
+		pidfd_send_signal(s->pidfd, sig, NULL, 0);
+		if (s->cfg->kill_after_set && (sig == SIGTERM || sig == SIGINT || sig == SIGHUP))
+			arm_kill(s, s->cfg->kill_after_ms, sig);
+	}
 }
 
 static void on_timeout(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
 {
 	struct supervisor *s = (struct supervisor *)((char *)w - offsetof(struct supervisor, timer_w));
+	uint64_t grace = s->cfg->kill_after_set ? s->cfg->kill_after_ms : SBX_DEFAULT_KILL_AFTER_MS;
 
 	s->timed_out = true;
-	pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
 	sbx_loop_unwatch(loop, w);
+	/* Init passes SIGTERM on to the payload, as it does a forwarded one. */
+	if (grace)
+		pidfd_send_signal(s->pidfd, SIGTERM, NULL, 0);
+	arm_kill(s, grace, 0);
+}
+
+static void on_kill_deadline(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	kill_sandbox(sbx_container_of(w, struct supervisor, kill_w));
 }
 
 static void on_init_exit(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
@@ -387,23 +469,29 @@ static void on_init_exit(struct sbx_loop *loop, struct sbx_watch *w, uint32_t ev
 
 static int event_loop(struct supervisor *s, int sig_fd)
 {
-	_cleanup_close_ int timer_fd = -1;
+	_cleanup_close_ int timer_fd = -1, kill_fd = -1;
 	int r;
 
 	s->report_w = (struct sbx_watch){.cb = on_report, .fd = s->report_fd};
 	s->pid_w = (struct sbx_watch){.cb = on_init_exit, .fd = s->pidfd};
 	s->sig_w = (struct sbx_watch){.cb = on_signal, .fd = sig_fd};
-	if (s->cfg->timeout_sec > 0) {
+	s->kill_w = (struct sbx_watch){.cb = on_kill_deadline, .fd = -1};
+	if (s->cfg->timeout_ms || s->cfg->kill_after_set) {
+		kill_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (kill_fd < 0)
+			return -errno;
+		s->kill_w.fd = kill_fd;
+		if ((r = sbx_loop_watch(s->loop, &s->kill_w, EPOLLIN)) < 0)
+			return r;
+	}
+	if (s->cfg->timeout_ms) {
 		struct itimerspec its = {0};
-		double t = s->cfg->timeout_sec;
 
 		timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 		if (timer_fd < 0)
 			return -errno;
-		its.it_value.tv_sec = (time_t)t;
-		its.it_value.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
-		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-			its.it_value.tv_nsec = 1;
+		its.it_value.tv_sec = (time_t)(s->cfg->timeout_ms / 1000);
+		its.it_value.tv_nsec = (long)(s->cfg->timeout_ms % 1000) * 1000000;
 		if (timerfd_settime(timer_fd, 0, &its, NULL) < 0)
 			return -errno;
 		s->timer_w = (struct sbx_watch){.cb = on_timeout, .fd = timer_fd};
@@ -418,6 +506,40 @@ static int event_loop(struct supervisor *s, int sig_fd)
 	if (r < 0)
 		return r;
 	return s->loop_err;
+}
+
+/* How the run ended when sbx ended it: --timeout, or the grace after a forwarded signal ran out. */
+static void ended_by_sbx(struct supervisor *s)
+{
+	const struct sbx_config *cfg = s->cfg;
+	struct sbx_outcome *out = s->out;
+	uint64_t grace = cfg->kill_after_set ? cfg->kill_after_ms : SBX_DEFAULT_KILL_AFTER_MS;
+	char t[32], g[32];
+
+	seconds_text(g, sizeof(g), grace);
+	if (s->timed_out) {
+		out->kind = SBX_OUTCOME_TIMEOUT;
+		seconds_text(t, sizeof(t), cfg->timeout_ms);
+		if (!grace)
+			snprintf(out->message, sizeof(out->message), "timeout after %s s: sandbox killed", t);
+		else if (s->killed)
+			snprintf(out->message, sizeof(out->message),
+				 "timeout after %s s: the payload got SIGTERM and the sandbox was still running %s s "
+				 "later (--kill-after): sandbox killed",
+				 t, g);
+		else
+			snprintf(out->message, sizeof(out->message),
+				 "timeout after %s s: the payload got SIGTERM and the sandbox ended", t);
+		sbx_status_timeout(s->status, t, s->killed);
+		return;
+	}
+	out->kind = SBX_OUTCOME_SIGNALED;
+	out->signal = SIGKILL;
+	out->killed = true;
+	snprintf(out->message, sizeof(out->message),
+		 "the sandbox was still running %s s after sbx forwarded SIG%s (--kill-after): sandbox killed", g,
+		 sigabbrev_np(s->kill_cause) ? sigabbrev_np(s->kill_cause) : "?");
+	sbx_status_exited(s->status, SIGKILL, 128 + SIGKILL, true);
 }
 
 /**
@@ -554,11 +676,8 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
 		goto out;
 	}
-	if (s.timed_out) {
-		out->kind = SBX_OUTCOME_TIMEOUT;
-		snprintf(out->message, sizeof(out->message), "timeout after %g seconds: sandbox killed",
-			 cfg->timeout_sec);
-		sbx_status_timeout(s.status, cfg->timeout_sec);
+	if (s.timed_out || (s.killed && !s.have_result)) {
+		ended_by_sbx(&s);
 	} else if (!s.have_result) {
 		out->kind = SBX_OUTCOME_SETUP_FAILED;
 		snprintf(out->message, sizeof(out->message),
@@ -566,7 +685,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	} else if (out->kind == SBX_OUTCOME_EXITED || out->kind == SBX_OUTCOME_SIGNALED) {
 		/* The shell's convention for the payload's status: 128+N for signal N. */
 		sbx_status_exited(s.status, out->kind == SBX_OUTCOME_SIGNALED ? out->signal : 0,
-				  out->kind == SBX_OUTCOME_SIGNALED ? 128 + out->signal : out->code);
+				  out->kind == SBX_OUTCOME_SIGNALED ? 128 + out->signal : out->code, false);
 	}
 	r = 0;
 out:

@@ -51,23 +51,27 @@ void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_
  * @j: the status stream, or NULL
  * @signal: the signal that killed it, or 0 if it exited
  * @code: sbx's exit status for it (128+signal when killed)
+ * @killed: sbx SIGKILLed the sandbox (--kill-after ran out): adds "killed":true
  */
-void sbx_status_exited(struct sbx_jsonl *j, int signal, int code)
+void sbx_status_exited(struct sbx_jsonl *j, int signal, int code, bool killed)
 {
+	const char *k = killed ? ",\"killed\":true" : "";
+
 	if (signal)
-		emit(j, "\"event\":\"exited\",\"signal\":%d,\"code\":%d}", signal, code);
+		emit(j, "\"event\":\"exited\",\"signal\":%d,\"code\":%d%s}", signal, code, k);
 	else
-		emit(j, "\"event\":\"exited\",\"code\":%d}", code);
+		emit(j, "\"event\":\"exited\",\"code\":%d%s}", code, k);
 }
 
 /**
- * sbx_status_timeout() - --timeout expired and the sandbox was killed.
+ * sbx_status_timeout() - --timeout expired and the sandbox has ended.
  * @j: the status stream, or NULL
- * @seconds: the timeout
+ * @seconds: the timeout, as a JSON number ("1.5")
+ * @killed: sbx SIGKILLed the sandbox (no grace, or the grace ran out): adds "killed":true
  */
-void sbx_status_timeout(struct sbx_jsonl *j, double seconds)
+void sbx_status_timeout(struct sbx_jsonl *j, const char *seconds, bool killed)
 {
-	emit(j, "\"event\":\"timeout\",\"seconds\":%g,\"code\":124}", seconds);
+	emit(j, "\"event\":\"timeout\",\"seconds\":%s,\"code\":124%s}", seconds, killed ? ",\"killed\":true" : "");
 }
 
 /**

@@ -14,6 +14,20 @@ BAD=(
 	"run --gid= -- MARK"
 	"run --timeout abc -- MARK"
 	"run --timeout=-1 -- MARK"
+	"run --timeout 0.0004 -- MARK"
+	"run --timeout nan -- MARK"
+	"run --timeout inf -- MARK"
+	"run --timeout 1e99 -- MARK"
+	"run --timeout 99999999999 -- MARK"
+	"run --network=allowlist --proxy-idle-timeout 0.0004 -- MARK"
+	"run --network=allowlist --proxy-header-timeout 0.0004 -- MARK"
+	"run --network=allowlist --proxy-idle-timeout 0 -- MARK"
+	"run --network=allowlist --proxy-header-timeout -inf -- MARK"
+	"run --kill-after 0.0001 -- MARK"
+	"run --kill-after -1 -- MARK"
+	"run --tmp-size 0 -- MARK"
+	"run --tmp-size 1.5G -- MARK"
+	"run --pids 0 -- MARK"
 	"run --pass-fd notanfd -- MARK"
 	"run --json-status-fd=x -- MARK"
 	"run --setenv NOEQUALSIGN -- MARK"
@@ -23,7 +37,18 @@ BAD=(
 	"nosuchsubcommand MARK"
 )
 
-tap_plan $((9 + ${#BAD[@]}))
+# Text a message repeats that holds a newline or an escape sequence: the
+# message stays one line, with no control byte (sbx_quote()). RC then how.
+RAW=(
+	"125|--bind|/no"$'\n'"such"$'\e'"[31m"
+	"125|--bind|rel"$'\n'$'\e'"[2J"
+	"125|--setenv|NOEQ"$'\n'$'\e'"]0;owned"$'\a'
+	"125|--chdir|/no"$'\n'"such"$'\e'"[2J"
+	"127|--|/no/such"$'\n'$'\e'"[2Jcmd"
+	"127|--|no-such"$'\e'"[31m"$'\n'"cmd"
+)
+
+tap_plan $((9 + ${#BAD[@]} + ${#RAW[@]}))
 
 capture sbx --help
 if [ "$RC" = 0 ] && grep -qi 'usage' <<<"$OUT" && grep -qw 'run' <<<"$OUT" && [ -z "$ERR" ]; then
@@ -46,7 +71,7 @@ capture sbx run --help
 run_help=$OUT
 missing=""
 for opt in --network --uid --gid --hostname --bind --ro-bind --tmpfs --hide --chdir \
-	--clearenv --setenv --unsetenv --pass-fd --json-status-fd --timeout; do
+	--clearenv --setenv --unsetenv --pass-fd --json-status-fd --timeout --kill-after --tmp-size --pids; do
 	grep -q -- "$opt" <<<"$run_help$help_out" || missing="$missing $opt"
 done
 if [ "$RC" = 0 ] && [ -z "$missing" ]; then
@@ -103,6 +128,29 @@ for b in "${BAD[@]}"; do
 		show "sbx $b"
 		[ -e "$W/cwd/marker" ] && tap_diag "payload ran (marker exists)"
 		tap_fail "sbx $b: want exit 125, one 'sbx: ' line on stderr, nothing run"
+	fi
+done
+
+for r in "${RAW[@]}"; do
+	IFS='|' read -r want opt text <<<"$r"
+	text=${r#*|*|}
+	rm -f "$W/cwd/marker"
+	if [ "$opt" = -- ]; then
+		capture sbx run -- "$text" "$W/cwd/marker"
+	else
+		capture sbx run "$opt" "$text" -- "$P" write "$W/cwd/marker"
+	fi
+	shown=$(printf '%q' "$text")
+	label=$opt
+	[ "$opt" = -- ] && label=COMMAND
+	nlines=$(grep -c '' <<<"$ERR")
+	if [ "$RC" = "$want" ] && [ "$nlines" = 1 ] && [[ "$ERR" == "sbx: "* ]] && [ ! -e "$W/cwd/marker" ] &&
+		! LC_ALL=C grep -q '[[:cntrl:]]' <<<"$ERR" && grep -qF '\e' <<<"$ERR" && grep -qF '\n' <<<"$ERR"; then
+		tap_ok "$label $shown: exit $want, one line, quoted: $ERR"
+	else
+		show "$opt $shown"
+		tap_diag "stderr bytes: $(od -c <<<"$ERR" | head -n 4 | tr '\n' ' ')"
+		tap_fail "$label $shown: want exit $want and one 'sbx: ' line with no control byte"
 	fi
 done
 

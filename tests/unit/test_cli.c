@@ -47,7 +47,10 @@ static void expect_error(const char *needle, struct parsed *p)
 	assert_int_equal(p->r, -EINVAL);
 	if (!strstr(p->err, needle))
 		fail_msg("error '%s' does not mention '%s'", p->err, needle);
-	assert_null(strchr(p->err, '\n'));
+	for (const unsigned char *c = (const unsigned char *)p->err; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			fail_msg("error '%s' holds control byte 0x%02x", p->err, *c);
+	}
 	sbx_config_free(&p->cfg);
 }
 
@@ -116,7 +119,7 @@ static void test_run_all_options(void **state)
 	assert_int_equal(p.cfg.n_pass_fds, 2);
 	assert_int_equal(p.cfg.pass_fds[1], 7);
 	assert_int_equal(p.cfg.json_status_fd, 9);
-	assert_true(p.cfg.timeout_sec > 1.49 && p.cfg.timeout_sec < 1.51);
+	assert_int_equal(p.cfg.timeout_ms, 1500);
 	sbx_config_free(&p.cfg);
 }
 
@@ -156,6 +159,7 @@ static void test_run_bad_input(void **state)
 	expect_error("positive number", PARSE(&p, "run", "--timeout", "nan", "true"));
 	expect_error("positive number", PARSE(&p, "run", "--timeout", "inf", "true"));
 	expect_error("positive number", PARSE(&p, "run", "--timeout", "5s", "true"));
+	expect_error("positive number", PARSE(&p, "run", "--timeout", "+5", "true"));
 	expect_error("positive number", PARSE(&p, "run", "--timeout", "1e99", "true"));
 	expect_error("not a valid host name", PARSE(&p, "run", "--hostname", "a b", "true"));
 	expect_error("not a valid host name", PARSE(&p, "run", "--hostname", "", "true"));
@@ -181,8 +185,8 @@ static void test_allowlist_options(void **state)
 	assert_null(p.cfg.log_file);
 	assert_int_equal(p.cfg.proxy_max_conns, 10);
 	assert_int_equal(p.cfg.proxy_max_header, 2048);
-	assert_true(p.cfg.proxy_header_timeout > 2.4 && p.cfg.proxy_header_timeout < 2.6);
-	assert_true(p.cfg.proxy_idle_timeout > 59 && p.cfg.proxy_idle_timeout < 61);
+	assert_int_equal(p.cfg.proxy_header_timeout_ms, 2500);
+	assert_int_equal(p.cfg.proxy_idle_timeout_ms, 60000);
 	sbx_config_free(&p.cfg);
 
 	PARSE(&p, "run", "--network=allowlist", "--log-file", "/tmp/x.jsonl", "true");
@@ -224,26 +228,174 @@ static void test_open_options(void **state)
 	expect_error("allowlist only", PARSE(&p, "run", "--network=open", "--proxy-idle-timeout", "3", "true"));
 }
 
-static void test_repeat_limit(void **state)
+/* argv of "sbx run" + @n times "@opt @pre<i+3>@post" + "true". */
+static int build_repeat(char **argv, char (*vals)[32], const char *opt, const char *pre, const char *post, int n)
 {
-	char *argv[140];
-	char vals[70][16];
-	struct sbx_config cfg;
-	char err[256];
 	int argc = 0;
 
 	argv[argc++] = "sbx";
 	argv[argc++] = "run";
-	for (int i = 0; i < 65; i++) {
-		argv[argc++] = "--pass-fd";
-		snprintf(vals[i], sizeof(vals[i]), "%d", i + 3);
+	if (strncmp(opt, "--allow", 7) == 0 || strncmp(opt, "--deny", 6) == 0)
+		argv[argc++] = "--network=allowlist";
+	for (int i = 0; i < n; i++) {
+		argv[argc++] = (char *)opt;
+		snprintf(vals[i], sizeof(vals[i]), "%s%d%s", pre, i + 3, post);
 		argv[argc++] = vals[i];
 	}
 	argv[argc++] = "true";
 	argv[argc] = NULL;
-	assert_int_equal(sbx_cli_parse(argc, argv, &cfg, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "too many times"));
+	return argc;
+}
+
+static void test_repeat_limit(void **state)
+{
+	static char *argv[2 * 1000 + 8];
+	static char vals[1000][32];
+	struct sbx_config cfg;
+	char err[256];
+	int argc;
+
+	/* --pass-fd: exactly SBX_MAX_PASS_FDS (the constant sandbox init's arrays use), not one more. */
+	argc = build_repeat(argv, vals, "--pass-fd", "", "", SBX_MAX_PASS_FDS);
+	assert_int_equal(sbx_cli_parse(argc, argv, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_pass_fds, SBX_MAX_PASS_FDS);
+	assert_int_equal(cfg.pass_fds[SBX_MAX_PASS_FDS - 1], SBX_MAX_PASS_FDS + 2);
 	sbx_config_free(&cfg);
+	argc = build_repeat(argv, vals, "--pass-fd", "", "", SBX_MAX_PASS_FDS + 1);
+	assert_int_equal(sbx_cli_parse(argc, argv, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--pass-fd: given more than 64 times (at most 64 descriptors)"));
+	sbx_config_free(&cfg);
+
+	/* Rules, mounts and environment have no count limit of their own. */
+	argc = build_repeat(argv, vals, "--allow", "h", ".example", 1000);
+	assert_int_equal(sbx_cli_parse(argc, argv, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_rules, 1000);
+	assert_string_equal(cfg.rules[999].text, "h1002.example");
+	sbx_config_free(&cfg);
+	argc = build_repeat(argv, vals, "--tmpfs", "/t", "", 300);
+	assert_int_equal(sbx_cli_parse(argc, argv, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_mounts, 300);
+	assert_string_equal(cfg.mounts[299].dst, "/t302");
+	sbx_config_free(&cfg);
+	argc = build_repeat(argv, vals, "--setenv", "V", "=x", 300);
+	assert_int_equal(sbx_cli_parse(argc, argv, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_env_ops, 300);
+	sbx_config_free(&cfg);
+}
+
+static void test_durations(void **state)
+{
+	struct parsed p;
+
+	/* Exact decimal milliseconds; a finer fraction rounds up, never down to 0 ("off"). */
+	PARSE(&p, "run", "--timeout", "0.001", "--kill-after", "2.5", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.timeout_ms, 1);
+	assert_true(p.cfg.kill_after_set);
+	assert_int_equal(p.cfg.kill_after_ms, 2500);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "run", "--timeout", "1.0015", "--kill-after=0", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.timeout_ms, 1002);
+	assert_true(p.cfg.kill_after_set);
+	assert_int_equal(p.cfg.kill_after_ms, 0);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "run", "--timeout", ".5", "--kill-after", "0.000", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.timeout_ms, 500);
+	assert_int_equal(p.cfg.kill_after_ms, 0);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "run", "--timeout", "1000000000", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.timeout_ms, 1000000000000ull);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "run", "--network=allowlist", "--proxy-idle-timeout", "1", "--proxy-header-timeout", "1.0001",
+	      "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.proxy_idle_timeout_ms, 1000);
+	assert_int_equal(p.cfg.proxy_header_timeout_ms, 1001);
+	sbx_config_free(&p.cfg);
+
+	/* Below the resolution: refused, not "off". */
+	expect_error("--timeout: '0.0004' is below 1 ms, the resolution of --timeout",
+		     PARSE(&p, "run", "--timeout", "0.0004", "true"));
+	expect_error("--kill-after: '0.0001' is below 1 ms", PARSE(&p, "run", "--kill-after", "0.0001", "true"));
+	expect_error("--proxy-idle-timeout: '0.0004' is below 1 second, the resolution of the proxy's deadlines",
+		     PARSE(&p, "run", "--network=allowlist", "--proxy-idle-timeout", "0.0004", "true"));
+	expect_error("--proxy-header-timeout: '0.5' is below 1 second",
+		     PARSE(&p, "run", "--network=allowlist", "--proxy-header-timeout", "0.5", "true"));
+	/* Zero, negative, not a number, too large. */
+	expect_error("'0' is not a positive number of seconds",
+		     PARSE(&p, "run", "--network=allowlist", "--proxy-idle-timeout", "0", "true"));
+	expect_error("'0.0' is not a positive number", PARSE(&p, "run", "--timeout", "0.0", "true"));
+	expect_error("'-1' is not a non-negative number", PARSE(&p, "run", "--kill-after", "-1", "true"));
+	expect_error("'NaN' is not a positive number", PARSE(&p, "run", "--timeout", "NaN", "true"));
+	expect_error("'-inf' is not a positive number", PARSE(&p, "run", "--timeout", "-inf", "true"));
+	expect_error("'infinity' is not a non-negative", PARSE(&p, "run", "--kill-after", "infinity", "true"));
+	expect_error("'1e3' is not a positive number", PARSE(&p, "run", "--timeout", "1e3", "true"));
+	expect_error("'0x10' is not a positive number", PARSE(&p, "run", "--timeout", "0x10", "true"));
+	expect_error("' 5' is not a positive number", PARSE(&p, "run", "--timeout", " 5", "true"));
+	expect_error("'.' is not a positive number", PARSE(&p, "run", "--timeout", ".", "true"));
+	expect_error("'' is not a positive number", PARSE(&p, "run", "--timeout=", "true"));
+	expect_error("'1000000000.001' is more than 1000000000 seconds",
+		     PARSE(&p, "run", "--timeout", "1000000000.001", "true"));
+	expect_error("is more than 1000000000 seconds", PARSE(&p, "run", "--network=allowlist", "--proxy-idle-timeout",
+							      "99999999999999999999999999999999", "true"));
+}
+
+static void test_sizes_and_pids(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--tmp-size", "64M", "--pids", "10", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.tmp_size, 64ull << 20);
+	assert_int_equal(p.cfg.pids, 10);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "run", "--tmp-size=4096", "true");
+	assert_int_equal(p.cfg.tmp_size, 4096);
+	assert_int_equal(p.cfg.pids, 0);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "run", "--tmp-size", "2g", "true");
+	assert_int_equal(p.cfg.tmp_size, 2ull << 30);
+	sbx_config_free(&p.cfg);
+	PARSE(&p, "run", "--tmp-size", "1024T", "true");
+	assert_int_equal(p.cfg.tmp_size, 1ull << 50);
+	sbx_config_free(&p.cfg);
+
+	/* 0 would be an unlimited tmpfs: refused, like anything not a size. */
+	expect_error("--tmp-size: '0' is not a size from 4K to 1024T", PARSE(&p, "run", "--tmp-size", "0", "true"));
+	expect_error("'4095' is not a size", PARSE(&p, "run", "--tmp-size", "4095", "true"));
+	expect_error("'1025T' is not a size", PARSE(&p, "run", "--tmp-size", "1025T", "true"));
+	expect_error("'99999999999999999999G' is not a size",
+		     PARSE(&p, "run", "--tmp-size", "99999999999999999999G", "true"));
+	expect_error("'1.5G' is not a size", PARSE(&p, "run", "--tmp-size", "1.5G", "true"));
+	expect_error("'1GB' is not a size", PARSE(&p, "run", "--tmp-size", "1GB", "true"));
+	expect_error("'-1M' is not a size", PARSE(&p, "run", "--tmp-size", "-1M", "true"));
+	expect_error("'M' is not a size", PARSE(&p, "run", "--tmp-size", "M", "true"));
+	expect_error("--pids: '0' is not a number from 1 to 4194304", PARSE(&p, "run", "--pids", "0", "true"));
+	expect_error("'4194305' is not a number", PARSE(&p, "run", "--pids", "4194305", "true"));
+	expect_error("'-3' is not a number", PARSE(&p, "run", "--pids", "-3", "true"));
+}
+
+/* Every value a message repeats is quoted: one line, no byte a terminal would act on. */
+static void test_messages_quote_values(void **state)
+{
+	struct parsed p;
+
+	expect_error("--bind: 'a\\nb\\e[2J' must be an absolute path",
+		     PARSE(&p, "run", "--bind", "a\nb\x1b[2J", "true"));
+	expect_error("--setenv: expected NAME=VALUE, got 'X\\nY\\e]0;t\\x07'",
+		     PARSE(&p, "run", "--setenv", "X\nY\x1b]0;t\x07", "true"));
+	expect_error("--timeout: '1\\n2' is not", PARSE(&p, "run", "--timeout", "1\n2", "true"));
+	expect_error("--chdir: 'd\\x7f\\xc2\\x9b' must be", PARSE(&p, "run", "--chdir", "d\x7f\xc2\x9b", "true"));
+	expect_error("--network: unknown posture 'op\\'en'", PARSE(&p, "run", "--network=op'en", "true"));
+	expect_error("unknown option '--x\\ty'", PARSE(&p, "run", "--x\ty", "true"));
+	expect_error("unknown command 'r\\xffn'", PARSE(&p, "r\xffn"));
+	expect_error("help: unknown command 'a\\rb'", PARSE(&p, "help", "a\rb"));
+	/* Printable UTF-8 stays readable; bidirectional controls do not. */
+	expect_error("--hostname: 'h\xc3\xa9\\xe2\\x80\\xae' is not",
+		     PARSE(&p, "run", "--hostname", "h\xc3\xa9\xe2\x80\xae", "true"));
 }
 
 static void test_check_and_presets(void **state)
@@ -317,7 +469,8 @@ int main(void)
 		cmocka_unit_test(test_run_all_options),	  cmocka_unit_test(test_run_bad_input),
 		cmocka_unit_test(test_repeat_limit),	  cmocka_unit_test(test_check_and_presets),
 		cmocka_unit_test(test_allowlist_options), cmocka_unit_test(test_open_options),
-		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_help_and_version),  cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_sizes_and_pids),	  cmocka_unit_test(test_messages_quote_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

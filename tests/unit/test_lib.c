@@ -21,6 +21,7 @@
 #include "lib/jsonl.h"
 #include "lib/list.h"
 #include "lib/sockaddr.h"
+#include "sbx/util.h"
 
 static void test_unmap(void **state)
 {
@@ -220,10 +221,43 @@ static void test_jsonl_full_file(void **state)
 	unlink(path);
 }
 
+static void test_quote(void **state)
+{
+	char b[SBX_QUOTE_LEN], small[12];
+
+	(void)state;
+	assert_string_equal(sbx_quote(b, sizeof(b), "/plain path"), "'/plain path'");
+	assert_string_equal(sbx_quote(b, sizeof(b), NULL), "''");
+	assert_string_equal(sbx_quote(b, sizeof(b), "a\nb\rc\td\x1b[31m\\'"), "'a\\nb\\rc\\td\\e[31m\\\\\\''");
+	assert_string_equal(sbx_quote(b, sizeof(b), "\x01\x7f\x9b"), "'\\x01\\x7f\\x9b'");
+	/* Printable UTF-8 stays; C1 controls, bidi controls, overlongs, surrogates and truncated sequences do not. */
+	assert_string_equal(sbx_quote(b, sizeof(b), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+			    "'caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80'");
+	assert_string_equal(sbx_quote(b, sizeof(b), "\xc2\x9b"), "'\\xc2\\x9b'");
+	assert_string_equal(sbx_quote(b, sizeof(b), "\xe2\x80\xae\xe2\x81\xa6"), "'\\xe2\\x80\\xae\\xe2\\x81\\xa6'");
+	assert_string_equal(sbx_quote(b, sizeof(b), "\xc0\xaf\xed\xa0\x80"), "'\\xc0\\xaf\\xed\\xa0\\x80'");
+	assert_string_equal(sbx_quote(b, sizeof(b), "\xe2\x82"), "'\\xe2\\x82'");
+	assert_string_equal(sbx_quote(b, sizeof(b), "\xf4\x90\x80\x80"), "'\\xf4\\x90\\x80\\x80'");
+	/* Cut on a character boundary, never inside an escape or a UTF-8 sequence. */
+	assert_string_equal(sbx_quote(small, sizeof(small), "abcdefghijkl"), "'abcdef...'");
+	assert_string_equal(sbx_quote(small, sizeof(small), "abcde\n"), "'abcde...'");
+	assert_string_equal(sbx_quote(small, sizeof(small), "abc\xc3\xa9"), "'abc\xc3\xa9'");
+	assert_string_equal(sbx_quote(small, sizeof(small), "abcd\xe2\x82\xac"), "'abcd...'");
+	assert_string_equal(sbx_quote(small, 7, "abc"), "");
+	for (int c = 1; c < 256; c++) {
+		char in[2] = {(char)c, 0};
+
+		sbx_quote(b, sizeof(b), in);
+		for (const unsigned char *p = (const unsigned char *)b; *p; p++)
+			assert_true(*p >= 0x20 && *p < 0x7f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unmap),
+		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_from_addrinfo_dedupes),
 		cmocka_unit_test(test_fdpass_round_trip),
 		cmocka_unit_test(test_list),

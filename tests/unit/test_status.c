@@ -69,18 +69,24 @@ static void test_lines(void **state)
 	sbx_status_started(j, 10, 11, 12, 2);
 	assert_string_equal(body(read_pipe(p[0]), "t-1"),
 			    "\"event\":\"started\",\"sbx_pid\":10,\"init_pid\":11,\"pid\":12,\"ns_pid\":2}\n");
-	sbx_status_exited(j, 0, 3);
+	sbx_status_exited(j, 0, 3, false);
 	assert_string_equal(body(read_pipe(p[0]), "t-1"), "\"event\":\"exited\",\"code\":3}\n");
-	sbx_status_exited(j, 9, 137);
+	sbx_status_exited(j, 9, 137, false);
 	assert_string_equal(body(read_pipe(p[0]), "t-1"), "\"event\":\"exited\",\"signal\":9,\"code\":137}\n");
-	sbx_status_timeout(j, 1.5);
+	sbx_status_exited(j, 9, 137, true);
+	assert_string_equal(body(read_pipe(p[0]), "t-1"),
+			    "\"event\":\"exited\",\"signal\":9,\"code\":137,\"killed\":true}\n");
+	sbx_status_timeout(j, "1.5", false);
 	assert_string_equal(body(read_pipe(p[0]), "t-1"), "\"event\":\"timeout\",\"seconds\":1.5,\"code\":124}\n");
+	sbx_status_timeout(j, "0.001", true);
+	assert_string_equal(body(read_pipe(p[0]), "t-1"),
+			    "\"event\":\"timeout\",\"seconds\":0.001,\"code\":124,\"killed\":true}\n");
 	sbx_status_error(j, "mount-proc", "mounting /proc", 1, "say \"no\"");
 	assert_string_equal(body(read_pipe(p[0]), "t-1"),
 			    "\"event\":\"error\",\"code\":\"mount-proc\",\"stage\":\"mounting /proc\",\"errno\":1,"
 			    "\"errno_name\":\"EPERM\",\"message\":\"say \\\"no\\\"\"}\n");
 	/* No stream writes nothing and does not crash. */
-	sbx_status_exited(NULL, 0, 0);
+	sbx_status_exited(NULL, 0, 0, false);
 	sbx_jsonl_free(j, 0);
 	close(p[0]);
 	close(p[1]);

@@ -52,6 +52,10 @@ static void test_file_errors(void **state)
 		{"network open open\n", "f:1:14: network takes one posture"},
 		{"network open\nnetwork allowlist\n", "f:2:9: network posture 'allowlist' conflicts with f:1 (open)"},
 		{"allow fe80::1%eth0\n", "f:1:7: invalid rule 'fe80::1%eth0': IPv6 zone ids are not accepted"},
+		/* Tokens from the file are quoted: one line, no byte a terminal acts on. */
+		{"\x1b]0;owned\x07 x\n",
+		 "f:1:1: unknown directive '\\e]0;owned\\x07' (expected allow, deny or network)"},
+		{"network \x1b[2J\n", "f:1:9: unknown posture '\\e[2J' (expected blocked, allowlist or open)"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -74,6 +78,18 @@ static void test_file_errors(void **state)
 		assert_int_equal(sbx_policy_load_buffer(p, "f", "allow a\0b\n", 10, &posture, &set, err, sizeof(err)),
 				 -EINVAL);
 		assert_string_equal(err, "f:1:8: NUL byte in policy file");
+		sbx_policy_free(p);
+	}
+	{
+		/* A file name that would split the line is quoted where it starts the message. */
+		struct sbx_policy *p = policy_of(SBX_POSTURE_ALLOWLIST, false, NULL);
+		enum sbx_posture posture;
+		bool set = false;
+		char err[256] = "";
+
+		assert_int_equal(sbx_policy_load_buffer(p, "a\nb", "bogus\n", 6, &posture, &set, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, "'a\\nb':1:1: unknown directive 'bogus' (expected allow, deny or network)");
 		sbx_policy_free(p);
 	}
 }
@@ -131,7 +147,15 @@ static void test_build(void **state)
 	/* A missing file. */
 	rules[1].text = "/nonexistent/sbx.policy";
 	assert_true(sbx_policy_build(&cfg, &p, err, sizeof(err)) == -ENOENT);
-	assert_non_null(strstr(err, "/nonexistent/sbx.policy: cannot open policy file"));
+	assert_non_null(strstr(err, "'/nonexistent/sbx.policy': cannot open policy file"));
+
+	/* A flag's text is quoted: one line, no control byte. */
+	rules[1].text = "x\n\x1b[31m";
+	rules[1].kind = SBX_RULE_ARG_DENY;
+	assert_int_equal(sbx_policy_build(&cfg, &p, err, sizeof(err)), -EINVAL);
+	assert_null(strchr(err, '\n'));
+	assert_null(strchr(err, '\x1b'));
+	assert_non_null(strstr(err, "--deny 'x\\n\\e[31m': "));
 
 	unlink(file);
 	free(file);

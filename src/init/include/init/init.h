@@ -44,7 +44,8 @@ enum sbx_stage {
 	SBX_STAGE_NO_NEW_PRIVS,
 	SBX_STAGE_SECCOMP_LOAD,
 	SBX_STAGE_EXEC,
-	SBX_STAGE_NOTIFY, /* open posture: handing the seccomp listener to the supervisor */
+	SBX_STAGE_NOTIFY,  /* open posture: handing the seccomp listener to the supervisor */
+	SBX_STAGE_RLIMITS, /* the payload's resource limits (--pids), after the session */
 	SBX_STAGE_MAX,
 };
 

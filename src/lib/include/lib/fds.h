@@ -6,6 +6,6 @@
 #include <stddef.h>
 
 int sbx_fds_sanitize_std(void);
-int sbx_fds_close_except(const int *keep, size_t n_keep);
+int sbx_fds_close_except(int *keep, size_t n_keep);
 
 #endif

@@ -3,13 +3,15 @@
 #ifndef SBX_SUPERVISOR_SUPERVISOR_H
 #define SBX_SUPERVISOR_SUPERVISOR_H
 
+#include <stdbool.h>
+
 #include "sbx/config.h"
 
 /* How a sandbox run ended, decided by the supervisor; cmd/ maps it to an exit status. */
 enum sbx_outcome_kind {
 	SBX_OUTCOME_EXITED,	    /* payload exited: code */
 	SBX_OUTCOME_SIGNALED,	    /* payload killed: signal */
-	SBX_OUTCOME_TIMEOUT,	    /* --timeout expired, sandbox killed */
+	SBX_OUTCOME_TIMEOUT,	    /* --timeout expired, the sandbox ended (TERM, then KILL) */
 	SBX_OUTCOME_SETUP_FAILED,   /* a stage failed before exec: message */
 	SBX_OUTCOME_NOT_FOUND,	    /* exec: command not found */
 	SBX_OUTCOME_NOT_EXECUTABLE, /* exec: found but could not be executed */
@@ -19,6 +21,7 @@ struct sbx_outcome {
 	enum sbx_outcome_kind kind;
 	int code;
 	int signal;
+	bool killed; /* sbx SIGKILLed the sandbox after --kill-after's grace: @message says why */
 	char message[768];
 };
 
