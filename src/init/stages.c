@@ -61,6 +61,7 @@ static const char *const sbx_stage_codes[SBX_STAGE_MAX] = {
 	[SBX_STAGE_SECCOMP_LOAD] = "seccomp",
 	[SBX_STAGE_EXEC] = "exec",
 	[SBX_STAGE_NOTIFY] = "notify",
+	[SBX_STAGE_RLIMITS] = "rlimits",
 };
 
 /**

@@ -69,7 +69,7 @@ else
 	st=$(cat "$W/.t/status")
 	tap_diag "--timeout 0.5 --kill-after 1: rc=$RC after $el ms; status: $(tail -n1 <<<"$st")"
 	if [ "$RC" = 124 ] && [ "$el" -ge 1400 ] && [ "$el" -le 5000 ] &&
-		grep -q '^{"event":"timeout","seconds":0.5,"code":124,"killed":true}$' <<<"$st" &&
+		grep -q '"id":"[^"]*","event":"timeout","seconds":0.5,"code":124,"killed":true}$' <<<"$st" &&
 		[ "$(grep -c '' <<<"$ERR")" = 1 ] && grep -q -- '--kill-after' <<<"$ERR" && gone_within 2000; then
 		tap_ok "--timeout 0.5 --kill-after 1 ends a payload that ignores SIGTERM: 124 after $el ms, \"killed\":true"
 	else
@@ -96,7 +96,7 @@ else
 		el=$(($(now_ms) - t0))
 		err=$(cat "$W/.t/bg.err")
 		if [ "$WRC" = 137 ] && [ "$el" -ge 900 ] && [ "$el" -le 4000 ] &&
-			grep -q '^{"event":"exited","signal":9,"code":137,"killed":true}$' "$W/.t/status" &&
+			grep -q '"id":"[^"]*","event":"exited","signal":9,"code":137,"killed":true}$' "$W/.t/status" &&
 			[ "$(grep -c '' <<<"$err")" = 1 ] && grep -q "forwarded SIG$sig (--kill-after)" <<<"$err" &&
 			gone_within 2000; then
 			tap_ok "SIG$sig to sbx with --kill-after 1 ends a payload that ignores it: 137 after $el ms"
@@ -117,7 +117,7 @@ else
 	alive "$SPID" && still=1
 	wait_pid "$SPID" 10
 	el=$(($(now_ms) - t0))
-	if [ "$still" = 1 ] && [ "$WRC" = 0 ] && grep -q '^{"event":"exited","code":0}$' "$W/.t/status"; then
+	if [ "$still" = 1 ] && [ "$WRC" = 0 ] && grep -q '"id":"[^"]*","event":"exited","code":0}$' "$W/.t/status"; then
 		tap_ok "SIGTERM to sbx without --kill-after: the payload decides (it ignored it and exited 0 after $el ms)"
 	else
 		tap_diag "still running after 1.5 s: $still; rc=$WRC after $el ms; status: $(cat "$W/.t/status")"
@@ -132,7 +132,7 @@ t0=$(now_ms)
 capture sbx run --timeout 0.5 --json-status-fd 3 -- "$P" signal-wait 3>"$W/.t/status"
 el=$(($(now_ms) - t0))
 if [ "$RC" = 124 ] && grep -q '^GOT TERM from pid 1$' <<<"$OUT" && [ "$el" -le 3000 ] &&
-	grep -q '^{"event":"timeout","seconds":0.5,"code":124}$' "$W/.t/status"; then
+	grep -q '"id":"[^"]*","event":"timeout","seconds":0.5,"code":124}$' "$W/.t/status"; then
 	tap_ok "--timeout sends the payload SIGTERM first; it ends, exit 124 after $el ms"
 else
 	show; tap_diag "after $el ms; status: $(cat "$W/.t/status")"
@@ -141,7 +141,7 @@ fi
 
 capture sbx run --timeout 0.5 --kill-after 0 --json-status-fd 3 -- "$P" signal-wait 3>"$W/.t/status"
 if [ "$RC" = 124 ] && ! grep -q 'GOT' <<<"$OUT" &&
-	grep -q '^{"event":"timeout","seconds":0.5,"code":124,"killed":true}$' "$W/.t/status" && gone_within 2000; then
+	grep -q '"id":"[^"]*","event":"timeout","seconds":0.5,"code":124,"killed":true}$' "$W/.t/status" && gone_within 2000; then
 	tap_ok "--kill-after 0: --timeout SIGKILLs at once (no SIGTERM), 124, \"killed\":true"
 else
 	show; tap_diag "status: $(cat "$W/.t/status")"
@@ -154,7 +154,7 @@ t0=$(now_ms)
 kill -TERM "$SPID"
 wait_pid "$SPID" 10
 el=$(($(now_ms) - t0))
-if [ "$WRC" = 143 ] && [ "$el" -le 2000 ] && grep -q '^{"event":"exited","signal":15,"code":143}$' "$W/.t/status"; then
+if [ "$WRC" = 143 ] && [ "$el" -le 2000 ] && grep -q '"id":"[^"]*","event":"exited","signal":15,"code":143}$' "$W/.t/status"; then
 	tap_ok "SIGTERM with --kill-after 5 to a payload that dies of it: 143 after $el ms"
 else
 	tap_diag "rc=$WRC after $el ms; status: $(cat "$W/.t/status")"
