@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -28,6 +29,14 @@
  *   N connects to ALLOWED while other threads flip the shared address buffer
  *   to DENIED and swap the descriptor under it (dup2). Prints how many
  *   connects succeeded; the test checks the DENIED server saw nothing.
+ *
+ * opennet slow HANG PORT N WAIT_MS
+ *   N threads each make one blocking connect() to HANG:PORT (a black hole:
+ *   it never answers); WAIT_MS later, one blocking connect() to a listener
+ *   of our own on 127.0.0.1. Prints "slow: N started, F finished [ERRNO=K...]"
+ *   (the slow calls that returned by then, by errno) and "normal: OK MS",
+ *   "normal: errno NAME MS" or "normal: pending MS" (no answer in 5 s), then
+ *   exits at once, slow calls still in flight.
  */
 
 static int fail(const char *what)
@@ -104,6 +113,86 @@ static int race(const char *good, const char *bad, int port, int n)
 	return 0;
 }
 
+static struct sockaddr_in slow_dest;
+static atomic_int slow_done, slow_errs[256];
+
+static void *slow_connect(void *arg)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	(void)arg;
+	if (fd < 0 || connect(fd, (struct sockaddr *)&slow_dest, sizeof(slow_dest)) < 0)
+		atomic_fetch_add(&slow_errs[errno & 255], 1);
+	else
+		atomic_fetch_add(&slow_errs[0], 1);
+	atomic_fetch_add(&slow_done, 1);
+	return NULL;
+}
+
+static struct sockaddr_in normal_dest;
+static atomic_int normal_err = -1;
+
+static void *normal_connect(void *arg)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	(void)arg;
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&normal_dest, sizeof(normal_dest)) == 0)
+		atomic_store(&normal_err, 0);
+	else
+		atomic_store(&normal_err, errno);
+	return NULL;
+}
+
+static long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int slow(const char *hang, int port, int n, int wait_ms)
+{
+	socklen_t len = sizeof(normal_dest);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pthread_attr_t attr;
+	pthread_t t;
+	long t0;
+	int e;
+
+	normal_dest = sin_of("127.0.0.1", 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&normal_dest, sizeof(normal_dest)) < 0 || listen(lfd, 64) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&normal_dest, &len) < 0)
+		return fail("listener");
+	slow_dest = sin_of(hang, port);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&t, &attr, slow_connect, NULL) != 0)
+			return fail("pthread_create");
+	usleep((useconds_t)wait_ms * 1000);
+	printf("slow: %d started, %d finished", n, atomic_load(&slow_done));
+	for (int i = 0; i < 256; i++)
+		if (atomic_load(&slow_errs[i]))
+			printf(" %s=%d", i ? strerrorname_np(i) : "OK", atomic_load(&slow_errs[i]));
+	printf("\n");
+	t0 = ms_now();
+	if (pthread_create(&t, &attr, normal_connect, NULL) != 0)
+		return fail("pthread_create");
+	while ((e = atomic_load(&normal_err)) < 0 && ms_now() - t0 < 5000)
+		usleep(1000);
+	if (e == 0)
+		printf("normal: OK %ld\n", ms_now() - t0);
+	else if (e > 0)
+		printf("normal: errno %s %ld\n", strerrorname_np(e) ? strerrorname_np(e) : "?", ms_now() - t0);
+	else
+		printf("normal: pending %ld\n", ms_now() - t0);
+	fflush(stdout);
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	static char msg[] = "hello";
@@ -112,6 +201,8 @@ int main(int argc, char **argv)
 
 	if (argc == 6 && strcmp(argv[1], "race") == 0)
 		return race(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
+	if (argc == 6 && strcmp(argv[1], "slow") == 0)
+		return slow(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 	if (argc != 4)
 		return 2;
 	sin = sin_of(argv[2], atoi(argv[3]));

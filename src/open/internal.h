@@ -28,9 +28,26 @@
  * names.c    exact-name deny rules, resolved at start and every SBX_OPEN_REFRESH_SEC
  */
 
-#define SBX_OPEN_MAX_WORKERS 64
+/*
+ * The worker pool (server.c's theory of operation says why these numbers):
+ * at most SBX_OPEN_MAX_WORKERS calls are performed at once; a notification
+ * that finds every one of them busy waits at most SBX_OPEN_QUEUE_MS for one
+ * and is then answered ENOBUFS; a worker whose payload thread stopped
+ * waiting is interrupted after at most SBX_OPEN_SCAN_MS.
+ */
+#define SBX_OPEN_MAX_WORKERS 128
+#define SBX_OPEN_QUEUE_MS 500
+#define SBX_OPEN_SCAN_MS 1000
 
 struct sbx_names;
+
+/* One worker thread; @id and @since_ms change under sbx_open.mu. */
+struct sbx_open_worker {
+	struct sbx_open *srv;
+	pthread_t thread;
+	uint64_t id;	   /* the notification it performs, 0 when idle */
+	uint64_t since_ms; /* when it took that notification */
+};
 
 /* The server's state shared by the workers (read-only after sbx_open_start(), but for the queue). */
 struct sbx_open {
@@ -42,11 +59,13 @@ struct sbx_open {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct sbx_list jobs; /* notifications waiting for a worker */
+	struct sbx_list jobs; /* notifications waiting for a worker, oldest first */
 	pthread_t receiver;
 	bool receiver_started;
-	pthread_t workers[SBX_OPEN_MAX_WORKERS];
-	unsigned n_workers, n_idle;
+	struct sbx_open_worker workers[SBX_OPEN_MAX_WORKERS];
+	unsigned n_workers; /* started (they never exit before sbx_open_free()) */
+	unsigned n_idle;    /* not performing a call; each queued job is promised to one */
+	unsigned n_queued;  /* length of @jobs */
 	bool stopping;
 };
 

@@ -2,6 +2,7 @@
 /* Open posture: the user-notification server: receiver thread, worker pool, dispatch, and the public interface. */
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,9 +10,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "lib/netlog.h"
 
 /*
  * Theory of operation
@@ -20,13 +23,14 @@
  * listener only the supervisor holds. Every connect(), sendto() with an
  * address, sendmsg() and sendmmsg() stops in the kernel until we answer.
  *
- * 1. A receiver thread sits in SECCOMP_IOCTL_NOTIF_RECV. That ioctl blocks
- *    and a notification can vanish between poll() and the ioctl (its
- *    thread was signalled or killed), so it cannot live on the event loop
- *    without risking a stalled loop. It queues each notification.
- * 2. A worker thread (a pool that grows up to SBX_OPEN_MAX_WORKERS) takes
- *    it: reads the arguments it needs (destination, msghdr, data) from the
- *    payload's memory with process_vm_readv() into its own buffers, checks
+ * 1. A receiver thread takes each notification (SECCOMP_IOCTL_NOTIF_RECV)
+ *    and queues it. That ioctl blocks when there is nothing to take, and a
+ *    notification can vanish between poll() and the ioctl (its thread was
+ *    signalled or killed), so it cannot live on the event loop without
+ *    risking a stalled loop.
+ * 2. A worker thread takes it: reads the arguments it needs (destination,
+ *    msghdr, data) from the payload's memory with process_vm_readv() into
+ *    its own buffers, checks
  *    SECCOMP_IOCTL_NOTIF_ID_VALID (the thread id was not recycled while we
  *    read), judges *its copy* with the policy engine plus the addresses of
  *    exact-name deny rules, then takes a duplicate of the payload's socket
@@ -51,10 +55,47 @@
  * 6. Exact-name deny rules are resolved at start and again every
  *    SBX_OPEN_REFRESH_SEC seconds on the event loop (the resolver pool);
  *    a failed refresh keeps the previous addresses.
+ *
+ * The pool. A blocking connect() to an address that never answers holds its
+ * worker for the kernel's whole SYN timeout (about two minutes), so a slow
+ * call must never make another one wait:
+ *  - A notification gets a worker of its own at once: n_idle counts the
+ *    workers not performing a call, and every queued notification is
+ *    promised to one of them, so the receiver starts a worker whenever the
+ *    queue outgrows n_idle (a worker just woken for a job, not yet off the
+ *    queue, is never counted twice).
+ *  - At most SBX_OPEN_MAX_WORKERS (128) calls run at once: twice what a
+ *    thread-per-connection payload plausibly keeps blocked, while keeping
+ *    what a payload can make sbx hold bounded (128 threads and at most
+ *    128 send buffers of 4 MiB). Workers are started on demand and kept.
+ *  - Past the bound a notification waits for the first worker to come free,
+ *    at most SBX_OPEN_QUEUE_MS (500 ms: far longer than a burst of fast
+ *    calls takes to drain, far shorter than a stuck one): then it is
+ *    answered ENOBUFS ("no buffer space available"). That says the system
+ *    ran short, not that the destination failed, and nothing was sent, so
+ *    the payload may retry; EAGAIN would mean "no free local port" to
+ *    connect(), ECONNREFUSED would blame the destination. The decision log
+ *    says so ("error": "sbx is busy ..."). No notification ever waits
+ *    longer than that behind slow calls, and the queue holds at most one
+ *    notification per payload thread.
+ *  - A worker whose payload thread stopped waiting (killed, or interrupted
+ *    by a signal: the kernel drops the notification) is interrupted with
+ *    a signal within SBX_OPEN_SCAN_MS (1 s): the receiver checks
+ *    NOTIF_ID_VALID for every call older than that. A connect() the payload
+ *    gave up on then stops holding a worker; the kernel's own connection
+ *    attempt continues on the socket, as it would for the payload.
+ * The receiver sleeps in ppoll() on the listener, woken by the next
+ * notification, the oldest queued one's deadline or the scan, and calls the
+ * ioctl only when ppoll() saw a notification (this thread alone takes them;
+ * one that vanished meanwhile makes the ioctl fail with ENOENT, as the
+ * kernel does not take back its count). open_sig() is blocked except inside
+ * ppoll() and the ioctl, so the signal sbx_open_free() sends is never lost
+ * between the check of n->stopping and the wait.
  */
 
 struct job {
 	struct sbx_list link; /* in sbx_open.jobs */
+	uint64_t queued_ms;
 	struct seccomp_notif req;
 };
 
@@ -113,7 +154,8 @@ static void unblock_open_sig(void)
 
 static void *worker_main(void *arg)
 {
-	struct sbx_open *n = arg;
+	struct sbx_open_worker *w = arg;
+	struct sbx_open *n = w->srv;
 
 	unblock_open_sig();
 	pthread_mutex_lock(&n->mu);
@@ -126,48 +168,177 @@ static void *worker_main(void *arg)
 			break;
 		j = sbx_list_first(&n->jobs, struct job, link);
 		sbx_list_del(&j->link);
+		n->n_queued--;
 		n->n_idle--;
+		w->id = j->req.id;
+		w->since_ms = sbx_loop_now_ms();
 		pthread_mutex_unlock(&n->mu);
 		handle(n, &j->req);
 		free(j);
 		pthread_mutex_lock(&n->mu);
+		w->id = 0;
 		n->n_idle++;
 	}
 	pthread_mutex_unlock(&n->mu);
 	return NULL;
 }
 
-static void *receiver_main(void *arg)
+/* Queue @j and make sure a worker will take it. Context: the receiver, n->mu held. */
+static void dispatch(struct sbx_open *n, struct job *j)
 {
-	struct sbx_open *n = arg;
+	j->queued_ms = sbx_loop_now_ms();
+	sbx_list_add_tail(&n->jobs, &j->link);
+	n->n_queued++;
+	if (n->n_queued > n->n_idle && n->n_workers < SBX_OPEN_MAX_WORKERS) {
+		struct sbx_open_worker *w = &n->workers[n->n_workers];
 
-	unblock_open_sig();
-	for (;;) {
-		struct job *j = calloc(1, sizeof(*j));
-
-		if (!j) {
-			usleep(1000);
-			continue;
-		}
-		if (ioctl(n->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, &j->req) < 0) {
-			int e = errno;
-
-			free(j);
-			if (__atomic_load_n(&n->stopping, __ATOMIC_ACQUIRE))
-				break;
-			if (e == EINTR || e == ENOENT)
-				continue;
-			break; /* the listener is dead: no filter user is left */
-		}
-		pthread_mutex_lock(&n->mu);
-		sbx_list_add_tail(&n->jobs, &j->link);
-		if (n->n_idle == 0 && n->n_workers < SBX_OPEN_MAX_WORKERS &&
-		    pthread_create(&n->workers[n->n_workers], NULL, worker_main, n) == 0) {
+		*w = (struct sbx_open_worker){.srv = n};
+		/* On failure (RLIMIT_NPROC, memory) the job waits as past the bound. */
+		if (pthread_create(&w->thread, NULL, worker_main, w) == 0) {
 			n->n_workers++;
 			n->n_idle++;
 		}
-		pthread_cond_signal(&n->cv);
+	}
+	pthread_cond_signal(&n->cv);
+}
+
+static const char *proto_of(const struct seccomp_notif *req)
+{
+	switch (req->data.nr) {
+	case SYS_connect:
+		return "connect";
+	case SYS_sendto:
+		return "sendto";
+	case SYS_sendmsg:
+		return "sendmsg";
+	case SYS_sendmmsg:
+		return "sendmmsg";
+	case SYS_bind:
+		return "bind";
+	}
+	return "unknown";
+}
+
+/* Answer ENOBUFS to a notification no worker could take in time. Context: the receiver, n->mu not held. */
+static void refuse_busy(struct sbx_open *n, struct job *j)
+{
+	struct call c = {.srv = n, .req = &j->req, .pidfd = -1, .sock_fd = -1, .path_fd = -1};
+	char why[160];
+	struct sbx_netlog_entry e = {.posture = "open", .proto = proto_of(&j->req), .error = why};
+
+	/* n_workers changes only on this thread. */
+	snprintf(why, sizeof(why), "sbx is busy: no worker of %u came free in %u ms (answered ENOBUFS)", n->n_workers,
+		 SBX_OPEN_QUEUE_MS);
+	sbx_call_reply(&c, 0, ENOBUFS);
+	sbx_netlog_write(n->log, &e);
+}
+
+/*
+ * The pool's clock: take the notifications past their wait out of the queue
+ * (into @expired), interrupt workers whose notification is gone.
+ * Context: the receiver, n->mu held.
+ * Return: milliseconds until the next thing to do, or -1 for none.
+ */
+static int housekeep(struct sbx_open *n, struct sbx_list *expired)
+{
+	uint64_t now = sbx_loop_now_ms();
+	int next = -1;
+
+	while (n->n_queued > n->n_idle) {
+		struct job *j = sbx_list_first(&n->jobs, struct job, link);
+
+		if (now < j->queued_ms + SBX_OPEN_QUEUE_MS) {
+			next = (int)(j->queued_ms + SBX_OPEN_QUEUE_MS - now);
+			break;
+		}
+		sbx_list_del(&j->link);
+		n->n_queued--;
+		sbx_list_add_tail(expired, &j->link);
+	}
+	for (unsigned i = 0; i < n->n_workers; i++) {
+		struct sbx_open_worker *w = &n->workers[i];
+		uint64_t id = w->id;
+
+		if (!id)
+			continue;
+		if (now >= w->since_ms + SBX_OPEN_SCAN_MS) {
+			/* The worker cannot take another notification while we hold mu. */
+			if (ioctl(n->listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT)
+				pthread_kill(w->thread, open_sig());
+			w->since_ms = now;
+		}
+		if (next < 0 || w->since_ms + SBX_OPEN_SCAN_MS - now < (uint64_t)next)
+			next = (int)(w->since_ms + SBX_OPEN_SCAN_MS - now);
+	}
+	return next;
+}
+
+/* Take one notification off the listener. Return: 0, or -1 when the listener is dead. */
+static int receive(struct sbx_open *n, const sigset_t *waiting, const sigset_t *blocked)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int r, e;
+
+	if (!j) {
+		usleep(1000);
+		return 0;
+	}
+	pthread_sigmask(SIG_SETMASK, waiting, NULL);
+	r = ioctl(n->listener_fd, SECCOMP_IOCTL_NOTIF_RECV, &j->req);
+	e = errno;
+	pthread_sigmask(SIG_BLOCK, blocked, NULL);
+	if (r < 0) {
+		free(j);
+		/* EINTR: sbx_open_free() or a stray signal; ENOENT: the notifying thread left first. */
+		return e == EINTR || e == ENOENT ? 0 : -1;
+	}
+	pthread_mutex_lock(&n->mu);
+	dispatch(n, j);
+	pthread_mutex_unlock(&n->mu);
+	return 0;
+}
+
+static void *receiver_main(void *arg)
+{
+	struct sbx_open *n = arg;
+	struct pollfd pfd = {.fd = n->listener_fd, .events = POLLIN};
+	sigset_t blocked, waiting;
+
+	sigemptyset(&blocked);
+	sigaddset(&blocked, open_sig());
+	pthread_sigmask(SIG_BLOCK, &blocked, &waiting);
+	sigdelset(&waiting, open_sig());
+	for (;;) {
+		struct sbx_list expired;
+		struct timespec ts;
+		int next;
+
+		sbx_list_init(&expired);
+		pthread_mutex_lock(&n->mu);
+		if (__atomic_load_n(&n->stopping, __ATOMIC_ACQUIRE)) {
+			pthread_mutex_unlock(&n->mu);
+			break;
+		}
+		next = housekeep(n, &expired);
 		pthread_mutex_unlock(&n->mu);
+		for (struct job *j; (j = sbx_list_first(&expired, struct job, link));) {
+			sbx_list_del(&j->link);
+			refuse_busy(n, j);
+			free(j);
+		}
+		ts = (struct timespec){.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000L};
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, next < 0 ? NULL : &ts, &waiting) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd.revents & POLLIN) {
+			if (receive(n, &waiting, &blocked) < 0)
+				break;
+		} else if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			break; /* the listener is dead: no filter user is left */
+		}
 	}
 	return NULL;
 }
@@ -245,6 +416,19 @@ int sbx_open_start(struct sbx_open *n, int listener_fd)
 	return 0;
 }
 
+static int join_within(pthread_t t, long ms)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += ms * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(t, NULL, &deadline);
+}
+
 /**
  * sbx_open_free() - stop the threads and release everything.
  * @n: the object, or NULL
@@ -264,8 +448,10 @@ void sbx_open_free(struct sbx_open *n)
 		pthread_join(n->receiver, NULL);
 	}
 	for (unsigned i = 0; i < n->n_workers; i++) {
-		pthread_kill(n->workers[i], open_sig());
-		pthread_join(n->workers[i], NULL);
+		/* Again until it exits: a signal that lands just before a blocking call is lost. */
+		do
+			pthread_kill(n->workers[i].thread, open_sig());
+		while (join_within(n->workers[i].thread, 50) == ETIMEDOUT);
 	}
 	for (struct job *j; (j = sbx_list_first(&n->jobs, struct job, link));) {
 		sbx_list_del(&j->link);
