@@ -151,6 +151,8 @@ uint64_t sbx_loop_now_ms(void)
  * sbx_loop_run() - dispatch events until sbx_loop_quit().
  * @loop: the loop
  *
+ * A quit ends this run only: the loop can be run again (tests step it).
+ *
  * Return: 0, or a negative errno if epoll fails.
  */
 int sbx_loop_run(struct sbx_loop *loop)
@@ -174,5 +176,6 @@ int sbx_loop_run(struct sbx_loop *loop)
 			loop->deferred[i].fn(loop->deferred[i].arg);
 		loop->n_deferred = 0;
 	}
+	loop->quit = false;
 	return 0;
 }

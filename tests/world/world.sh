@@ -95,7 +95,8 @@ _world_zone() {
   "deny.test":      {"A": ["11.11.0.12"]},
   "rebind.test":    {"seq": {"A": [["11.11.0.31"], ["127.0.0.1"]]}},
   "rebindmd.test":  {"seq": {"A": [["11.11.0.32"], ["169.254.169.254"]]}},
-  "rebindhost.test": {"seq": {"A": [["198.18.1.33"], ["198.18.0.1"]]}}
+  "rebindhost.test": {"seq": {"A": [["198.18.1.33"], ["198.18.0.1"]]}},
+  "silent.test":    {"silent": true}
  }
 }
 JSON

@@ -15,6 +15,8 @@ struct sbx_resolver;
 struct sbx_resolve_req;
 
 typedef void (*sbx_resolve_cb)(void *ctx, int err, const struct sbx_addr *addrs, size_t n);
+/* A blocking lookup, as sbx_sockaddr_resolve(): 0 with *n addresses in @out, or a negative errno. */
+typedef int (*sbx_resolve_fn)(const char *host, struct sbx_addr *out, size_t max, size_t *n);
 
 int sbx_resolver_new(struct sbx_loop *loop, struct sbx_resolver **out);
 int sbx_resolver_submit(struct sbx_resolver *res, const char *host, sbx_resolve_cb cb, void *ctx,
@@ -22,5 +24,6 @@ int sbx_resolver_submit(struct sbx_resolver *res, const char *host, sbx_resolve_
 void sbx_resolver_cancel(struct sbx_resolve_req *q);
 bool sbx_resolver_cached(struct sbx_resolver *res, const char *host, struct sbx_addr *addrs, size_t *n);
 void sbx_resolver_free(struct sbx_resolver *res);
+void sbx_resolver_set_lookup(struct sbx_resolver *res, sbx_resolve_fn fn);
 
 #endif
