@@ -159,7 +159,13 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 		bool self = false;
 		for (size_t i = 0; i < n; i++)
 			self = self || sbx_hostaddr_is_self(dq->ds->ctx->host, &addrs[i]);
-		if (self) {
+		if (self && dq->ds->ctx->host->stale &&
+		    (dq->ds->ctx->host->stale_err == EMFILE || dq->ds->ctx->host->stale_err == ENFILE)) {
+			/* sbx could not re-read the host's addresses: its limit, not the name's fault. */
+			log_dns(dq, NULL, addrs, n,
+				"out of file descriptors: sbx could not re-read the host's addresses (ulimit -n)");
+			answer(dq, SBX_DNS_SERVFAIL, NULL, 0);
+		} else if (self) {
 			d.verdict = SBX_VERDICT_DENY;
 			log_dns(dq, &d, addrs, n, "host address");
 			answer(dq, SBX_DNS_REFUSED, NULL, 0);
@@ -341,15 +347,17 @@ static void tcp_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
  * @listen_fd: a listening socket from the gateway namespace
  *
  * Context: the supervisor's event loop.
+ * Return: 0, or -EMFILE, -ENFILE, -ENOBUFS or -ENOMEM when sbx could not
+ * accept for want of descriptors or memory (the caller rests the listener).
  */
-void sbx_dnsstub_tcp_accept(struct sbx_dnsstub *ds, int listen_fd)
+int sbx_dnsstub_tcp_accept(struct sbx_dnsstub *ds, int listen_fd)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct dns_tcp *t;
 
 		if (fd < 0)
-			return;
+			return sbx_gw_accept_starved(errno) ? -errno : 0;
 		if (ds->n_tcp >= SBX_DNS_MAX_TCP || !(t = calloc(1, sizeof(*t)))) {
 			close(fd);
 			continue;
@@ -365,6 +373,7 @@ void sbx_dnsstub_tcp_accept(struct sbx_dnsstub *ds, int listen_fd)
 		sbx_list_add_tail(&ds->tcp, &t->link);
 		ds->n_tcp++;
 	}
+	return 0;
 }
 
 /**

@@ -26,6 +26,14 @@
  * context both services read (limits, policy, resolver, the host's own
  * addresses: hostaddr.c). The proxy (proxy.c) and the DNS stub (dnsstub.c)
  * each own their connections; neither calls the other.
+ *
+ * Out of descriptors, accept() fails and leaves the connection in the
+ * backlog, so a level-triggered listener would wake the loop at once, again
+ * and again (a spin at 100% CPU). The TCP listeners then rest: out of epoll
+ * for SBX_GW_REST_MS, on a timer made at start (no descriptor needed when
+ * they run out). Waiting clients are accepted once descriptors are free; a
+ * client accepted when none is left for its upstream socket gets a 503 that
+ * says so (proxy.c).
  */
 
 struct sbx_allowlist;
@@ -43,6 +51,8 @@ struct sbx_allowlist {
 	struct sbx_dnsstub *dns;
 	struct gw_listen listeners[SBX_GW_N_LISTENERS];
 	struct sbx_watch tick_w; /* 1 s timerfd for deadlines */
+	struct sbx_watch rest_w; /* one-shot timerfd: the TCP listeners rest after a starved accept */
+	bool resting;
 };
 
 #define SBX_DEFAULT_MAX_CONNS 1024
@@ -50,15 +60,51 @@ struct sbx_allowlist {
 #define SBX_DEFAULT_HEADER_TIMEOUT_MS 10000
 #define SBX_DEFAULT_CONNECT_TIMEOUT_MS 15000
 #define SBX_DEFAULT_IDLE_TIMEOUT_MS 300000
+#define SBX_GW_REST_MS 250
+
+static bool is_tcp_listener(enum sbx_gw_listener kind)
+{
+	return kind == SBX_GW_PROXY4 || kind == SBX_GW_PROXY6 || kind == SBX_GW_DNS_TCP4 || kind == SBX_GW_DNS_TCP6;
+}
+
+/* accept() starved (see the top of the file): stop watching every TCP listener for a moment. */
+static void rest_listeners(struct sbx_allowlist *al)
+{
+	struct itimerspec its = {.it_value = {0, SBX_GW_REST_MS * 1000000L}};
+
+	if (al->resting)
+		return;
+	if (timerfd_settime(al->rest_w.fd, 0, &its, NULL) < 0)
+		return; /* cannot come back: keep serving, a busy loop beats a dead proxy */
+	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++)
+		if (is_tcp_listener(al->listeners[i].kind))
+			sbx_loop_pause(al->ctx.loop, &al->listeners[i].w);
+	al->resting = true;
+}
+
+static void rest_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct sbx_allowlist *al = sbx_container_of(w, struct sbx_allowlist, rest_w);
+	uint64_t expirations;
+
+	if (read(w->fd, &expirations, sizeof(expirations)) < 0) {
+		/* spurious wake-up */
+	}
+	al->resting = false;
+	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++)
+		if (is_tcp_listener(al->listeners[i].kind))
+			sbx_loop_watch(loop, &al->listeners[i].w, EPOLLIN);
+}
 
 static void listener_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
 {
 	struct gw_listen *l = sbx_container_of(w, struct gw_listen, w);
+	int r = 0;
 
 	switch (l->kind) {
 	case SBX_GW_PROXY4:
 	case SBX_GW_PROXY6:
-		sbx_proxy_accept(l->al->proxy, w->fd);
+		r = sbx_proxy_accept(l->al->proxy, w->fd);
 		break;
 	case SBX_GW_DNS_UDP4:
 	case SBX_GW_DNS_UDP6:
@@ -66,11 +112,13 @@ static void listener_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t eve
 		break;
 	case SBX_GW_DNS_TCP4:
 	case SBX_GW_DNS_TCP6:
-		sbx_dnsstub_tcp_accept(l->al->dns, w->fd);
+		r = sbx_dnsstub_tcp_accept(l->al->dns, w->fd);
 		break;
 	default:
 		break;
 	}
+	if (r < 0)
+		rest_listeners(l->al);
 }
 
 static void tick_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
@@ -134,6 +182,7 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 	ctx->connect_timeout_ms = SBX_DEFAULT_CONNECT_TIMEOUT_MS;
 	ctx->idle_timeout_ms = cfg->proxy_idle_timeout_ms ? cfg->proxy_idle_timeout_ms : SBX_DEFAULT_IDLE_TIMEOUT_MS;
 	al->tick_w.fd = -1;
+	al->rest_w.fd = -1;
 	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++)
 		al->listeners[i].w.fd = -1;
 	sbx_hostaddr_load(&al->host);
@@ -154,6 +203,14 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 		goto fail;
 	}
 	if ((r = sbx_loop_watch(loop, &al->tick_w, EPOLLIN)) < 0)
+		goto fail;
+	al->rest_w =
+		(struct sbx_watch){.cb = rest_cb, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
+	if (al->rest_w.fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = sbx_loop_watch(loop, &al->rest_w, EPOLLIN)) < 0)
 		goto fail;
 	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++) {
 		struct gw_listen *l = &al->listeners[i];
@@ -196,6 +253,10 @@ void sbx_allowlist_free(struct sbx_allowlist *al)
 	if (al->tick_w.fd >= 0) {
 		sbx_loop_unwatch(al->ctx.loop, &al->tick_w);
 		close(al->tick_w.fd);
+	}
+	if (al->rest_w.fd >= 0) {
+		sbx_loop_unwatch(al->ctx.loop, &al->rest_w);
+		close(al->rest_w.fd);
 	}
 	sbx_resolver_free(al->ctx.resolver);
 	sbx_hostaddr_free(&al->host);

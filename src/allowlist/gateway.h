@@ -3,6 +3,7 @@
 #ifndef SBX_ALLOWLIST_GATEWAY_H
 #define SBX_ALLOWLIST_GATEWAY_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,9 +22,10 @@
 struct sbx_hostaddr {
 	struct sbx_addr self[SBX_HOSTADDR_MAX];
 	size_t n;
-	int nl_fd;  /* address-change notifications, or -1: re-read at every check */
-	bool live;  /* from sbx_hostaddr_load(); a list filled in by hand is used as is */
-	bool stale; /* a change could not be re-read: everything counts as the host */
+	int nl_fd;     /* address-change notifications, or -1: re-read at every check */
+	bool live;     /* from sbx_hostaddr_load(); a list filled in by hand is used as is */
+	bool stale;    /* a change could not be re-read: everything counts as the host */
+	int stale_err; /* why (an errno; EMFILE when sbx ran out of descriptors), 0 when not stale */
 };
 
 void sbx_hostaddr_load(struct sbx_hostaddr *h);
@@ -50,16 +52,26 @@ struct sbx_gw_ctx {
 	uint64_t idle_timeout_ms;
 };
 
+/*
+ * accept() failed for want of descriptors or memory: the connection is still
+ * in the backlog and the listener still readable, so the listeners rest for a
+ * moment (gateway.c) instead of being retried at once, in a loop.
+ */
+static inline bool sbx_gw_accept_starved(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
 struct sbx_proxy;
 int sbx_proxy_new(const struct sbx_gw_ctx *ctx, struct sbx_proxy **out);
-void sbx_proxy_accept(struct sbx_proxy *px, int listen_fd);
+int sbx_proxy_accept(struct sbx_proxy *px, int listen_fd);
 void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now);
 void sbx_proxy_free(struct sbx_proxy *px);
 
 struct sbx_dnsstub;
 int sbx_dnsstub_new(const struct sbx_gw_ctx *ctx, struct sbx_dnsstub **out);
 void sbx_dnsstub_udp_ready(struct sbx_dnsstub *ds, int fd);
-void sbx_dnsstub_tcp_accept(struct sbx_dnsstub *ds, int listen_fd);
+int sbx_dnsstub_tcp_accept(struct sbx_dnsstub *ds, int listen_fd);
 void sbx_dnsstub_tick(struct sbx_dnsstub *ds, uint64_t now);
 void sbx_dnsstub_free(struct sbx_dnsstub *ds);
 

@@ -80,6 +80,7 @@ static void snapshot(struct sbx_hostaddr *h)
 
 	if (getifaddrs(&ifa) < 0) {
 		h->stale = true;
+		h->stale_err = errno;
 		return;
 	}
 	h->n = 0;
@@ -93,6 +94,7 @@ static void snapshot(struct sbx_hostaddr *h)
 	}
 	freeifaddrs(ifa);
 	h->stale = false;
+	h->stale_err = 0;
 }
 
 /*

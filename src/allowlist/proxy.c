@@ -38,6 +38,17 @@
  *   TUNNEL    bytes copied both ways through one shared large buffer; what a
  *             slow side cannot take is kept per direction and reading from
  *             the other side pauses until it drains. Half-close is passed on.
+ *             A reset (or any other socket error) is passed on as a reset
+ *             (SO_LINGER 0), never as a clean end of stream: a download cut
+ *             by the destination must not look complete to the client.
+ *             A side that hung up while its bytes wait for the other side
+ *             to drain is paused out of epoll (EPOLLHUP is reported
+ *             whatever the interest, level-triggered: it would spin).
+ *
+ * Descriptor exhaustion: a request that cannot get an upstream socket
+ * (EMFILE, ENFILE) answers 503 / REP 0x01 naming the limit, never a 502 that
+ * blames the destination; an accept that fails so makes the gateway rest its
+ * listeners for a moment (sbx_proxy_accept()'s return) instead of spinning.
  *
  * A denied name is never resolved. Denials answer 403 with X-Sbx-Denied (HTTP)
  * or REP 0x02 (SOCKS5). Every decision is logged once: denials at once,
@@ -72,7 +83,8 @@ struct sbx_conn {
 	bool socks_greeted;
 	bool http_forward;
 	bool dead;
-	char *in; /* request head bytes */
+	bool c_hup, u_hup; /* the side reported EPOLLHUP: paused while nothing can be done on it */
+	char *in;	   /* request head bytes */
 	size_t in_len;
 	/* target */
 	char host[SBX_POLICY_HOST_MAX + 2]; /* as named, for logs and messages */
@@ -308,7 +320,58 @@ static void fail_request(struct sbx_conn *c, int http_status, uint8_t socks_rep,
 	conn_close(c);
 }
 
+/* The 503 reason when sbx cannot open a socket: which limit, and what to change. */
+static const char *nofd_reason(int err)
+{
+	if (err == ENFILE)
+		return "out of file descriptors (ENFILE: the host's file table is full, fs.file-max): sbx could not "
+		       "open a connection for this request; lower --proxy-max-conns or free descriptors on the host";
+	return "out of file descriptors (EMFILE): sbx could not open a connection for this request; raise its "
+	       "open-files limit (ulimit -n) or lower --proxy-max-conns";
+}
+
+static bool is_nofd(int err)
+{
+	return err == EMFILE || err == ENFILE;
+}
+
+/*
+ * @a counts as the host's (refuse it), or sbx could not tell: the host's
+ * addresses changed and re-reading them failed for want of descriptors,
+ * which is sbx's limit, answered as such (503), not a refusal of @a.
+ * Return: true if the request was answered.
+ */
+static bool refuse_self(struct sbx_conn *c, const struct sbx_addr *a)
+{
+	const struct sbx_hostaddr *h = c->px->ctx->host;
+
+	if (!sbx_hostaddr_is_self(c->px->ctx->host, a))
+		return false;
+	if (h->stale && is_nofd(h->stale_err)) {
+		fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, nofd_reason(h->stale_err), true);
+		return true;
+	}
+	c->d.addr = *a;
+	c->d.has_addr = true;
+	deny(c, true);
+	return true;
+}
+
 /* ---- the data path ------------------------------------------------------ */
+
+/*
+ * epoll reports EPOLLHUP whatever the interest, level-triggered. A side that
+ * hung up and has nothing to do now (its last bytes wait for the other side
+ * to take what is pending) is taken out of epoll until it has; otherwise
+ * every loop iteration would wake for it again: a spin at 100% CPU.
+ */
+static void watch_side(struct sbx_conn *c, struct sbx_watch *w, uint32_t events, bool hup)
+{
+	if (!events && hup)
+		sbx_loop_pause(c->px->ctx->loop, w);
+	else
+		sbx_loop_watch(c->px->ctx->loop, w, events);
+}
 
 static void update_interest(struct sbx_conn *c)
 {
@@ -323,6 +386,9 @@ static void update_interest(struct sbx_conn *c)
 			ue |= EPOLLIN;
 		if (c->up.pend_len)
 			ue |= EPOLLOUT;
+		watch_side(c, &c->cw, ce, c->c_hup);
+		watch_side(c, &c->uw, ue, c->u_hup);
+		return;
 	} else if (c->state == S_HEAD) {
 		ce = EPOLLIN;
 	} else if (c->state == S_CONNECT) {
@@ -333,14 +399,14 @@ static void update_interest(struct sbx_conn *c)
 		sbx_loop_watch(c->px->ctx->loop, &c->uw, ue);
 }
 
-/* Write what @d holds to @fd. Return: 0 drained, 1 still pending, -1 error. */
+/* Write what @d holds to @fd. Return: 0 drained, 1 still pending, or a negative errno. */
 static int flush_dir(struct dir *d, int fd)
 {
 	while (d->pend_len) {
 		ssize_t n = send(fd, d->pend + d->pend_off, d->pend_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 1 : -1;
+			return errno == EAGAIN || errno == EINTR ? 1 : -errno;
 		d->pend_off += (size_t)n;
 		d->pend_len -= (size_t)n;
 		d->bytes += (uint64_t)n;
@@ -363,8 +429,12 @@ static int keep_pending(struct dir *d, const char *buf, size_t len)
 	return 0;
 }
 
-/* Move data from @from to @to through the shared buffer. Return -1 to close. */
-static int pump(struct sbx_conn *c, struct dir *d, int from, int to)
+/*
+ * Move data from @from to @to through the shared buffer.
+ * Return: 0, or a negative errno; *@to_failed tells whether it came from
+ * @to (a send) rather than @from (a receive, or keeping bytes).
+ */
+static int pump(struct sbx_conn *c, struct dir *d, int from, int to, bool *to_failed)
 {
 	char *buf = c->px->relay_buf;
 
@@ -382,7 +452,7 @@ static int pump(struct sbx_conn *c, struct dir *d, int from, int to)
 		}
 		n = recv(from, buf, want, MSG_DONTWAIT);
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		if (n == 0) {
 			d->eof = true;
 			break;
@@ -392,13 +462,15 @@ static int pump(struct sbx_conn *c, struct dir *d, int from, int to)
 		c->last_ms = sbx_loop_now_ms();
 		w = send(to, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				return -1;
+			if (errno != EAGAIN && errno != EINTR) {
+				*to_failed = true;
+				return -errno;
+			}
 			w = 0;
 		}
 		d->bytes += (uint64_t)w;
 		if (w < n && keep_pending(d, buf + w, (size_t)(n - w)) < 0)
-			return -1;
+			return -ENOMEM;
 		if ((size_t)n < want)
 			break;
 	}
@@ -423,21 +495,73 @@ static void after_io(struct sbx_conn *c)
 	update_interest(c);
 }
 
+/* Why a tunnel failed, for the decision log: @client is the side the error came from. */
+static const char *tunnel_error(bool client, int err)
+{
+	switch (err) {
+	case ECONNRESET:
+	case EPIPE:
+		return client ? "reset by the client" : "reset by the destination";
+	case ETIMEDOUT:
+		return client ? "the client's connection timed out" : "the connection to the destination timed out";
+	case ENOMEM:
+		return "sbx is out of memory";
+	default:
+		return client ? "the client's connection failed" : "the connection to the destination failed";
+	}
+}
+
+/*
+ * A side failed (a reset, a timeout, another socket error) or sbx lost bytes:
+ * close both with SO_LINGER 0, so each peer that is still there gets a reset.
+ * A normal close would send FIN and the failure would reach the payload as a
+ * clean end of stream: a truncated download would look complete. Bytes still
+ * pending are dropped, as a reset drops them.
+ */
+static void tunnel_abort(struct sbx_conn *c, bool client, int err)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	c->error = tunnel_error(client, err);
+	setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (c->uw.fd >= 0)
+		setsockopt(c->uw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_close(c);
+}
+
 static void tunnel_event(struct sbx_conn *c, bool client, uint32_t events)
 {
+	int fd = client ? c->cw.fd : c->uw.fd;
+	int r;
+
+	if (events & EPOLLHUP)
+		*(client ? &c->c_hup : &c->u_hup) = true;
 	if (events & EPOLLOUT) {
-		struct dir *d = client ? &c->down : &c->up;
-		if (flush_dir(d, client ? c->cw.fd : c->uw.fd) < 0) {
-			conn_close(c);
+		r = flush_dir(client ? &c->down : &c->up, fd);
+		if (r < 0) {
+			tunnel_abort(c, client, -r);
 			return;
 		}
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		int r = client ? pump(c, &c->up, c->cw.fd, c->uw.fd) : pump(c, &c->down, c->uw.fd, c->cw.fd);
-		if (r < 0 || (events & EPOLLERR)) {
-			conn_close(c);
+		bool to_failed = false;
+
+		r = client ? pump(c, &c->up, c->cw.fd, c->uw.fd, &to_failed)
+			   : pump(c, &c->down, c->uw.fd, c->cw.fd, &to_failed);
+		if (r < 0) {
+			tunnel_abort(c, to_failed ? !client : client, -r);
 			return;
 		}
+	}
+	if (events & EPOLLERR) {
+		/* The receive above may have taken the error already; a reset is what EPOLLERR means here. */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
+			err = ECONNRESET;
+		tunnel_abort(c, client, err);
+		return;
 	}
 	after_io(c);
 }
@@ -447,20 +571,21 @@ static void start_tunnel(struct sbx_conn *c, const char *first, size_t first_len
 	int one = 1;
 
 	c->state = S_TUNNEL;
+	c->error = NULL; /* an earlier address may have failed; this one answered */
 	c->last_ms = sbx_loop_now_ms();
 	setsockopt(c->uw.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (first_len) {
 		ssize_t w = send(c->uw.fd, first, first_len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
-			if (errno != EAGAIN) {
-				conn_close(c);
+			if (errno != EAGAIN && errno != EINTR) {
+				tunnel_abort(c, false, errno);
 				return;
 			}
 			w = 0;
 		}
 		c->up.bytes += (uint64_t)w;
 		if ((size_t)w < first_len && keep_pending(&c->up, first + w, first_len - (size_t)w) < 0) {
-			conn_close(c);
+			tunnel_abort(c, false, ENOMEM);
 			return;
 		}
 	}
@@ -517,13 +642,14 @@ static void try_next_address(struct sbx_conn *c)
 		int fd;
 
 		/* The host may have gained this address while an earlier one timed out. */
-		if (c->next_addr > 1 && sbx_hostaddr_is_self(c->px->ctx->host, a)) {
-			c->d.addr = *a;
-			c->d.has_addr = true;
-			deny(c, true);
+		if (c->next_addr > 1 && refuse_self(c, a))
+			return;
+		fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 && is_nofd(errno)) {
+			/* sbx's limit, not the destination's fault: say so (503), never 502. */
+			fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, nofd_reason(errno), true);
 			return;
 		}
-		fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;
 		if (connect(fd, &u.sa, len) < 0 && errno != EINPROGRESS) {
@@ -552,14 +678,9 @@ static void try_next_address(struct sbx_conn *c)
 /* Every address judged and allowed: dial them, unless one is the host's own. */
 static void dial(struct sbx_conn *c)
 {
-	for (size_t i = 0; i < c->n_addrs; i++) {
-		if (sbx_hostaddr_is_self(c->px->ctx->host, &c->addrs[i])) {
-			c->d.addr = c->addrs[i];
-			c->d.has_addr = true;
-			deny(c, true);
+	for (size_t i = 0; i < c->n_addrs; i++)
+		if (refuse_self(c, &c->addrs[i]))
 			return;
-		}
-	}
 	c->next_addr = 0;
 	try_next_address(c);
 }
@@ -571,6 +692,10 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 	c->rq = NULL;
 	if (c->dead)
 		return;
+	if (err < 0 && is_nofd(-err)) {
+		fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, nofd_reason(-err), true);
+		return;
+	}
 	if (err < 0) {
 		fail_request(c, 502, SBX_SOCKS5_REP_HOST_UNREACHABLE,
 			     err == -ENOENT ? "the name does not resolve" : "name resolution failed", true);
@@ -811,15 +936,19 @@ static void upstream_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t eve
  * @listen_fd: a listening socket from the gateway namespace
  *
  * Context: the supervisor's event loop.
+ * Return: 0, or -EMFILE, -ENFILE, -ENOBUFS or -ENOMEM when sbx could not
+ * accept for want of descriptors or memory: the connection stays in the
+ * backlog and the listener stays readable, so the caller must stop
+ * watching it for a while (accepting again at once would fail again: a spin).
  */
-void sbx_proxy_accept(struct sbx_proxy *px, int listen_fd)
+int sbx_proxy_accept(struct sbx_proxy *px, int listen_fd)
 {
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct sbx_conn *c;
 
 		if (fd < 0)
-			return;
+			return sbx_gw_accept_starved(errno) ? -errno : 0;
 		if (px->n_conns >= px->ctx->max_conns) {
 			close(fd); /* over --proxy-max-conns: refused at once, never queued */
 			continue;
@@ -845,6 +974,7 @@ void sbx_proxy_accept(struct sbx_proxy *px, int listen_fd)
 		 * the request is usually there already. */
 		head_event(c);
 	}
+	return 0;
 }
 
 /**

@@ -68,7 +68,10 @@ void sbx_loop_free(struct sbx_loop *loop)
  * sbx_loop_watch() - start watching @w->fd for @events, or change the interest.
  * @loop: the loop
  * @w: the watch (fd and cb set)
- * @events: EPOLLIN, EPOLLOUT, ... (0 keeps the descriptor registered but silent)
+ * @events: EPOLLIN, EPOLLOUT, ... (0 keeps the descriptor registered: epoll still
+ *	reports EPOLLHUP and EPOLLERR, whatever the interest; see sbx_loop_pause())
+ *
+ * A watch that sbx_loop_pause() silenced is registered again.
  *
  * Return: 0, or a negative errno.
  */
@@ -98,6 +101,26 @@ void sbx_loop_unwatch(struct sbx_loop *loop, struct sbx_watch *w)
 	w->events = 0;
 	/* Events of the current batch for this watch are dropped in sbx_loop_run(). */
 	w->cb = NULL;
+}
+
+/**
+ * sbx_loop_pause() - silence @w completely until the next sbx_loop_watch().
+ * @loop: the loop
+ * @w: the watch (it keeps its callback and descriptor)
+ *
+ * Interest 0 does not silence a descriptor: epoll reports EPOLLHUP and
+ * EPOLLERR whatever it was asked for, and level-triggered, so a hung-up
+ * socket its owner cannot act on yet (its data must wait for the other end
+ * of a tunnel to drain) would wake the loop forever. A paused watch is out
+ * of the epoll set; its owner watches it again when it can act. An event of
+ * the current batch may still reach the callback.
+ */
+void sbx_loop_pause(struct sbx_loop *loop, struct sbx_watch *w)
+{
+	if (w->added)
+		epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->added = false;
+	w->events = 0;
 }
 
 /**

@@ -26,6 +26,7 @@ int sbx_loop_new(struct sbx_loop **out);
 void sbx_loop_free(struct sbx_loop *loop);
 int sbx_loop_watch(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events);
 void sbx_loop_unwatch(struct sbx_loop *loop, struct sbx_watch *w);
+void sbx_loop_pause(struct sbx_loop *loop, struct sbx_watch *w);
 int sbx_loop_defer(struct sbx_loop *loop, sbx_defer_fn fn, void *arg);
 int sbx_loop_run(struct sbx_loop *loop);
 void sbx_loop_quit(struct sbx_loop *loop);
