@@ -52,6 +52,7 @@ const char sbx_cli_usage_run[] =
 	"  --policy FILE           read rules from FILE (see sbx-policy(5))\n"
 	"  --no-default-deny       do not deny @cloud-metadata by default\n"
 	"  --log-fd FD             write one JSON line per network decision to FD\n"
+	"                          (every posture; see sbx-json(7))\n"
 	"  --log-file PATH         append the same lines to PATH\n"
 	"  --proxy-max-conns N     most proxy connections at once (default 1024)\n"
 	"  --proxy-max-header BYTES  largest request head (default 16384)\n"
@@ -70,16 +71,29 @@ const char sbx_cli_usage_run[] =
 	"  --tmp-size SIZE         size of /tmp and of each --tmpfs (default 1G; suffixes\n"
 	"                          K, M, G, T); /dev/shm is 64M\n"
 	"  --hide PATH             hide PATH behind an empty read-only file or directory\n"
+	"  --home=MODEL            $HOME inside: overlay (default: writable, writes\n"
+	"                          discarded at exit), tmpfs (empty), ro, rw (writes reach\n"
+	"                          the host)\n"
+	"  --persist PATH          keep one directory's writes on the host (a read-write\n"
+	"                          bind of PATH, e.g. a package cache)\n"
+	"  --show PATH             expose one default-hidden credential path (~/.ssh, ...)\n"
+	"  --no-default-hide       hide no credential path by default\n"
+	"  --allow-write PATH      leave one persistence path writable (.git/hooks, ...)\n"
 	"  --chdir DIR             start COMMAND in DIR (default: the working directory)\n"
 	"\n"
 	"Environment:\n"
 	"  --clearenv              start from an empty environment\n"
 	"  --setenv NAME=VALUE     set a variable\n"
 	"  --unsetenv NAME         remove a variable\n"
+	"  --keep-env GLOB         pass a credential variable (left out by default) on\n"
+	"                          purpose; GLOB may use * and ?\n"
 	"\n"
 	"Descriptors, reporting and limits:\n"
 	"  --pass-fd FD            keep FD open in COMMAND (otherwise only 0, 1, 2; at most 64)\n"
 	"  --json-status-fd FD     write JSON lines (started, exited, timeout, error) to FD\n"
+	"  --id NAME               the sandbox's id on every JSON line (default: made up)\n"
+	"  --explain               print the effective sandbox and run nothing\n"
+	"  --json                  with --explain: one JSON document\n"
 	"  --timeout SECONDS       after SECONDS send COMMAND SIGTERM, SIGKILL the sandbox\n"
 	"                          --kill-after later, and exit 124\n"
 	"  --kill-after SECONDS    grace from SIGTERM to SIGKILL (default 5 for --timeout;\n"
@@ -145,6 +159,15 @@ enum opt_id {
 	OPT_KILL_AFTER,
 	OPT_TMP_SIZE,
 	OPT_PIDS,
+	OPT_HOME,
+	OPT_PERSIST,
+	OPT_SHOW,
+	OPT_NO_DEFAULT_HIDE,
+	OPT_ALLOW_WRITE,
+	OPT_KEEP_ENV,
+	OPT_ID,
+	OPT_EXPLAIN,
+	OPT_JSON,
 };
 
 /* Which commands accept an option. */
@@ -189,6 +212,15 @@ static const struct opt sbx_opts[] = {
 	{"--kill-after", OPT_KILL_AFTER, true, FOR_RUN},
 	{"--tmp-size", OPT_TMP_SIZE, true, FOR_RUN},
 	{"--pids", OPT_PIDS, true, FOR_RUN},
+	{"--home", OPT_HOME, true, FOR_RUN},
+	{"--persist", OPT_PERSIST, true, FOR_RUN},
+	{"--show", OPT_SHOW, true, FOR_RUN},
+	{"--no-default-hide", OPT_NO_DEFAULT_HIDE, false, FOR_RUN},
+	{"--allow-write", OPT_ALLOW_WRITE, true, FOR_RUN},
+	{"--keep-env", OPT_KEEP_ENV, true, FOR_RUN},
+	{"--id", OPT_ID, true, FOR_RUN},
+	{"--explain", OPT_EXPLAIN, false, FOR_RUN},
+	{"--json", OPT_JSON, false, FOR_RUN},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -487,6 +519,60 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 		cfg->tmp_size = size;
 		return 0;
 	}
+	case OPT_HOME:
+		if (strcmp(value, "overlay") == 0)
+			cfg->home = SBX_HOME_OVERLAY;
+		else if (strcmp(value, "tmpfs") == 0)
+			cfg->home = SBX_HOME_TMPFS;
+		else if (strcmp(value, "ro") == 0)
+			cfg->home = SBX_HOME_RO;
+		else if (strcmp(value, "rw") == 0)
+			cfg->home = SBX_HOME_RW;
+		else
+			return usage_error(err, errlen, "--home: %s is not overlay, tmpfs, ro or rw", q);
+		cfg->home_set = true;
+		return 0;
+	case OPT_PERSIST:
+		/* A read-write bind of the same path: kept apart for --explain and profiles. */
+		if (value[0] != '/')
+			return usage_error(err, errlen, "--persist: %s must be an absolute path", q);
+		mnt.kind = SBX_MOUNT_BIND;
+		mnt.src = mnt.dst = value;
+		mnt.origin = "--persist";
+		r = push((void **)&cfg->mounts, &cfg->n_mounts, sizeof(mnt), &mnt);
+		break;
+	case OPT_SHOW:
+	case OPT_ALLOW_WRITE:
+		if (value[0] != '/' && strncmp(value, "~/", 2) != 0)
+			return usage_error(err, errlen, "%s: %s must be an absolute path or start with ~/", o->name, q);
+		if (o->id == OPT_SHOW)
+			r = push((void **)&cfg->shows, &cfg->n_shows, sizeof(value), &value);
+		else
+			r = push((void **)&cfg->allow_writes, &cfg->n_allow_writes, sizeof(value), &value);
+		break;
+	case OPT_NO_DEFAULT_HIDE:
+		cfg->no_default_hide = true;
+		return 0;
+	case OPT_KEEP_ENV:
+		if (!value[0] || strchr(value, '='))
+			return usage_error(err, errlen, "--keep-env: %s is not a variable name or glob", q);
+		r = push((void **)&cfg->keep_env, &cfg->n_keep_env, sizeof(value), &value);
+		break;
+	case OPT_ID: {
+		size_t len = strlen(value);
+
+		if (len == 0 || len > 64 ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
+			return usage_error(err, errlen, "--id: %s is not 1-64 letters, digits, '.', '_' or '-'", q);
+		cfg->id = value;
+		return 0;
+	}
+	case OPT_EXPLAIN:
+		cfg->explain = true;
+		return 0;
+	case OPT_JSON:
+		cfg->explain_json = true;
+		return 0;
 	case OPT_CHDIR:
 		if (value[0] != '/')
 			return usage_error(err, errlen, "--chdir: %s must be an absolute path", q);
@@ -714,12 +800,11 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 					   "--allow, --deny, --policy and --no-default-deny have no effect with "
 					   "--network=blocked (everything but the sandbox's own loopback is unreachable); "
 					   "did you mean --network=allowlist?");
-		if (cfg->posture == SBX_POSTURE_BLOCKED &&
-		    (cfg->log_fd >= 0 || cfg->log_file || cfg->proxy_max_conns || cfg->proxy_max_header ||
-		     cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
-			return usage_error(err, errlen,
-					   "--log-fd and --log-file apply to --network=allowlist or open, --proxy-* to "
-					   "--network=allowlist only");
+		if (cfg->posture == SBX_POSTURE_BLOCKED && (cfg->proxy_max_conns || cfg->proxy_max_header ||
+							    cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
+			return usage_error(err, errlen, "--proxy-* apply to --network=allowlist only");
+		if (cfg->explain_json && !cfg->explain)
+			return usage_error(err, errlen, "--json goes with --explain");
 		if (cfg->posture == SBX_POSTURE_OPEN && (cfg->proxy_max_conns || cfg->proxy_max_header ||
 							 cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
 			return usage_error(err, errlen,
@@ -756,5 +841,8 @@ void sbx_config_free(struct sbx_config *cfg)
 	free(cfg->mounts);
 	free(cfg->env_ops);
 	free(cfg->pass_fds);
+	free(cfg->shows);
+	free(cfg->allow_writes);
+	free(cfg->keep_env);
 	config_init(cfg);
 }

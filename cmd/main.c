@@ -92,6 +92,15 @@ static int cmd_run(const struct sbx_config *cfg)
 	struct sbx_outcome out;
 	int r;
 
+	if (cfg->explain) {
+		char err[768];
+
+		r = sbx_supervisor_explain(cfg, stdout, cfg->explain_json, err, sizeof(err));
+		if (r < 0)
+			return report_failure("%s", err);
+		return fflush(stdout) == 0 ? 0 : SBX_EXIT_FAILURE;
+	}
+
 	if (cfg->json_status_fd >= 0 && !fd_is_open(cfg->json_status_fd))
 		return report_failure("--json-status-fd %d: not an open descriptor", cfg->json_status_fd);
 	if (cfg->log_fd >= 0 && !fd_is_open(cfg->log_fd))

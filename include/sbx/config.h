@@ -84,8 +84,17 @@ enum sbx_mount_kind {
 
 struct sbx_mount_op {
 	enum sbx_mount_kind kind;
-	const char *src; /* NULL for tmpfs/hide */
-	const char *dst; /* absolute path inside the sandbox */
+	const char *src;    /* NULL for tmpfs/hide */
+	const char *dst;    /* absolute path inside the sandbox */
+	const char *origin; /* why: NULL for the command line, else a default's reason (--explain) */
+};
+
+/* What $HOME is inside the sandbox (--home). */
+enum sbx_home_model {
+	SBX_HOME_OVERLAY = 0, /* the host's $HOME, writable, writes discarded at exit (default) */
+	SBX_HOME_TMPFS,	      /* an empty private directory */
+	SBX_HOME_RO,	      /* the host's $HOME, read-only */
+	SBX_HOME_RW,	      /* the host's $HOME, read-write: writes reach the host */
 };
 
 /* One --setenv/--unsetenv, applied in order after --clearenv. */
@@ -123,6 +132,13 @@ struct sbx_config {
 	/* run: filesystem */
 	struct sbx_mount_op *mounts;
 	size_t n_mounts;
+	enum sbx_home_model home;
+	bool home_set;
+	const char **shows; /* --show: default-hidden credential paths exposed on purpose */
+	size_t n_shows;
+	bool no_default_hide;	   /* --no-default-hide */
+	const char **allow_writes; /* --allow-write: persistence paths left writable on purpose */
+	size_t n_allow_writes;
 	uint64_t tmp_size; /* --tmp-size in bytes, 0: SBX_DEFAULT_TMP_SIZE */
 	const char *chdir; /* NULL: the caller's working directory */
 
@@ -132,6 +148,10 @@ struct sbx_config {
 	size_t n_keep_env;
 	struct sbx_env_op *env_ops;
 	size_t n_env_ops;
+
+	/* run: what to do */
+	bool explain;	   /* --explain: print the effective sandbox, run nothing */
+	bool explain_json; /* --json with --explain */
 
 	/* run: descriptors and reporting */
 	const char *id; /* --id: the sandbox's name on every status and log line; NULL: made up */

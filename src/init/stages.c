@@ -31,6 +31,7 @@ static const char *const sbx_stage_names[SBX_STAGE_MAX] = {
 	[SBX_STAGE_EXEC] = "executing",
 	[SBX_STAGE_NOTIFY] = "handing the seccomp listener to the supervisor",
 	[SBX_STAGE_RLIMITS] = "setting the payload's resource limits",
+	[SBX_STAGE_MOUNT_HOME] = "mounting $HOME",
 };
 
 /* Stable identifiers for --json-status-fd's error events: never reworded. */
@@ -62,6 +63,7 @@ static const char *const sbx_stage_codes[SBX_STAGE_MAX] = {
 	[SBX_STAGE_EXEC] = "exec",
 	[SBX_STAGE_NOTIFY] = "notify",
 	[SBX_STAGE_RLIMITS] = "rlimits",
+	[SBX_STAGE_MOUNT_HOME] = "mount-home",
 };
 
 /**

@@ -24,6 +24,7 @@
 
 #include "allowlist/allowlist.h"
 #include "env.h"
+#include "plan.h"
 #include "init/init.h"
 #include "lib/fdpass.h"
 #include "lib/jsonl.h"
@@ -556,6 +557,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 {
 	struct sbx_init_args args = {.cfg = cfg, .supervisor_pidfd = -1};
 	char **env_removed = NULL;
+	struct sbx_plan plan = {0};
 	struct supervisor s = {.cfg = cfg, .out = out, .pidfd = -1, .report_fd = -1};
 	_cleanup_close_ int log_file_fd = -1;
 	_cleanup_close_ int sig_fd = -1, child_end = -1, pidfd = -1, report_fd = -1, self_pidfd = -1;
@@ -574,17 +576,26 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		return -errno;
 	}
 	args.cwd = cwd;
+	r = sbx_plan_build(cfg, cwd, &plan);
+	if (r < 0) {
+		snprintf(out->message, sizeof(out->message), "planning the filesystem: %s", strerror(-r));
+		goto out;
+	}
+	args.home = plan.home[0] ? plan.home : NULL;
+	args.home_model = plan.home_model;
+	args.mounts = plan.mounts;
+	args.n_mounts = plan.n_mounts;
 	if (cfg->posture == SBX_POSTURE_ALLOWLIST || cfg->posture == SBX_POSTURE_OPEN) {
 		/* Every policy error is found here, before anything starts. */
 		r = sbx_policy_build(cfg, &s.policy, out->message, sizeof(out->message));
 		if (r < 0)
-			return r;
-		if (cfg->log_file) {
-			r = open_log_file(cfg->log_file, out->message, sizeof(out->message));
-			if (r < 0)
-				goto out;
-			log_file_fd = r;
-		}
+			goto out;
+	}
+	if (cfg->log_file) {
+		r = open_log_file(cfg->log_file, out->message, sizeof(out->message));
+		if (r < 0)
+			goto out;
+		log_file_fd = r;
 	}
 	r = sbx_loop_new(&s.loop);
 	if (r < 0) {
@@ -697,5 +708,6 @@ out:
 	sbx_policy_free(s.policy);
 	sbx_env_free(args.envp);
 	sbx_env_free(env_removed);
+	sbx_plan_free(&plan);
 	return r;
 }

@@ -34,12 +34,12 @@ fi
 h=${HOME:-}
 if [ -n "$h" ] && [ -d "$h" ] && as_user test -w "$h"; then
 	f="$h/.sbx-it-$$-$RANDOM"
-	capture sbx run -- "$P" write "$f"
+	capture sbx run --home=ro -- "$P" write "$f"
 	r=$(result "write $f")
-	if [ "$r" = EROFS ] && [ ! -e "$f" ]; then tap_ok "writing \$HOME fails with EROFS"; else show; tap_fail "write \$HOME: ${r:-?}"; fi
+	if [ "$r" = EROFS ] && [ ! -e "$f" ]; then tap_ok "--home=ro: writing \$HOME fails with EROFS"; else show; tap_fail "write \$HOME: ${r:-?}"; fi
 	rm -f "$f"
 else
-	tap_skip "writing \$HOME fails with EROFS" no-writable-home "HOME=${HOME:-unset}"
+	tap_skip "--home=ro: writing \$HOME fails with EROFS" no-writable-home "HOME=${HOME:-unset}"
 fi
 
 # --- cwd read-write ------------------------------------------------------------

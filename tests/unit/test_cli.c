@@ -196,7 +196,12 @@ static void test_allowlist_options(void **state)
 	sbx_config_free(&p.cfg);
 
 	expect_error("not both", PARSE(&p, "run", "--network=allowlist", "--log-fd", "3", "--log-file", "x", "true"));
-	expect_error("allowlist only", PARSE(&p, "run", "--log-fd", "3", "true"));
+	/* The decision log is accepted in every posture (blocked logs what it refuses, if anything). */
+	PARSE(&p, "run", "--log-fd", "3", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.log_fd, 3);
+	sbx_config_free(&p.cfg);
+	expect_error("allowlist only", PARSE(&p, "run", "--proxy-max-conns", "3", "true"));
 	expect_error("allowlist only", PARSE(&p, "run", "--proxy-idle-timeout", "3", "true"));
 	expect_error("did you mean --network=allowlist", PARSE(&p, "run", "--allow", "x.org", "true"));
 	expect_error("1 to 1000000", PARSE(&p, "run", "--network=allowlist", "--proxy-max-conns", "0", "true"));

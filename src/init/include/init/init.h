@@ -44,8 +44,9 @@ enum sbx_stage {
 	SBX_STAGE_NO_NEW_PRIVS,
 	SBX_STAGE_SECCOMP_LOAD,
 	SBX_STAGE_EXEC,
-	SBX_STAGE_NOTIFY,  /* open posture: handing the seccomp listener to the supervisor */
-	SBX_STAGE_RLIMITS, /* the payload's resource limits (--pids), after the session */
+	SBX_STAGE_NOTIFY,     /* open posture: handing the seccomp listener to the supervisor */
+	SBX_STAGE_RLIMITS,    /* the payload's resource limits (--pids), after the session */
+	SBX_STAGE_MOUNT_HOME, /* $HOME as --home says (after /dev, before the working directory) */
 	SBX_STAGE_MAX,
 };
 
@@ -74,6 +75,10 @@ struct sbx_init_args {
 	int report_fd;	      /* init's end of the report socket */
 	int supervisor_pidfd; /* readable once the supervisor has died */
 	const char *cwd;      /* caller's working directory (host path) */
+	const char *home;     /* the host's $HOME, or NULL: what --home applies to */
+	enum sbx_home_model home_model;
+	const struct sbx_mount_op *mounts; /* after the working directory, in order (defaults included) */
+	size_t n_mounts;
 	char **envp;	      /* payload environment */
 	sigset_t saved_mask;  /* the caller's signal mask, restored for the payload */
 	bool sigpipe_ignored; /* the caller ignored SIGPIPE: keep it so for the payload */

@@ -5,6 +5,10 @@
 
 #include <stdbool.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
 #include "sbx/config.h"
 
 /* How a sandbox run ended, decided by the supervisor; cmd/ maps it to an exit status. */
@@ -26,5 +30,6 @@ struct sbx_outcome {
 };
 
 int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out);
+int sbx_supervisor_explain(const struct sbx_config *cfg, FILE *f, bool json, char *err, size_t errlen);
 
 #endif
