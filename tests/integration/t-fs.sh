@@ -186,14 +186,16 @@ fi
 # own scratch tmpfs sits on the host's /tmp while it builds the sandbox, and
 # must not be what the payload writes into (issue: writes vanished, exit 0).
 f=sbx-fs-cwd-$$
-(cd /tmp && capture sbx run -- sh -c "echo kept >$f")
+cd /tmp || exit 1
+capture sbx run -- sh -c "echo kept >$f"
+cd "$W/cwd" || exit 1
 if [ "$RC" = 0 ] && [ "$(cat "/tmp/$f" 2>/dev/null)" = kept ]; then
 	tap_ok "working directory /tmp: the payload's writes reach the host"
 else
 	show; tap_fail "working directory /tmp: host sees '$(cat "/tmp/$f" 2>&1)'"
 fi
 rm -f "/tmp/$f"
-(cd "$W/cwd" && capture sbx run --bind /tmp -- sh -c "echo kept >/tmp/$f")
+capture sbx run --bind /tmp -- sh -c "echo kept >/tmp/$f"
 if [ "$RC" = 0 ] && [ "$(cat "/tmp/$f" 2>/dev/null)" = kept ]; then
 	tap_ok "--bind /tmp: the payload's writes reach the host's /tmp"
 else
