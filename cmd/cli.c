@@ -724,6 +724,58 @@ static int parse_options(int argc, char **argv, int i, struct sbx_config *cfg, c
 	return argc;
 }
 
+static bool has_policy_file(const struct sbx_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_rules; i++)
+		if (cfg->rules[i].kind == SBX_RULE_ARG_FILE)
+			return true;
+	return false;
+}
+
+/**
+ * sbx_cli_check_run() - the checks of `sbx run` that depend on the posture.
+ * @cfg: a parsed configuration whose posture is final
+ * @err: receives one line describing a usage error
+ * @errlen: size of @err
+ *
+ * sbx_cli_parse() runs it, unless a --policy file may still name the
+ * posture (sbx_cli_needs_posture()); then cmd/main.c runs it once the file
+ * was read.
+ *
+ * Return: 0, or -EINVAL with @err set.
+ */
+int sbx_cli_check_run(const struct sbx_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->posture == SBX_POSTURE_BLOCKED && (cfg->n_rules || cfg->no_default_deny))
+		return usage_error(err, errlen,
+				   "--allow, --deny, --policy and --no-default-deny have no effect with "
+				   "--network=blocked (everything but the sandbox's own loopback is unreachable); "
+				   "did you mean --network=allowlist?");
+	if (cfg->posture == SBX_POSTURE_BLOCKED && (cfg->proxy_max_conns || cfg->proxy_max_header ||
+						    cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
+		return usage_error(err, errlen, "--proxy-* apply to --network=allowlist only");
+	if (cfg->explain_json && !cfg->explain)
+		return usage_error(err, errlen, "--json goes with --explain");
+	if (cfg->posture == SBX_POSTURE_OPEN && (cfg->proxy_max_conns || cfg->proxy_max_header ||
+						 cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
+		return usage_error(err, errlen,
+				   "--proxy-* apply to --network=allowlist only (open posture has no proxy)");
+	if (cfg->log_fd >= 0 && cfg->log_file)
+		return usage_error(err, errlen, "give --log-fd or --log-file, not both");
+	return 0;
+}
+
+/**
+ * sbx_cli_needs_posture() - whether the posture may still come from a --policy file.
+ * @cfg: a parsed `sbx run` configuration
+ *
+ * Return: true when no --network was given and a --policy file was.
+ */
+bool sbx_cli_needs_posture(const struct sbx_config *cfg)
+{
+	return cfg->command == SBX_CMD_RUN && !cfg->posture_set && has_policy_file(cfg);
+}
+
 /**
  * sbx_cli_parse() - parse sbx's command line.
  * @argc: argument count
@@ -795,22 +847,11 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 			return usage_error(err, errlen, "run: empty COMMAND");
 		cfg->argv = argv + i;
 		cfg->argc = argc - i;
-		if (cfg->posture == SBX_POSTURE_BLOCKED && (cfg->n_rules || cfg->no_default_deny))
-			return usage_error(err, errlen,
-					   "--allow, --deny, --policy and --no-default-deny have no effect with "
-					   "--network=blocked (everything but the sandbox's own loopback is unreachable); "
-					   "did you mean --network=allowlist?");
-		if (cfg->posture == SBX_POSTURE_BLOCKED && (cfg->proxy_max_conns || cfg->proxy_max_header ||
-							    cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
-			return usage_error(err, errlen, "--proxy-* apply to --network=allowlist only");
-		if (cfg->explain_json && !cfg->explain)
-			return usage_error(err, errlen, "--json goes with --explain");
-		if (cfg->posture == SBX_POSTURE_OPEN && (cfg->proxy_max_conns || cfg->proxy_max_header ||
-							 cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
-			return usage_error(err, errlen,
-					   "--proxy-* apply to --network=allowlist only (open posture has no proxy)");
-		if (cfg->log_fd >= 0 && cfg->log_file)
-			return usage_error(err, errlen, "give --log-fd or --log-file, not both");
+		/* With a --policy file and no --network, the file may name the posture:
+		 * cmd/main.c reads it (sbx_cli_policy_posture()) and then checks. */
+		if (!cfg->posture_set && has_policy_file(cfg))
+			break;
+		return sbx_cli_check_run(cfg, err, errlen);
 		break;
 	case SBX_CMD_CHECK:
 		if (i >= argc)

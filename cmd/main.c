@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "lib/fds.h"
 #include "sbx/cli.h"
+#include "sbx/policy.h"
 #include "sbx/util.h"
 
 /*
@@ -131,6 +132,30 @@ static int cmd_check(const struct sbx_config *cfg)
 	return r > 0 ? 1 : 0;
 }
 
+/*
+ * `sbx run --policy FILE` without --network: a "network" line of the file
+ * is the posture (the last file that names one; man/sbx-policy.5), and the
+ * checks that depend on it run once it is known. A missing file is named
+ * as missing.
+ */
+static int posture_from_policy_files(struct sbx_config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		enum sbx_posture posture;
+		bool found = false;
+		int r;
+
+		if (cfg->rules[i].kind != SBX_RULE_ARG_FILE)
+			continue;
+		r = sbx_policy_file_posture(cfg->rules[i].text, &posture, &found, err, errlen);
+		if (r < 0)
+			return r;
+		if (found)
+			cfg->posture = posture;
+	}
+	return sbx_cli_check_run(cfg, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
 	struct sbx_config cfg;
@@ -149,6 +174,8 @@ int main(int argc, char **argv)
 	}
 
 	r = sbx_cli_parse(argc, argv, &cfg, err, sizeof(err));
+	if (r == 0 && sbx_cli_needs_posture(&cfg))
+		r = posture_from_policy_files(&cfg, err, sizeof(err));
 	if (r < 0) {
 		sbx_config_free(&cfg);
 		return report_failure("%s", err);

@@ -253,6 +253,7 @@ int sbx_policy_load_buffer(struct sbx_policy *p, const char *name, const char *b
  */
 int sbx_policy_load_file(struct sbx_policy *p, const char *path, enum sbx_posture *posture, bool *posture_set,
 			 char *err, size_t errlen);
+int sbx_policy_file_posture(const char *path, enum sbx_posture *posture, bool *found, char *err, size_t errlen);
 
 /**
  * sbx_policy_posture() - the posture of a policy.

@@ -269,3 +269,32 @@ int sbx_policy_build(const struct sbx_config *cfg, struct sbx_policy **out, char
 	*out = p;
 	return 0;
 }
+
+/**
+ * sbx_policy_file_posture() - the posture a policy file names, if any.
+ * @path: the file
+ * @posture: set when the file has a "network" line
+ * @found: whether it has one
+ * @err: one message on failure (the file's name, line and column for bad
+ *	content; "cannot open policy file: No such file or directory" for a
+ *	missing one)
+ * @errlen: size of @err
+ *
+ * Reads and checks the whole file, as a run would.
+ *
+ * Return: 0, or a negative errno with @err set.
+ */
+int sbx_policy_file_posture(const char *path, enum sbx_posture *posture, bool *found, char *err, size_t errlen)
+{
+	struct sbx_policy *p = NULL;
+	int r = sbx_policy_new(SBX_POSTURE_ALLOWLIST, false, &p);
+
+	*found = false;
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	r = sbx_policy_load_file(p, path, posture, found, err, errlen);
+	sbx_policy_free(p);
+	return r;
+}
