@@ -48,7 +48,7 @@ RAW=(
 	"127|--|no-such"$'\e'"[31m"$'\n'"cmd"
 )
 
-tap_plan $((9 + ${#BAD[@]} + ${#RAW[@]}))
+tap_plan $((11 + ${#BAD[@]} + ${#RAW[@]}))
 
 capture sbx --help
 if [ "$RC" = 0 ] && grep -qi 'usage' <<<"$OUT" && grep -qw 'run' <<<"$OUT" && [ -z "$ERR" ]; then
@@ -154,4 +154,19 @@ for r in "${RAW[@]}"; do
 	fi
 done
 
+# A --policy file names the posture: no --network needed (man/sbx-policy.5); a missing file is named as missing.
+printf 'network allowlist\nallow example.org\n' >"$W/cwd/ci.policy"
+chmod 0644 "$W/cwd/ci.policy"
+capture sbx run --policy "$W/cwd/ci.policy" -- sh -c 'echo "$HTTP_PROXY"'
+if [ "$RC" = 0 ] && [ "$OUT" = "http://10.255.255.1:3128" ]; then
+	tap_ok "--policy FILE with 'network allowlist' inside: allowlist posture, no --network needed"
+else
+	show; tap_fail "--policy with a posture line"
+fi
+capture sbx run --policy "$W/cwd/missing.policy" -- true
+if [ "$RC" = 125 ] && [[ $ERR == *"missing.policy"*"No such file or directory"* ]]; then
+	tap_ok "--policy naming a missing file: exit 125, the file named as missing"
+else
+	show; tap_fail "--policy missing file"
+fi
 tap_done
