@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "sbx/cli.h"
 #include "sbx/util.h"
 
@@ -27,6 +28,7 @@ const char sbx_cli_usage_main[] =
 	"  run [OPTIONS] [--] COMMAND [ARGS...]   run COMMAND in a new sandbox\n"
 	"  check [POLICY OPTIONS] DEST...         judge destinations against a policy, no sandbox\n"
 	"  presets [NAME]                         list the named rule presets, or show one\n"
+	"  profiles [NAME]                        list the built-in profiles, or show one\n"
 	"  help [COMMAND]                         show help for a command\n"
 	"\n"
 	"Options:\n"
@@ -92,6 +94,8 @@ const char sbx_cli_usage_run[] =
 	"  --pass-fd FD            keep FD open in COMMAND (otherwise only 0, 1, 2; at most 64)\n"
 	"  --json-status-fd FD     write JSON lines (started, exited, timeout, error) to FD\n"
 	"  --id NAME               the sandbox's id on every JSON line (default: made up)\n"
+	"  --profile NAME|FILE     a whole sandbox from a profile (built-in: ci, npm, pip;\n"
+	"                          see sbx profiles); options after it apply after it\n"
 	"  --explain               print the effective sandbox and run nothing\n"
 	"  --json                  with --explain: one JSON document\n"
 	"  --timeout SECONDS       after SECONDS send COMMAND SIGTERM, SIGKILL the sandbox\n"
@@ -168,6 +172,7 @@ enum opt_id {
 	OPT_ID,
 	OPT_EXPLAIN,
 	OPT_JSON,
+	OPT_PROFILE,
 };
 
 /* Which commands accept an option. */
@@ -221,6 +226,7 @@ static const struct opt sbx_opts[] = {
 	{"--id", OPT_ID, true, FOR_RUN},
 	{"--explain", OPT_EXPLAIN, false, FOR_RUN},
 	{"--json", OPT_JSON, false, FOR_RUN},
+	{"--profile", OPT_PROFILE, true, FOR_RUN},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -235,7 +241,10 @@ __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t e
 
 static const char *command_name(enum sbx_command c)
 {
-	return c == SBX_CMD_CHECK ? "check" : c == SBX_CMD_PRESETS ? "presets" : "run";
+	return c == SBX_CMD_CHECK      ? "check"
+	       : c == SBX_CMD_PRESETS  ? "presets"
+	       : c == SBX_CMD_PROFILES ? "profiles"
+				       : "run";
 }
 
 /*
@@ -426,6 +435,87 @@ static int parse_bind(char *value, const char *opt, struct sbx_mount_op *m, char
 	return 0;
 }
 
+static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, char *err, size_t errlen);
+static const struct opt *find_opt(const char *arg, size_t name_len);
+
+/* Options a profile may not hold: the caller's descriptors, and what sbx does rather than what it builds. */
+static bool profile_forbids(enum opt_id id)
+{
+	return id == OPT_PASS_FD || id == OPT_JSON_STATUS_FD || id == OPT_LOG_FD || id == OPT_PROFILE ||
+	       id == OPT_EXPLAIN || id == OPT_JSON || id == OPT_HELP;
+}
+
+/*
+ * --profile NAME|FILE: each line "OPTION [VALUE]" is the run option --OPTION,
+ * applied here, in order, with the line's place for its messages and its
+ * rules' source. The text is a file cmd/main.c read, or a built-in profile.
+ */
+static int apply_profile(struct sbx_config *cfg, const char *name, char *err, size_t errlen)
+{
+	const struct sbx_profile *builtin = NULL;
+	const char *text = NULL;
+	char *copy, q[SBX_QUOTE_LEN];
+	unsigned line = 0;
+	int r = 0;
+
+	if (cfg->cur_file)
+		return usage_error(err, errlen, "--profile: a profile cannot name another profile");
+	for (size_t i = 0; i < cfg->n_profile_texts && !text; i++)
+		if (strcmp(cfg->profile_texts[i].name, name) == 0)
+			text = cfg->profile_texts[i].text;
+	if (!text && (builtin = sbx_profile_builtin(name)))
+		text = builtin->text;
+	if (!text)
+		return usage_error(err, errlen,
+				   "--profile: %s is neither a built-in profile (see 'sbx profiles') nor a file",
+				   sbx_quote(q, sizeof(q), name));
+	copy = strdup(text);
+	if (!copy || push((void **)&cfg->owned, &cfg->n_owned, sizeof(copy), &copy) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	cfg->cur_file = name;
+	for (char *l = copy, *next; l && r == 0; l = next) {
+		char opt[64], *value, *end;
+		const struct opt *o;
+
+		next = strchr(l, '\n');
+		if (next)
+			*next++ = '\0';
+		cfg->cur_line = ++line;
+		l += strspn(l, " \t");
+		if (*l == '#' || *l == '\0')
+			continue;
+		end = l + strcspn(l, " \t");
+		value = end + strspn(end, " \t");
+		*end = '\0';
+		for (char *e = value + strlen(value); e > value && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r');)
+			*--e = '\0';
+		snprintf(opt, sizeof(opt), "--%s", l);
+		o = find_opt(opt, strlen(opt));
+		if (!o || !(o->commands & FOR_RUN) || profile_forbids(o->id)) {
+			r = usage_error(err, errlen, "%s:%u: %s is not an option a profile can set", name, line,
+					sbx_quote(q, sizeof(q), l));
+			break;
+		}
+		if (o->has_arg != (*value != '\0')) {
+			r = usage_error(err, errlen, "%s:%u: %s %s", name, line, l,
+					o->has_arg ? "needs a value" : "takes no value");
+			break;
+		}
+		r = set_option(cfg, o, o->has_arg ? value : NULL, err, errlen);
+		if (r < 0 && errlen) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "%s", err);
+			snprintf(err, errlen, "%s:%u: %s", name, line, msg);
+		}
+	}
+	cfg->cur_file = NULL;
+	cfg->cur_line = 0;
+	return r;
+}
+
 static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, char *err, size_t errlen)
 {
 	struct sbx_mount_op mnt = {0};
@@ -460,6 +550,8 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 				: o->id == OPT_DENY ? SBX_RULE_ARG_DENY
 						    : SBX_RULE_ARG_FILE,
 			.text = value,
+			.file = cfg->cur_file,
+			.line = cfg->cur_line,
 		};
 		if (!value[0])
 			return usage_error(err, errlen, "%s: empty argument", o->name);
@@ -570,6 +662,8 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 	case OPT_EXPLAIN:
 		cfg->explain = true;
 		return 0;
+	case OPT_PROFILE:
+		return apply_profile(cfg, value, err, errlen);
 	case OPT_JSON:
 		cfg->explain_json = true;
 		return 0;
@@ -790,10 +884,30 @@ bool sbx_cli_needs_posture(const struct sbx_config *cfg)
  */
 int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size_t errlen)
 {
+	return sbx_cli_parse_profiles(argc, argv, NULL, 0, cfg, err, errlen);
+}
+
+/**
+ * sbx_cli_parse_profiles() - sbx_cli_parse() with the texts of --profile files.
+ * @argc: argument count
+ * @argv: arguments
+ * @texts: the files --profile names, read by the caller (built-in profiles need none)
+ * @n_texts: how many
+ * @cfg: as for sbx_cli_parse(); refers to @texts, which must outlive it
+ * @err: as for sbx_cli_parse()
+ * @errlen: size of @err
+ *
+ * Return: 0, or -EINVAL with @err set.
+ */
+int sbx_cli_parse_profiles(int argc, char **argv, const struct sbx_profile_text *texts, size_t n_texts,
+			   struct sbx_config *cfg, char *err, size_t errlen)
+{
 	const char *cmd;
 	int i;
 
 	config_init(cfg);
+	cfg->profile_texts = texts;
+	cfg->n_profile_texts = n_texts;
 	if (errlen)
 		err[0] = '\0';
 	if (argc < 2)
@@ -810,7 +924,8 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 	if (strcmp(cmd, "help") == 0) {
 		cfg->command = SBX_CMD_HELP;
 		if (argc > 2) {
-			if (strcmp(argv[2], "run") && strcmp(argv[2], "check") && strcmp(argv[2], "presets")) {
+			if (strcmp(argv[2], "run") && strcmp(argv[2], "check") && strcmp(argv[2], "presets") &&
+			    strcmp(argv[2], "profiles")) {
 				char q[SBX_QUOTE_LEN];
 
 				return usage_error(err, errlen, "help: unknown command %s",
@@ -826,6 +941,8 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 		cfg->command = SBX_CMD_CHECK;
 	else if (strcmp(cmd, "presets") == 0)
 		cfg->command = SBX_CMD_PRESETS;
+	else if (strcmp(cmd, "profiles") == 0)
+		cfg->command = SBX_CMD_PROFILES;
 	else {
 		char q[SBX_QUOTE_LEN];
 
@@ -862,8 +979,9 @@ int sbx_cli_parse(int argc, char **argv, struct sbx_config *cfg, char *err, size
 		cfg->n_dests = (size_t)(argc - i);
 		break;
 	case SBX_CMD_PRESETS:
+	case SBX_CMD_PROFILES:
 		if (argc - i > 1)
-			return usage_error(err, errlen, "presets: at most one NAME");
+			return usage_error(err, errlen, "%s: at most one NAME", command_name(cfg->command));
 		cfg->preset_name = i < argc ? argv[i] : NULL;
 		break;
 	default:
@@ -885,5 +1003,8 @@ void sbx_config_free(struct sbx_config *cfg)
 	free(cfg->shows);
 	free(cfg->allow_writes);
 	free(cfg->keep_env);
+	for (size_t i = 0; i < cfg->n_owned; i++)
+		free(cfg->owned[i]);
+	free(cfg->owned);
 	config_init(cfg);
 }

@@ -31,4 +31,16 @@ int sbx_presets_print(const char *name, FILE *out, FILE *err);
 
 int sbx_exit_status(const struct sbx_outcome *o);
 
+/* The largest profile file sbx reads. */
+#define SBX_PROFILE_MAX 65536
+
+struct sbx_profile {
+	const char *name;
+	const char *description;
+	const char *text; /* profile file syntax */
+};
+
+const struct sbx_profile *sbx_profile_builtin(const char *name);
+int sbx_profiles_print(const char *name, FILE *out, FILE *err);
+
 #endif

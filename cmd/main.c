@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -51,7 +53,7 @@ static int show_help(const char *topic)
 		text = sbx_cli_usage_run;
 	} else if (strcmp(topic, "check") == 0) {
 		text = sbx_cli_usage_check;
-	} else if (strcmp(topic, "presets") == 0) {
+	} else if (strcmp(topic, "presets") == 0 || strcmp(topic, "profiles") == 0) {
 		text = sbx_cli_usage_presets;
 	}
 	fputs(text, stdout);
@@ -156,9 +158,71 @@ static int posture_from_policy_files(struct sbx_config *cfg, char *err, size_t e
 	return sbx_cli_check_run(cfg, err, errlen);
 }
 
+/*
+ * --profile FILE: read each named file that is not a built-in profile's
+ * name, before the (pure) parser applies it. A profile is a small text
+ * file: a FIFO or a device is refused, never waited on.
+ */
+static int read_profiles(int argc, char **argv, struct sbx_profile_text **out, size_t *n, char *err, size_t errlen)
+{
+	*out = NULL;
+	*n = 0;
+	for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *name = NULL;
+		char buf[SBX_PROFILE_MAX + 1], q[SBX_QUOTE_LEN];
+		struct sbx_profile_text *grown;
+		struct stat st;
+		ssize_t len;
+		int fd;
+
+		if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (strncmp(argv[i], "--profile=", 10) == 0)
+			name = argv[i] + 10;
+		if (!name || (sbx_profile_builtin(name) && !strchr(name, '/')))
+			continue;
+		fd = open(name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0 && errno == ENOENT && !strchr(name, '/'))
+			continue; /* the parser says it is neither a built-in nor a file */
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SBX_PROFILE_MAX) {
+			snprintf(err, errlen, "--profile %s: %s", sbx_quote(q, sizeof(q), name),
+				 fd < 0 ? strerror(errno) : "not a regular file of at most 64 KiB");
+			if (fd >= 0)
+				close(fd);
+			return -EINVAL;
+		}
+		len = read(fd, buf, SBX_PROFILE_MAX);
+		close(fd);
+		if (len < 0) {
+			snprintf(err, errlen, "--profile %s: %s", sbx_quote(q, sizeof(q), name), strerror(errno));
+			return -EINVAL;
+		}
+		buf[len] = '\0';
+		grown = realloc(*out, (*n + 1) * sizeof(**out));
+		if (!grown)
+			return -ENOMEM;
+		*out = grown;
+		grown[*n].name = name;
+		grown[*n].text = strdup(buf);
+		if (!grown[*n].text)
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+static void free_profiles(struct sbx_profile_text *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)p[i].text);
+	free(p);
+}
+
 int main(int argc, char **argv)
 {
-	struct sbx_config cfg;
+	struct sbx_config cfg = {0};
+	struct sbx_profile_text *profiles = NULL;
+	size_t n_profiles = 0;
 	char err[512];
 	int r;
 
@@ -173,11 +237,14 @@ int main(int argc, char **argv)
 		_exit(SBX_EXIT_FAILURE); /* no atexit work at all in a privileged process */
 	}
 
-	r = sbx_cli_parse(argc, argv, &cfg, err, sizeof(err));
+	r = read_profiles(argc, argv, &profiles, &n_profiles, err, sizeof(err));
+	if (r == 0)
+		r = sbx_cli_parse_profiles(argc, argv, profiles, n_profiles, &cfg, err, sizeof(err));
 	if (r == 0 && sbx_cli_needs_posture(&cfg))
 		r = posture_from_policy_files(&cfg, err, sizeof(err));
 	if (r < 0) {
 		sbx_config_free(&cfg);
+		free_profiles(profiles, n_profiles);
 		return report_failure("%s", err);
 	}
 	switch (cfg.command) {
@@ -196,10 +263,14 @@ int main(int argc, char **argv)
 	case SBX_CMD_PRESETS:
 		r = sbx_presets_print(cfg.preset_name, stdout, stderr) < 0 ? SBX_EXIT_FAILURE : 0;
 		break;
+	case SBX_CMD_PROFILES:
+		r = sbx_profiles_print(cfg.preset_name, stdout, stderr) < 0 ? SBX_EXIT_FAILURE : 0;
+		break;
 	default:
 		r = SBX_EXIT_FAILURE;
 		break;
 	}
 	sbx_config_free(&cfg);
+	free_profiles(profiles, n_profiles);
 	return r;
 }

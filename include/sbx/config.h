@@ -40,6 +40,7 @@ enum sbx_command {
 	SBX_CMD_RUN,
 	SBX_CMD_CHECK,
 	SBX_CMD_PRESETS,
+	SBX_CMD_PROFILES,
 };
 
 enum sbx_posture {
@@ -72,6 +73,14 @@ enum sbx_rule_arg_kind {
 struct sbx_rule_arg {
 	enum sbx_rule_arg_kind kind;
 	const char *text; /* rule text, or policy file path for SBX_RULE_ARG_FILE */
+	const char *file; /* a --profile's name when the rule came from one (with @line), else NULL */
+	unsigned line;
+};
+
+/* A --profile's text, given to the parser (cmd/main.c reads profile files; built-ins are data). */
+struct sbx_profile_text {
+	const char *name; /* as given to --profile */
+	const char *text;
 };
 
 /* One filesystem operation, applied in command-line order after the defaults. */
@@ -119,8 +128,16 @@ struct sbx_config {
 	char **dests;
 	size_t n_dests;
 
-	/* presets */
+	/* presets, profiles */
 	const char *preset_name; /* NULL: list all */
+
+	/* --profile: texts cmd/main.c read (files); the parser finds built-ins itself */
+	const struct sbx_profile_text *profile_texts;
+	size_t n_profile_texts;
+	char **owned; /* copies the parser made (profile lines), freed with the config */
+	size_t n_owned;
+	const char *cur_file; /* while a profile is parsed: its name and line, for rules and messages */
+	unsigned cur_line;
 
 	/* run: identity */
 	uid_t uid;

@@ -250,12 +250,18 @@ int sbx_policy_build(const struct sbx_config *cfg, struct sbx_policy **out, char
 
 			r = sbx_policy_load_file(p, a->text, &fp, &fset, err, errlen);
 		} else {
-			struct sbx_rule_origin o = {.kind = SBX_ORIGIN_FLAG};
+			/* A rule from a --profile line names that line, as a policy file's does. */
+			struct sbx_rule_origin o = {.kind = a->file ? SBX_ORIGIN_FILE : SBX_ORIGIN_FLAG,
+						    .file = a->file,
+						    .line = a->line};
 			char why[256], q[SBX_QUOTE_LEN];
 			bool deny = a->kind == SBX_RULE_ARG_DENY;
 
 			r = sbx_policy_add_rule(p, deny, a->text, &o, why, sizeof(why));
-			if (r == -EINVAL)
+			if (r == -EINVAL && a->file)
+				snprintf(err, errlen, "%s:%u: %s %s: %s", a->file, a->line, deny ? "deny" : "allow",
+					 sbx_quote(q, sizeof(q), a->text), why);
+			else if (r == -EINVAL)
 				snprintf(err, errlen, "%s %s: %s", deny ? "--deny" : "--allow",
 					 sbx_quote(q, sizeof(q), a->text), why);
 		}
