@@ -81,12 +81,20 @@ ip -o link show fh0 | grep -q 'state UP' || fail "veth did not come up"
 mount --bind "$E/resolv.conf" /etc/resolv.conf || fail "bind resolv.conf"
 mount --bind "$E/hosts" /etc/hosts || fail "bind hosts"
 mount --bind "$E/nsswitch.conf" /etc/nsswitch.conf || fail "bind nsswitch.conf"
+# The system's CA store holds the test CA alone: curl, git, pip and python
+# trust the world's servers under their real names as they would trust the
+# real ones, with no flag, and trust nothing else. (Node reads its own
+# store; a test points NODE_EXTRA_CA_CERTS here.) Without /etc/ssl/certs
+# (no ca-certificates package) the world runs without it; world.sh says so.
+if [ -d /etc/ssl/certs ]; then
+	mount --bind "$E/sslcerts" /etc/ssl/certs || fail "bind /etc/ssl/certs"
+fi
 
 # --- servers.
 inw "$PY" "$B/worldd.py" dns --zone "$E/zone.json" --log "$L/dns.log" --ready "$D/r.dns" \
 	--listen 0.0.0.0:53 --listen '[::]:53' 2>>"$L/err.log" &
 inw "$PY" "$B/worldd.py" http --tag world --log "$L/http.log" --ready "$D/r.http" \
-	--root "$D/pypi" --listen 0.0.0.0:80 --listen '[::]:80' --listen 0.0.0.0:8080 --listen '[::]:8080' \
+	--root "$D/pypi" --sites "$D/sites" --listen 0.0.0.0:80 --listen '[::]:80' --listen 0.0.0.0:8080 --listen '[::]:8080' \
 	--tls "$E/server.crt,$E/server.key" --tls-listen 0.0.0.0:443 --tls-listen '[::]:443' 2>>"$L/err.log" &
 inw "$PY" "$B/worldd.py" raw --tag worldraw --log "$L/raw.log" --ready "$D/r.raw" \
 	--tcp 0.0.0.0:22 --tcp '[::]:22' --tcp 0.0.0.0:9000 --tcp '[::]:9000' \

@@ -28,7 +28,9 @@
 #                          169.254.169.254, 169.254.170.2, 100.100.100.200,
 #                          168.63.129.16, fd00:ec2::254   metadata look-alikes
 #                        Servers: world HTTP :80 :8080 (and the package index
-#                        at /simple/), HTTPS :443 (test CA), raw TCP :22
+#                        at /simple/; registries and a code host under
+#                        their real names, see below), HTTPS :443 (test
+#                        CA), raw TCP :22
 #                        :9000, UDP :9999 :123, DNS :53 (UDP+TCP) answering
 #                        the zone below. 11.11.0.53 is the fake host's
 #                        nameserver.
@@ -39,6 +41,17 @@
 # name, type, rcode, answers), err.log (stderr of the servers).
 # Files: $WD/etc/ca.crt (the test CA), $WD/pypi (PEP 503 index with the
 # wheel sbxworldpkg 1.0), $WD/bin/netclient.py (scripted client).
+#
+# Real names: pypi.org, files.pythonhosted.org, registry.npmjs.org,
+# registry.yarnpkg.com, github.com, codeload.github.com, api.github.com and
+# *.githubusercontent.com resolve to world addresses (11.11.0.40-47) and are
+# in the server certificate; the fake host's /etc/ssl/certs holds only the
+# test CA, so clients trust them with no option. What they serve is built by
+# a test into $WD/sites/HOST with tests/world/sites.py (a wheel and its
+# simple index, an npm tarball and its packument, a git repository over
+# smart HTTP); a name with no such directory gets the generic answer.
+# WORLD_SYSCA=1 when the system CA store was replaced (the host has
+# /etc/ssl/certs), else 0.
 #
 # Functions:
 #   world_up             start everything; 0 when ready, else 1 + WORLD_ERR
@@ -59,6 +72,7 @@ WD=$W/world
 WORLD_DNS=11.11.0.53
 WORLD_ERR=
 WORLD_FACT=
+WORLD_SYSCA=0
 FH_PID=
 _world_unshare_pid=
 
@@ -88,9 +102,17 @@ _world_zone() {
   "zero.test":      {"A": ["0.0.0.0"]},
   "bench.test":     {"A": ["198.18.1.10"]},
   "v6only.test":    {"AAAA": ["3ffe:5b::30"]},
-  "silent.test":    {"silent": true}
+  "silent.test":    {"silent": true},
+  "pypi.org":               {"A": ["11.11.0.40"], "AAAA": ["3ffe:5b::40"]},
+  "files.pythonhosted.org": {"A": ["11.11.0.41"], "AAAA": ["3ffe:5b::41"]},
+  "registry.npmjs.org":     {"A": ["11.11.0.42"], "AAAA": ["3ffe:5b::42"]},
+  "registry.yarnpkg.com":   {"A": ["11.11.0.43"]},
+  "github.com":             {"A": ["11.11.0.44"]},
+  "codeload.github.com":    {"A": ["11.11.0.45"]},
+  "api.github.com":         {"A": ["11.11.0.46"]}
  },
  "wild": {
+  "githubusercontent.com": {"A": ["11.11.0.47"]},
   "ok.test":        {"A": ["11.11.0.10"], "AAAA": ["3ffe:5b::10"]},
   "deny.test":      {"A": ["11.11.0.12"]},
   "rebind.test":    {"seq": {"A": [["11.11.0.31"], ["127.0.0.1"]]}},
@@ -104,8 +126,8 @@ JSON
 
 _world_files() {
 	local e=$WD/etc
-	mkdir -p "$WD/bin" "$WD/log" "$e" "$WD/pypi" || return 1
-	cp "$WORLD_SRC/worldd.py" "$WORLD_SRC/fakehost.sh" "$WORLD_SRC/netclient.py" "$WD/bin/" || return 1
+	mkdir -p "$WD/bin" "$WD/log" "$e" "$WD/pypi" "$WD/sites" "$e/sslcerts" || return 1
+	cp "$WORLD_SRC/worldd.py" "$WORLD_SRC/sites.py" "$WORLD_SRC/fakehost.sh" "$WORLD_SRC/netclient.py" "$WD/bin/" || return 1
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$WORLD_DNS" >"$e/resolv.conf"
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$e/hosts"
 	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$e/nsswitch.conf"
@@ -122,9 +144,13 @@ _world_files() {
 		>/dev/null 2>&1 || return 1
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-subj "/CN=www.test" -keyout "$e/server.key" -out "$e/server.csr" >/dev/null 2>&1 || return 1
-	printf 'subjectAltName=DNS:www.test,DNS:pypi.test,DNS:other.test,DNS:multi.test,DNS:bench.test,DNS:a.ok.test,DNS:b.ok.test,DNS:c.ok.test,IP:11.11.0.10\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$e/server.ext"
+	printf 'subjectAltName=DNS:www.test,DNS:pypi.test,DNS:other.test,DNS:multi.test,DNS:bench.test,DNS:a.ok.test,DNS:b.ok.test,DNS:c.ok.test,IP:11.11.0.10,DNS:pypi.org,DNS:files.pythonhosted.org,DNS:registry.npmjs.org,DNS:registry.yarnpkg.com,DNS:github.com,DNS:*.github.com,DNS:*.githubusercontent.com\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$e/server.ext"
 	openssl x509 -req -in "$e/server.csr" -CA "$e/ca.crt" -CAkey "$e/ca.key" -CAcreateserial \
 		-days 2 -extfile "$e/server.ext" -out "$e/server.crt" >/dev/null 2>&1 || return 1
+	# The fake host's /etc/ssl/certs: the bundle Debian's tools read, and the
+	# hashed name OpenSSL's directory lookup finds.
+	cp "$e/ca.crt" "$e/sslcerts/ca-certificates.crt" || return 1
+	cp "$e/ca.crt" "$e/sslcerts/$(openssl x509 -hash -noout -in "$e/ca.crt").0" || return 1
 	"$PY" "$WD/bin/worldd.py" wheel --out "$WD/pypi" --name sbxworldpkg --version 1.0 >/dev/null || return 1
 	if [ "$IS_ROOT" = 1 ]; then
 		chown -R "$TESTUID:$TESTGID" "$WD" || return 1
@@ -165,6 +191,8 @@ world_up() {
 		return 1
 	fi
 	WORLD_PID_INNER=$(cat "$WD/world.pid")
+	WORLD_SYSCA=0
+	[ -d /etc/ssl/certs ] && WORLD_SYSCA=1
 	return 0
 }
 

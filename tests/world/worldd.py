@@ -4,10 +4,12 @@
 
 Python 3 standard library only. Subcommands (each runs until killed):
   http  --tag T --log F --ready F --listen ADDR:PORT... [--tls CERT,KEY]
-        [--tls-listen ADDR:PORT...] [--root DIR]
+        [--tls-listen ADDR:PORT...] [--root DIR] [--sites DIR]
         HTTP/1.1 (and HTTPS) server; one JSON line per request in F with
         the local address, the peer, the request line and the Host header.
-        With --root, GET of an existing file under DIR serves it (the
+        With --sites, a request whose Host names a directory DIR/HOST is
+        served by sites.py (registries and a code host under their real
+        names). With --root, GET of an existing file under DIR serves it (the
         package index); otherwise a short body naming the server.
   raw   --tag T --log F --ready F --tcp ADDR:PORT... --udp ADDR:PORT...
         logs every TCP connection (first bytes) and UDP datagram.
@@ -41,6 +43,8 @@ import sys
 import threading
 import time
 import zipfile
+
+import sites as sites_mod
 
 _log_lock = threading.Lock()
 
@@ -121,7 +125,7 @@ def serve_forever_threads(targets):
 
 
 # ---------------------------------------------------------------- http
-def make_handler(tag, logf, root, tls):
+def make_handler(tag, logf, root, tls, sites=None):
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "world/1"
@@ -146,6 +150,11 @@ def make_handler(tag, logf, root, tls):
 
         def do_GET(self):
             self._log()
+            if sites and sites_mod.serve(sites, self):
+                return
+            self._generic()
+
+        def _generic(self):
             path = self.path.split("?", 1)[0]
             if path.startswith("http://") or path.startswith("https://"):
                 path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
@@ -167,9 +176,12 @@ def make_handler(tag, logf, root, tls):
         do_HEAD = do_GET
 
         def do_POST(self):
+            self._log()
+            if sites and sites_mod.serve(sites, self):
+                return
             n = int(self.headers.get("Content-Length", "0") or 0)
             self.rfile.read(min(n, 1 << 20))
-            self.do_GET()
+            self._generic()
 
     return H
 
@@ -207,14 +219,14 @@ def cmd_http(a):
     servers = []
     for spec in a.listen:
         s = bound_socket(spec, socket.SOCK_STREAM)
-        servers.append(TServer(s, make_handler(a.tag, logf, a.root, False)))
+        servers.append(TServer(s, make_handler(a.tag, logf, a.root, False, a.sites)))
     if a.tls:
         cert, key = a.tls.split(",")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         for spec in a.tls_listen:
             s = bound_socket(spec, socket.SOCK_STREAM)
-            servers.append(TServer(s, make_handler(a.tag, logf, a.root, True), ctx))
+            servers.append(TServer(s, make_handler(a.tag, logf, a.root, True, a.sites), ctx))
     ready(a.ready)
     serve_forever_threads([(srv.serve_forever, ()) for srv in servers])
 
@@ -440,6 +452,7 @@ def main():
     h.add_argument("--tls")
     h.add_argument("--tls-listen", action="append", default=[])
     h.add_argument("--root")
+    h.add_argument("--sites")
     r = sub.add_parser("raw")
     r.add_argument("--tag", required=True)
     r.add_argument("--log", required=True)
