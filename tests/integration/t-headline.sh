@@ -14,8 +14,9 @@
 # (tests/world/sites.py builds what they serve). The user is the
 # unprivileged test user with a fresh $HOME of their own and none of the
 # variables that point pip, npm or git elsewhere. pip's cache must work: no
-# "cache has been disabled" warning, and a second install of the same
-# package in a new sandbox downloads nothing (the world's access log).
+# "cache has been disabled" warning, and with --persist ~/.cache/pip a second
+# install of the same package in a new sandbox downloads nothing (the world's
+# access log).
 #
 # Positive controls: each group first runs the same commands without sbx,
 # in the fake host, with a scratch home; when a control fails, the group's
@@ -166,20 +167,28 @@ else
 		tap_ok "pip's cache works inside the sandbox (no 'cache has been disabled' warning)"
 	fi
 
-	# 4. The same package in a second venv, in a second sandbox: served from
-	# pip's cache, no second download of the wheel.
+	# 4. Across sandboxes the cache is the user's choice: $HOME's writes are
+	# discarded at exit, and --persist keeps one directory on the host. With
+	# --persist ~/.cache/pip, a first install fills the host's cache and a
+	# second (a new venv, a new sandbox) downloads nothing.
+	as_user mkdir -p "$HOME/.cache/pip"
 	in_dir "$PY_DIR" sbx run -- python3 -m venv .venv2
 	rc_venv2=$RC
 	mark2=$(log_mark)
+	in_dir "$PY_DIR" user env "PATH=$VENV/bin:$PATH" "VIRTUAL_ENV=$VENV" \
+		"$W/sbx" run --network=allowlist --allow @pypi --persist "$HOME/.cache/pip" -- pip install --force-reinstall "$PKG"
+	rc_fill=$RC
+	n_fill=$(fetched "$mark2" files.pythonhosted.org GET "$WHEEL_PATH")
+	mark3=$(log_mark)
 	in_dir "$PY_DIR" user env "PATH=$VENV2/bin:$PATH" "VIRTUAL_ENV=$VENV2" \
-		"$W/sbx" run --network=allowlist --allow @pypi -- pip install "$PKG"
-	n_wheel2=$(fetched "$mark2" files.pythonhosted.org GET "$WHEEL_PATH")
-	if [ "$rc_venv2" = 0 ] && [ "$RC" = 0 ] && [ "$n_wheel1" = 1 ] && [ "$n_wheel2" = 0 ] &&
+		"$W/sbx" run --network=allowlist --allow @pypi --persist "$HOME/.cache/pip" -- pip install "$PKG"
+	n_wheel2=$(fetched "$mark3" files.pythonhosted.org GET "$WHEEL_PATH")
+	if [ "$rc_venv2" = 0 ] && [ "$rc_fill" = 0 ] && [ "$RC" = 0 ] && [ "$n_fill" = 1 ] && [ "$n_wheel2" = 0 ] &&
 		compgen -G "$VENV2/lib/python3*/site-packages/$PKG_MOD/__init__.py" >/dev/null; then
-		tap_ok "a second pip install $PKG (new venv, new sandbox) comes from pip's cache: no second download"
+		tap_ok "--persist ~/.cache/pip: a second pip install $PKG (new venv, new sandbox) comes from the cache, no second download"
 	else
-		show; tap_diag "venv2 rc=$rc_venv2; wheel downloads: first install $n_wheel1, second $n_wheel2"
-		tap_fail "second pip install served from pip's cache"
+		show; tap_diag "venv2 rc=$rc_venv2, fill rc=$rc_fill; wheel downloads: filling install $n_fill, second $n_wheel2"
+		tap_fail "second pip install served from the persisted pip cache"
 	fi
 
 	# 5. pip install --user (Debian's Python is externally managed: pip's
