@@ -50,7 +50,8 @@ struct dns_tcp {
 };
 
 struct dns_q {
-	struct sbx_list link; /* in sbx_dnsstub.pending while the resolver works */
+	struct sbx_list link;	 /* in sbx_dnsstub.pending while the resolver works */
+	struct sbx_procinfo who; /* the sandbox process that asked (UDP, when there is a decision log) */
 	struct sbx_dnsstub *ds;
 	int udp_fd;	     /* UDP: the socket to answer on */
 	struct dns_tcp *tcp; /* TCP: the connection */
@@ -119,13 +120,16 @@ static void answer(struct dns_q *dq, int rcode, const struct sbx_addr *addrs, si
 static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct sbx_addr *addrs, size_t n,
 		    const char *error)
 {
+	char shown[SBX_POLICY_HOST_MAX];
 	struct sbx_netlog_entry e = {
 		.proto = "dns",
-		.host = dq->host[0] ? dq->host : dq->q.name,
+		.host = dq->host[0] ? dq->host : sbx_netlog_shown_host(dq->q.name, shown, sizeof(shown)),
 		.addrs = addrs,
 		.n_addrs = n,
 		.d = d,
 		.error = error,
+		.pid = dq->who.ns_pid,
+		.comm = dq->who.comm,
 	};
 	sbx_netlog_write(dq->ds->ctx->log, &e);
 }
@@ -199,6 +203,16 @@ static void handle_query(struct sbx_dnsstub *ds, int udp_fd, struct dns_tcp *tcp
 	if (peer) {
 		memcpy(&dq->peer, peer, peer_len);
 		dq->peer_len = peer_len;
+		if (ds->ctx->log) {
+			union {
+				struct sockaddr sa;
+				struct sockaddr_storage ss;
+			} local;
+			socklen_t llen = sizeof(local);
+
+			if (getsockname(udp_fd, &local.sa, &llen) == 0)
+				sbx_gw_identify(ds->ctx, IPPROTO_UDP, peer, &local.sa, &dq->who);
+		}
 	}
 	if (!tcp)
 		ds->udp_inflight++;

@@ -10,6 +10,9 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/timerfd.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <unistd.h>
 
 #include "allowlist/allowlist.h"
@@ -147,13 +150,96 @@ static void raise_nofile(unsigned max_conns)
 	}
 }
 
+/* The inode of the sandbox's socket @peer -> @local (one exact sock_diag lookup), or 0. */
+static unsigned long diag_inode(int fd, int protocol, const struct sockaddr *peer, const struct sockaddr *local)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} q = {
+		.nlh = {.nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST},
+		.req = {.sdiag_family = (uint8_t)peer->sa_family,
+			.sdiag_protocol = (uint8_t)protocol,
+			.idiag_states = ~0u,
+			.id = {.idiag_cookie = {INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE}}},
+	};
+	union {
+		struct nlmsghdr nlh;
+		char buf[1024];
+	} a;
+	ssize_t n;
+
+	/* The sandbox's socket: its source is the client (@peer), its destination the gateway (@local). */
+	if (peer->sa_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)peer, *l = (const void *)local;
+
+		q.req.id.idiag_sport = p->sin_port;
+		q.req.id.idiag_dport = l->sin_port;
+		memcpy(q.req.id.idiag_src, &p->sin_addr, 4);
+		memcpy(q.req.id.idiag_dst, &l->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *p = (const void *)peer, *l = (const void *)local;
+
+		q.req.id.idiag_sport = p->sin6_port;
+		q.req.id.idiag_dport = l->sin6_port;
+		memcpy(q.req.id.idiag_src, &p->sin6_addr, 16);
+		memcpy(q.req.id.idiag_dst, &l->sin6_addr, 16);
+	}
+	if (send(fd, &q, sizeof(q), MSG_DONTWAIT) != (ssize_t)sizeof(q))
+		return 0;
+	n = recv(fd, &a, sizeof(a), 0);
+	if (n < (ssize_t)(NLMSG_LENGTH(sizeof(struct inet_diag_msg))) || a.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return 0; /* NLMSG_ERROR: no such socket (it closed already) */
+	return ((const struct inet_diag_msg *)NLMSG_DATA(&a.nlh))->idiag_inode;
+}
+
+/**
+ * sbx_gw_identify() - the sandbox process behind a client, for the decision log.
+ * @ctx: the gateway's context
+ * @protocol: IPPROTO_TCP or IPPROTO_UDP
+ * @peer: the client's address as the gateway saw it
+ * @local: the gateway's address the client reached
+ * @who: filled in, or left unknown
+ *
+ * One exact sock_diag lookup in the sandbox's network namespace (the
+ * socket's inode), then a walk of the sandbox's processes for the holder of
+ * that inode (sbx_procinfo_inode_owner()). Falls back to the sandbox's
+ * /proc/net table when there is no sock_diag socket.
+ *
+ * Context: the supervisor's event loop, only when there is a decision log.
+ */
+void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct sockaddr *peer,
+		     const struct sockaddr *local, struct sbx_procinfo *who)
+{
+	unsigned long inode;
+
+	who->ns_pid = 0;
+	who->comm[0] = '\0';
+	if (ctx->sandbox_pid <= 0 || (peer->sa_family != AF_INET && peer->sa_family != AF_INET6) ||
+	    local->sa_family != peer->sa_family)
+		return;
+	if (ctx->diag_fd < 0) {
+		uint16_t port = ntohs(peer->sa_family == AF_INET
+					      ? ((const struct sockaddr_in *)(const void *)peer)->sin_port
+					      : ((const struct sockaddr_in6 *)(const void *)peer)->sin6_port);
+
+		sbx_procinfo_socket_owner(ctx->sandbox_pid, protocol == IPPROTO_TCP ? "tcp" : "udp",
+					  peer->sa_family == AF_INET6, port, who);
+		return;
+	}
+	inode = diag_inode(ctx->diag_fd, protocol, peer, local);
+	if (inode)
+		sbx_procinfo_inode_owner(ctx->sandbox_pid, inode, who);
+}
+
 /**
  * sbx_allowlist_start() - serve the proxy and DNS listeners of an allowlist sandbox.
  * @loop: the supervisor's loop
  * @cfg: limits (--proxy-*)
  * @policy: the policy every decision uses
  * @log: the decision log, or NULL
- * @fds: SBX_GW_N_LISTENERS listening sockets in enum sbx_gw_listener order;
+ * @sandbox_pid: sandbox init's pid (to name the process behind a connection in the log)
+ * @fds: SBX_GW_N_FDS descriptors: the listening sockets in enum sbx_gw_listener order, then the sock_diag socket;
  *	owned by the allowlist services on success
  * @out: the services
  *
@@ -161,7 +247,7 @@ static void raise_nofile(unsigned max_conns)
  * Return: 0, or a negative errno.
  */
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
-			struct sbx_jsonl *log, int *fds, struct sbx_allowlist **out)
+			struct sbx_jsonl *log, pid_t sandbox_pid, int *fds, struct sbx_allowlist **out)
 {
 	struct sbx_allowlist *al = calloc(1, sizeof(*al));
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
@@ -174,6 +260,9 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 	ctx->loop = loop;
 	ctx->policy = policy;
 	ctx->log = log;
+	ctx->sandbox_pid = sandbox_pid;
+	ctx->diag_fd = fds[SBX_GW_DIAG];
+	fds[SBX_GW_DIAG] = -1;
 	ctx->host = &al->host;
 	ctx->max_conns = cfg->proxy_max_conns ? cfg->proxy_max_conns : SBX_DEFAULT_MAX_CONNS;
 	ctx->max_head = cfg->proxy_max_header ? cfg->proxy_max_header : SBX_DEFAULT_MAX_HEAD;
@@ -259,6 +348,8 @@ void sbx_allowlist_free(struct sbx_allowlist *al)
 		close(al->rest_w.fd);
 	}
 	sbx_resolver_free(al->ctx.resolver);
+	if (al->ctx.diag_fd >= 0)
+		close(al->ctx.diag_fd);
 	sbx_hostaddr_free(&al->host);
 	free(al);
 }

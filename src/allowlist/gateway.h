@@ -9,6 +9,7 @@
 
 #include "lib/jsonl.h"
 #include "lib/loop.h"
+#include "lib/procinfo.h"
 #include "lib/resolver.h"
 #include "sbx/policy.h"
 
@@ -45,6 +46,8 @@ struct sbx_gw_ctx {
 	struct sbx_resolver *resolver;
 	struct sbx_hostaddr *host; /* the one member a check writes (a cache) */
 	struct sbx_jsonl *log;	   /* the decision log, or NULL */
+	pid_t sandbox_pid;	   /* sandbox init: its process tree names who connected */
+	int diag_fd;		   /* NETLINK_SOCK_DIAG in the sandbox's network namespace, or -1 */
 	unsigned max_conns;
 	unsigned max_head;
 	uint64_t header_timeout_ms;
@@ -61,6 +64,9 @@ static inline bool sbx_gw_accept_starved(int err)
 {
 	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
+
+void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct sockaddr *peer,
+		     const struct sockaddr *local, struct sbx_procinfo *who);
 
 struct sbx_proxy;
 int sbx_proxy_new(const struct sbx_gw_ctx *ctx, struct sbx_proxy **out);

@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "lib/list.h"
 #include "lib/netlog.h"
+#include "lib/procinfo.h"
 #include "lib/sockaddr.h"
 #include "sbx/proto.h"
 #include "sbx/util.h"
@@ -75,7 +76,8 @@ struct dir {
 };
 
 struct sbx_conn {
-	struct sbx_list link; /* in sbx_proxy.conns */
+	struct sbx_list link;	 /* in sbx_proxy.conns */
+	struct sbx_procinfo who; /* the sandbox process that connected (when there is a decision log) */
 	struct sbx_proxy *px;
 	struct sbx_watch cw, uw; /* client, upstream */
 	enum conn_state state;
@@ -122,19 +124,9 @@ static const char *proto_name(const struct sbx_conn *c)
  */
 static const char *log_host(const struct sbx_conn *c, char *buf, size_t len)
 {
-	size_t i;
-
 	if (!c->dest.is_addr && c->dest.host[0])
 		return c->dest.host;
-	for (i = 0; c->host[i] && i + 1 < len; i++) {
-		char ch = c->host[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			  ch == '.' || ch == ':' || ch == '-' || ch == '[' || ch == ']';
-
-		buf[i] = ok ? ch : '?';
-	}
-	buf[i] = '\0';
-	return buf;
+	return sbx_netlog_shown_host(c->host, buf, len);
 }
 
 static void conn_log(struct sbx_conn *c, bool decided)
@@ -151,6 +143,8 @@ static void conn_log(struct sbx_conn *c, bool decided)
 		.bytes_up = c->up.bytes,
 		.bytes_down = c->down.bytes,
 		.duration_ms = sbx_loop_now_ms() - c->start_ms,
+		.pid = c->who.ns_pid,
+		.comm = c->who.comm,
 	};
 
 	sbx_netlog_write(c->px->ctx->log, &e);
@@ -962,6 +956,13 @@ int sbx_proxy_accept(struct sbx_proxy *px, int listen_fd)
 		c->cw = (struct sbx_watch){.cb = client_cb, .fd = fd};
 		c->uw = (struct sbx_watch){.cb = upstream_cb, .fd = -1};
 		c->start_ms = c->last_ms = sbx_loop_now_ms();
+		if (px->ctx->log) {
+			union sbx_sockaddr peer, local;
+			socklen_t plen = sizeof(peer), llen = sizeof(local);
+
+			if (getpeername(fd, &peer.sa, &plen) == 0 && getsockname(fd, &local.sa, &llen) == 0)
+				sbx_gw_identify(px->ctx, IPPROTO_TCP, &peer.sa, &local.sa, &c->who);
+		}
 		c->deadline_ms = c->start_ms + px->ctx->header_timeout_ms;
 		if (sbx_loop_watch(px->ctx->loop, &c->cw, EPOLLIN) < 0) {
 			close(fd);

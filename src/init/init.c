@@ -70,6 +70,8 @@ static const int sbx_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SI
 /* Stack of the vfork-style payload child (execvp may use a few KiB for PATH search). */
 static char sbx_payload_stack[256 * 1024] __attribute__((aligned(64)));
 
+_Static_assert(SBX_GW_N_FDS <= SBX_FDPASS_MAX, "one report carries every gateway descriptor");
+
 /* The kernel translates @cred_pid into the supervisor's PID namespace. */
 static void send_report(int fd, const struct sbx_report *rep, pid_t cred_pid)
 {
@@ -384,8 +386,8 @@ static void send_notify_listener(int report_fd, pid_t child, const struct exec_f
 /* Hand the gateway's listening sockets to the supervisor, which serves them. */
 static void send_listeners(int report_fd, struct sbx_gateway_fds *gw)
 {
-	struct sbx_report rep = {.type = SBX_REPORT_NETWORK, .ns_pid = SBX_GW_N_LISTENERS};
-	int r = sbx_fdpass_send(report_fd, &rep, sizeof(rep), gw->listen_fds, SBX_GW_N_LISTENERS, 0);
+	struct sbx_report rep = {.type = SBX_REPORT_NETWORK, .ns_pid = SBX_GW_N_FDS};
+	int r = sbx_fdpass_send(report_fd, &rep, sizeof(rep), gw->listen_fds, SBX_GW_N_FDS, 0);
 
 	if (r < 0)
 		init_fail(report_fd, SBX_STAGE_NETWORK, r, "handing the proxy listeners to the supervisor");
@@ -405,7 +407,7 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	struct sbx_report rep = {0};
 	int pipe_fds[2], go_fds[2] = {-1, -1};
 	struct net_job net = {.posture = cfg->posture,
-			      .gw = {.sandbox_ns_fd = -1, .listen_fds = {-1, -1, -1, -1, -1, -1}}};
+			      .gw = {.sandbox_ns_fd = -1, .listen_fds = {-1, -1, -1, -1, -1, -1, -1}}};
 	pthread_t net_thread;
 	char go;
 	pid_t child;

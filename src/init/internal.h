@@ -9,7 +9,7 @@
 /* Both ends: -1 when empty (initialise every listen_fds entry to -1). */
 struct sbx_gateway_fds {
 	int sandbox_ns_fd;
-	int listen_fds[SBX_GW_N_LISTENERS];
+	int listen_fds[SBX_GW_N_FDS]; /* the listeners, then the sock_diag socket (lib/topology.h) */
 };
 
 int sbx_mounts_setup(const struct sbx_init_args *args, struct sbx_report *rep);

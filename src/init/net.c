@@ -8,6 +8,7 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <linux/veth.h>
 #include <netinet/in.h>
@@ -346,7 +347,7 @@ int sbx_net_new_allowlist(struct sbx_gateway_fds *gw, const char **detail)
 	int r;
 
 	gw->sandbox_ns_fd = -1;
-	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++)
+	for (size_t i = 0; i < SBX_GW_N_FDS; i++)
 		gw->listen_fds[i] = -1;
 
 	/* 1 */
@@ -414,6 +415,12 @@ int sbx_net_new_allowlist(struct sbx_gateway_fds *gw, const char **detail)
 		r = -errno;
 	if (r < 0)
 		goto out;
+	/* Back in the sandbox's namespace: the socket the gateway looks clients up with. */
+	gw->listen_fds[SBX_GW_DIAG] = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (gw->listen_fds[SBX_GW_DIAG] < 0) {
+		r = -errno;
+		goto out;
+	}
 
 	/* 5 */
 	*detail = "waiting for the veth pair to come up";
@@ -437,7 +444,7 @@ void sbx_net_gateway_fds_close(struct sbx_gateway_fds *gw)
 	if (gw->sandbox_ns_fd >= 0)
 		close(gw->sandbox_ns_fd);
 	gw->sandbox_ns_fd = -1;
-	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++) {
+	for (size_t i = 0; i < SBX_GW_N_FDS; i++) {
 		if (gw->listen_fds[i] >= 0)
 			close(gw->listen_fds[i]);
 		gw->listen_fds[i] = -1;

@@ -2,6 +2,7 @@
 /* The decision log: one JSON line per network decision. */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -81,4 +82,33 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 		line[o - 1] = '\n';
 	}
 	sbx_jsonl_put(log, line, o);
+}
+
+/**
+ * sbx_netlog_shown_host() - a host name the payload wrote, as the log may show it.
+ * @raw: the text as the client sent it (a refused spelling, an invalid name)
+ * @buf: receives it with every character a host name or address text cannot
+ *	hold replaced by '?'
+ * @len: size of @buf
+ *
+ * For names that never had a normalised form: text the payload chose never
+ * reaches a log (or a file a log was pointed at) as it wrote it.
+ *
+ * Return: @buf.
+ */
+const char *sbx_netlog_shown_host(const char *raw, char *buf, size_t len)
+{
+	size_t i;
+
+	if (!len)
+		return "";
+	for (i = 0; raw && raw[i] && i + 1 < len; i++) {
+		char ch = raw[i];
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			  ch == '.' || ch == ':' || ch == '-' || ch == '[' || ch == ']' || ch == '_';
+
+		buf[i] = ok ? ch : '?';
+	}
+	buf[i] = '\0';
+	return buf;
 }

@@ -196,3 +196,21 @@ int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16
 	holder = find_holder(init_pid, inode, &budget);
 	return holder ? sbx_procinfo_read(holder, info) : -ESRCH;
 }
+
+/**
+ * sbx_procinfo_inode_owner() - the sandbox process that holds socket @inode.
+ * @init_pid: sandbox init's pid (the supervisor's view); its descendants are walked
+ * @inode: the socket's inode (from sock_diag)
+ * @info: filled in, as sbx_procinfo_read() does
+ *
+ * Return: 0, or -ESRCH when no holder was found among 256 processes.
+ */
+int sbx_procinfo_inode_owner(pid_t init_pid, unsigned long inode, struct sbx_procinfo *info)
+{
+	int budget = 256;
+	pid_t holder = find_holder(init_pid, inode, &budget);
+
+	info->ns_pid = 0;
+	info->comm[0] = '\0';
+	return holder ? sbx_procinfo_read(holder, info) : -ESRCH;
+}

@@ -308,12 +308,12 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 		sbx_status_started(s->status, getpid(), s->init_pid, host_pid, rep->ns_pid);
 		break;
 	case SBX_REPORT_NETWORK:
-		if (n_fds != SBX_GW_N_LISTENERS || s->allowlist) {
+		if (n_fds != SBX_GW_N_FDS || s->allowlist) {
 			set_failure(s->out, SBX_STAGE_NETWORK, EPROTO, "listeners from sandbox init");
 			s->have_result = true;
 			break;
 		}
-		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->log, fds, &s->allowlist);
+		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->log, s->init_pid, fds, &s->allowlist);
 		if (s->loop_err < 0) {
 			set_failure(s->out, SBX_STAGE_NETWORK, -s->loop_err, "starting the proxy");
 			s->have_result = true;

@@ -160,9 +160,10 @@ fi
 
 # 13-15. Decision log: one JSON object per decision with the documented fields.
 fields='all(isinstance(e, dict) and all(k in e for k in ("proto", "host", "port", "addresses", "verdict", "rule", "source")) and isinstance(e["addresses"], list) for e in ev)'
-allowed_www='any(e.get("host") == "www.test" and e.get("verdict") == "allow" and "11.11.0.10" in e.get("addresses", []) and e.get("proto") == P for e in ev)'
+# Attribution: the sandbox process that connected (curl here), its pid inside the sandbox.
+allowed_www='any(e.get("host") == "www.test" and e.get("verdict") == "allow" and "11.11.0.10" in e.get("addresses", []) and e.get("proto") == P and e.get("comm") == "curl" and e.get("pid", 0) > 1 for e in ev)'
 if al_json_ok "$DLOG_HTTP" "$fields and ${allowed_www//P/\"http\"}"; then
-	tap_ok "decision log: absolute-form http request logged (proto http, allow, 11.11.0.10)"
+	tap_ok "decision log: absolute-form http request logged (proto http, allow, 11.11.0.10, by curl)"
 else
 	tap_diag "log: $(cat "$DLOG_HTTP")"; tap_fail "decision log for http"
 fi

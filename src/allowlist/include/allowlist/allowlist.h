@@ -3,6 +3,8 @@
 #ifndef SBX_ALLOWLIST_ALLOWLIST_H
 #define SBX_ALLOWLIST_ALLOWLIST_H
 
+#include <sys/types.h>
+
 #include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "lib/topology.h"
@@ -12,7 +14,7 @@
 struct sbx_allowlist;
 
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
-			struct sbx_jsonl *log, int *fds, struct sbx_allowlist **out);
+			struct sbx_jsonl *log, pid_t sandbox_pid, int *fds, struct sbx_allowlist **out);
 void sbx_allowlist_free(struct sbx_allowlist *al);
 
 #endif

@@ -26,5 +26,6 @@ struct sbx_netlog_entry {
 };
 
 void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e);
+const char *sbx_netlog_shown_host(const char *raw, char *buf, size_t len);
 
 #endif

@@ -43,4 +43,13 @@ enum sbx_gw_listener {
 	SBX_GW_N_LISTENERS,
 };
 
+/*
+ * Sandbox init hands over the listeners, in that order, and then one
+ * NETLINK_SOCK_DIAG socket of the sandbox's network namespace: the gateway
+ * looks a client's socket up with it (which process connected, for the
+ * decision log) in constant time.
+ */
+#define SBX_GW_DIAG SBX_GW_N_LISTENERS
+#define SBX_GW_N_FDS (SBX_GW_N_LISTENERS + 1)
+
 #endif
