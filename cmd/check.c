@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "allowlist/allowlist.h"
 #include "cmd.h"
 #include "lib/resolver.h"
 #include "lib/sockaddr.h"
@@ -56,6 +57,11 @@ static int check_resolved(const struct sbx_policy *p, const struct sbx_dest *d, 
 		return 1;
 	}
 	sbx_policy_judge_resolved(p, d->host, d->port, addrs, n, &dec);
+	/* As the proxy: a name never reaches the host's own addresses (loopback the policy knows itself). */
+	for (size_t i = 0; i < n && dec.verdict == SBX_VERDICT_ALLOW && sbx_policy_posture(p) == SBX_POSTURE_ALLOWLIST;
+	     i++)
+		if (sbx_allowlist_is_host_address(&addrs[i]))
+			sbx_policy_judge_host(p, &addrs[i], d->port, false, &dec);
 	sbx_policy_explain(&dec, why, sizeof(why));
 	fprintf(out, "%s  %s  %s", dec.verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", shown, why);
 	if (dec.verdict == SBX_VERDICT_ALLOW) {
@@ -92,7 +98,11 @@ static int check_one(const struct sbx_config *cfg, const struct sbx_policy *p, c
 	dest_text(d, shown, sizeof(shown));
 	if (cfg->resolve && !d->is_addr && sbx_policy_posture(p) != SBX_POSTURE_BLOCKED)
 		return check_resolved(p, d, shown, out);
-	sbx_policy_judge_dest(p, d, &dec);
+	/* The proxy dials from this host: an address of its own is a host service or nothing. */
+	if (d->is_addr && sbx_policy_posture(p) == SBX_POSTURE_ALLOWLIST && sbx_allowlist_is_host_address(&d->addr))
+		sbx_policy_judge_host(p, &d->addr, d->port, true, &dec);
+	else
+		sbx_policy_judge_dest(p, d, &dec);
 	sbx_policy_explain(&dec, why, sizeof(why));
 	fprintf(out, "%s  %s  %s\n", dec.verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", shown, why);
 	return dec.verdict == SBX_VERDICT_DENY;

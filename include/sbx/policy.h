@@ -20,12 +20,18 @@
  * Order of evaluation for one destination (name or address) and port:
  *   1. posture blocked: deny everything;
  *   2. a matching deny rule (user, file or preset) denies;
- *   3. addresses: special-purpose ranges are denied (allowlist posture), and
+ *   3. allowlist: an address of the host itself (loopback, the unspecified
+ *      address and, where the caller knows them, the host's interface
+ *      addresses: sbx_policy_judge_host()) is denied unless the destination
+ *      is that address, given as an address, and a host-service rule names
+ *      it: an allow rule for exactly one address (/32, /128) and one port;
+ *      names never reach host services;
+ *   4. addresses: special-purpose ranges are denied (allowlist posture), and
  *      cloud-metadata endpoints are denied (every posture, unless
  *      --no-default-deny), unless an explicit address/CIDR allow rule that
  *      lies inside the special range matches; names of cloud-metadata
  *      services likewise, unless an exact-name allow rule matches;
- *   4. allowlist: allowed only by a matching allow rule; open: allowed.
+ *   5. allowlist: allowed only by a matching allow rule; open: allowed.
  * IPv6 addresses that embed an IPv4 address (mapped, compatible, NAT64,
  * 6to4, Teredo) are judged by the IPv4 address they embed as well.
  */
@@ -63,6 +69,7 @@ enum sbx_addr_class {
 	SBX_ADDR_PROTOCOL = 1u << 12, /* IETF protocol assignments */
 	SBX_ADDR_DISCARD = 1u << 13,  /* 100::/64 discard-only */
 	SBX_ADDR_METADATA = 1u << 14, /* a cloud provider's metadata endpoint */
+	SBX_ADDR_HOST = 1u << 15,     /* an interface address of the host (only in decisions: the caller knows it) */
 };
 
 /**
@@ -101,6 +108,8 @@ enum sbx_reason {
 	SBX_REASON_OPEN_DEFAULT,    /* open posture, no deny rule matched */
 	SBX_REASON_SPECIAL,	    /* special-purpose address (see @classes) */
 	SBX_REASON_METADATA_NAME,   /* host name of a cloud metadata service */
+	SBX_REASON_HOST_SERVICE,    /* @rule, one address and one port, opens that service of the host itself */
+	SBX_REASON_HOST_ADDRESS, /* an address of the host itself (@classes, @addr) that no host-service rule opens */
 };
 
 /**
@@ -109,9 +118,11 @@ enum sbx_reason {
  * @reason: which step of the evaluation decided.
  * @rule: the rule that decided (RULE, SPECIAL_OPENED), else NULL; it lives
  *	as long as the policy.
- * @classes: special classes of the deciding address (SPECIAL, SPECIAL_OPENED).
+ * @classes: special classes of the deciding address (SPECIAL, SPECIAL_OPENED,
+ *	HOST_SERVICE, HOST_ADDRESS).
  * @has_addr: @addr is the resolved address that decided (multi-address judgements).
- * @addr: see @has_addr.
+ * @addr: see @has_addr; also set, without @has_addr, to the address of the
+ *	host itself that decided (HOST_SERVICE, HOST_ADDRESS).
  */
 struct sbx_decision {
 	enum sbx_verdict verdict;
@@ -354,6 +365,37 @@ enum sbx_verdict sbx_policy_judge_resolved(const struct sbx_policy *p, const cha
 
 enum sbx_verdict sbx_policy_judge_dns(const struct sbx_policy *p, const char *host, const struct sbx_addr *addrs,
 				      size_t n, struct sbx_decision *d);
+
+/**
+ * sbx_policy_judge_host() - judge an address that the caller knows to be the host's own.
+ * @p: the policy.
+ * @addr: one of the host's interface addresses (loopback and the unspecified
+ *	address are the host's without being told).
+ * @port: as for sbx_policy_judge_name().
+ * @literal: the destination was named by this address (not by a name that
+ *	resolved to it).
+ * @d: the decision.
+ *
+ * The proxy dials from the host, so an address of the host is its own
+ * services, which no broad rule may open. In allowlist posture: deny rules
+ * still win; then @addr is allowed only when @literal and a host-service
+ * rule (an allow rule for exactly @addr and exactly @port) matches
+ * (SBX_REASON_HOST_SERVICE), and denied otherwise (SBX_REASON_HOST_ADDRESS).
+ * In open posture it is judged like any address.
+ *
+ * Return: the verdict (also in @d).
+ */
+enum sbx_verdict sbx_policy_judge_host(const struct sbx_policy *p, const struct sbx_addr *addr, uint16_t port,
+				       bool literal, struct sbx_decision *d);
+
+/**
+ * sbx_policy_rule_is_host_service() - whether a rule opens a service of the host.
+ * @r: the rule.
+ *
+ * Return: true for an allow rule naming exactly one address (IPv4 /32 or
+ * IPv6 /128, not an unspecified or IPv4-mapped one) and exactly one port.
+ */
+bool sbx_policy_rule_is_host_service(const struct sbx_rule *r);
 
 /**
  * sbx_policy_judge_dest() - judge a parsed destination.

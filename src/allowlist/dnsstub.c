@@ -160,9 +160,11 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 		log_dns(dq, &d, addrs, n, NULL);
 		answer(dq, SBX_DNS_REFUSED, NULL, 0);
 	} else {
-		bool self = false;
-		for (size_t i = 0; i < n; i++)
-			self = self || sbx_hostaddr_is_self(dq->ds->ctx->host, &addrs[i]);
+		/* The host's interface addresses: names never reach them (the policy knows loopback itself). */
+		const struct sbx_addr *self = NULL;
+		for (size_t i = 0; i < n && !self; i++)
+			if (sbx_hostaddr_is_self(dq->ds->ctx->host, &addrs[i]))
+				self = &addrs[i];
 		if (self && dq->ds->ctx->host->stale &&
 		    (dq->ds->ctx->host->stale_err == EMFILE || dq->ds->ctx->host->stale_err == ENFILE)) {
 			/* sbx could not re-read the host's addresses: its limit, not the name's fault. */
@@ -170,7 +172,7 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 				"out of file descriptors: sbx could not re-read the host's addresses (ulimit -n)");
 			answer(dq, SBX_DNS_SERVFAIL, NULL, 0);
 		} else if (self) {
-			d.verdict = SBX_VERDICT_DENY;
+			sbx_policy_judge_host(dq->ds->ctx->policy, self, 0, false, &d);
 			log_dns(dq, &d, addrs, n, "host address");
 			answer(dq, SBX_DNS_REFUSED, NULL, 0);
 		} else {

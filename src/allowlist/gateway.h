@@ -16,8 +16,9 @@
 #define SBX_HOSTADDR_MAX 256
 
 /*
- * The host's own addresses: never dialled, whatever the rules say
- * (hostaddr.c). A loaded list re-reads itself when the kernel announces a
+ * The host's own addresses: dialled only as a host service, which the
+ * policy decides knowing the address is the host's (hostaddr.c,
+ * sbx_policy_judge_host()). A loaded list re-reads itself when the kernel announces a
  * change, so checking it writes to it: owned by one thread (the loop).
  */
 struct sbx_hostaddr {

@@ -10,15 +10,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "allowlist/allowlist.h"
 #include "gateway.h"
 #include "lib/sockaddr.h"
 
 /*
  * The proxy dials from the host, so the host itself is the confused deputy
- * to guard: its loopback, unspecified and own interface addresses are
- * refused whatever the rules say (the policy engine already refuses every
- * special-purpose range unless an address rule opens it; this list adds the
- * host's public addresses and makes loopback unconditional).
+ * to guard: its loopback, unspecified and own interface addresses are its
+ * own services, reached only through a host-service rule (one address, one
+ * port, named by address: sbx_policy_judge_host()). The policy engine knows
+ * loopback and the unspecified address itself; this list adds the host's
+ * interface addresses, which only the host can tell.
  *
  * Theory of operation: the host's addresses change while a sandbox runs
  * (a DHCP lease, an IPv6 temporary address, a VPN coming up), so a list
@@ -197,4 +199,25 @@ void sbx_hostaddr_free(struct sbx_hostaddr *h)
 		close(h->nl_fd);
 	h->nl_fd = -1;
 	h->live = false;
+}
+
+/**
+ * sbx_allowlist_is_host_address() - whether an address is the host's own, as the proxy's guard sees it now.
+ * @a: an address
+ *
+ * One snapshot of the host's addresses (no change notifications), for
+ * `sbx check`, which judges a destination as the proxy would without
+ * running one.
+ *
+ * Context: any process, in the host's network namespace.
+ * Return: true for loopback, the unspecified address and the host's
+ * interface addresses (and when they cannot be read: the proxy would then
+ * refuse everything as the host's).
+ */
+bool sbx_allowlist_is_host_address(const struct sbx_addr *a)
+{
+	struct sbx_hostaddr h = {.nl_fd = -1};
+
+	snapshot(&h);
+	return sbx_hostaddr_is_self(&h, a);
 }

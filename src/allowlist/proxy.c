@@ -33,7 +33,7 @@
  *   RESOLVE   the target is a name the policy allows: one getaddrinfo() on a
  *             resolver thread; every returned address is judged (one denied
  *             address denies the request) and the host's own addresses are
- *             refused whatever the rules say.
+ *             refused: names never reach host services.
  *   CONNECT   non-blocking connect to the judged addresses in order, never to
  *             anything else; the next one on failure.
  *   TUNNEL    bytes copied both ways through one shared large buffer; what a
@@ -224,49 +224,52 @@ static void socks_reply(struct sbx_conn *c, uint8_t rep, const struct sockaddr *
 }
 
 /* Which flag would have allowed it, for the 403 body. */
-static void suggest(const struct sbx_conn *c, bool self, char *buf, size_t len)
+static void suggest(const struct sbx_conn *c, char *buf, size_t len)
 {
 	bool v6 = strchr(c->host, ':') != NULL;
 	char target[SBX_POLICY_HOST_MAX + 16];
+	char a[SBX_POLICY_ADDR_STRLEN] = "";
+	const struct sbx_addr *addr = c->d.has_addr || c->d.reason == SBX_REASON_HOST_ADDRESS ? &c->d.addr
+											      : &c->dest.addr;
+	bool a6 = addr->family == AF_INET6;
 
+	sbx_policy_addr_format(addr, a, sizeof(a));
 	snprintf(target, sizeof(target), "%s%s%s:%u", v6 ? "[" : "", c->host, v6 ? "]" : "", c->port);
-	if (self) {
-		snprintf(buf, len,
-			 "nothing: the host's own and loopback addresses are never reachable through the proxy");
-	} else if (c->d.reason == SBX_REASON_RULE && c->d.rule && sbx_policy_rule_is_deny(c->d.rule)) {
+	if (c->d.reason == SBX_REASON_RULE && c->d.rule && sbx_policy_rule_is_deny(c->d.rule)) {
 		char src[128];
 		sbx_policy_rule_source(c->d.rule, src, sizeof(src));
 		snprintf(buf, len, "removing the deny rule \"%s\" (%s)", sbx_policy_rule_text(c->d.rule), src);
+	} else if (c->d.reason == SBX_REASON_HOST_ADDRESS &&
+		   (c->d.classes & (SBX_ADDR_UNSPECIFIED | SBX_ADDR_THIS_NETWORK))) {
+		snprintf(buf, len,
+			 "nothing: the unspecified address is never a host service; ask for the host's address "
+			 "itself (127.0.0.1 or [::1]) with --allow naming it and the port");
+	} else if (c->d.reason == SBX_REASON_HOST_ADDRESS && !c->dest.is_addr) {
+		snprintf(buf, len,
+			 "nothing through a name: host services are reached by address; ask for %s%s%s:%u "
+			 "itself, with --allow %s%s%s:%u",
+			 a6 ? "[" : "", a, a6 ? "]" : "", c->port, a6 ? "[" : "", a, a6 ? "]" : "", c->port);
+	} else if (c->d.reason == SBX_REASON_HOST_ADDRESS) {
+		snprintf(buf, len, "--allow %s%s%s:%u (a host service: exactly this address and port)", a6 ? "[" : "",
+			 a, a6 ? "]" : "", c->port);
 	} else if (c->d.has_addr || c->dest.is_addr || c->d.reason == SBX_REASON_SPECIAL) {
-		char a[SBX_POLICY_ADDR_STRLEN] = "";
-		const struct sbx_addr *addr = c->d.has_addr ? &c->d.addr : &c->dest.addr;
-		sbx_policy_addr_format(addr, a, sizeof(a));
-		bool a6 = addr->family == AF_INET6;
 		snprintf(buf, len, "--allow %s%s%s:%u", a6 ? "[" : "", a, a6 ? "]" : "", c->port);
 	} else {
 		snprintf(buf, len, "--allow %s", target);
 	}
 }
 
-/* Refuse: 403 / REP 0x02, log, close. @self: refused as a host address, not by the policy. */
-static void deny(struct sbx_conn *c, bool self)
+/* Refuse by the decision in c->d: 403 / REP 0x02, log, close. */
+static void deny(struct sbx_conn *c)
 {
-	char why[SBX_POLICY_EXPLAIN_MAX + 64], flag[SBX_POLICY_HOST_MAX + 128], body[2048];
+	char why[SBX_POLICY_EXPLAIN_MAX + 64], flag[SBX_POLICY_HOST_MAX + 160], body[2048];
 
-	if (self) {
-		char a[SBX_POLICY_ADDR_STRLEN] = "";
-		sbx_policy_addr_format(&c->d.addr, a, sizeof(a));
-		snprintf(why, sizeof(why), "%s is an address of the host itself", a);
-		c->error = "host address";
-		c->d.verdict = SBX_VERDICT_DENY;
-	} else {
-		sbx_policy_explain(&c->d, why, sizeof(why));
-	}
+	sbx_policy_explain(&c->d, why, sizeof(why));
 	conn_log(c, true);
 	if (c->proto == P_SOCKS) {
 		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
 	} else {
-		suggest(c, self, flag, sizeof(flag));
+		suggest(c, flag, sizeof(flag));
 		snprintf(body, sizeof(body), "sbx: %s %s:%u denied: %s\nIt would be allowed by: %s\n",
 			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, why, flag);
 		http_reply(c, 403, why, body);
@@ -330,14 +333,18 @@ static bool is_nofd(int err)
 }
 
 /*
- * @a counts as the host's (refuse it), or sbx could not tell: the host's
- * addresses changed and re-reading them failed for want of descriptors,
- * which is sbx's limit, answered as such (503), not a refusal of @a.
- * Return: true if the request was answered.
+ * @a is the host's own (one of its interface addresses, which only the
+ * gateway knows; loopback the policy judged already): the policy decides
+ * again, knowing it (sbx_policy_judge_host(): only a host-service rule for
+ * exactly @a and the port, named as an address, opens it). Or sbx could not
+ * tell: the host's addresses changed and re-reading them failed for want of
+ * descriptors, which is sbx's limit, answered as such (503).
+ * Return: true if the request was answered (refused).
  */
 static bool refuse_self(struct sbx_conn *c, const struct sbx_addr *a)
 {
 	const struct sbx_hostaddr *h = c->px->ctx->host;
+	struct sbx_decision d;
 
 	if (!sbx_hostaddr_is_self(c->px->ctx->host, a))
 		return false;
@@ -345,9 +352,13 @@ static bool refuse_self(struct sbx_conn *c, const struct sbx_addr *a)
 		fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, nofd_reason(h->stale_err), true);
 		return true;
 	}
-	c->d.addr = *a;
-	c->d.has_addr = true;
-	deny(c, true);
+	if (sbx_policy_judge_host(c->px->ctx->policy, a, c->port, c->dest.is_addr, &d) == SBX_VERDICT_ALLOW) {
+		c->d = d; /* the log names the host-service rule */
+		return false;
+	}
+	c->d = d;
+	c->error = "host address";
+	deny(c);
 	return true;
 }
 
@@ -698,7 +709,7 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 	memcpy(c->addrs, addrs, n * sizeof(*addrs));
 	c->n_addrs = n;
 	if (sbx_policy_judge_resolved(c->px->ctx->policy, c->dest.host, c->port, addrs, n, &c->d) == SBX_VERDICT_DENY) {
-		deny(c, false);
+		deny(c);
 		return;
 	}
 	dial(c);
@@ -718,7 +729,7 @@ static void have_target(struct sbx_conn *c, const char *text, bool is_v6, uint16
 	}
 	c->dest.port = port;
 	if (sbx_policy_judge_dest(c->px->ctx->policy, &c->dest, &c->d) == SBX_VERDICT_DENY) {
-		deny(c, false);
+		deny(c);
 		return;
 	}
 	if (c->dest.is_addr) {

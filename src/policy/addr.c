@@ -521,6 +521,7 @@ int sbx_policy_class_names(uint32_t classes, char *buf, size_t len)
 		{SBX_ADDR_PROTOCOL, "IETF protocol assignment"},
 		{SBX_ADDR_DISCARD, "discard-only"},
 		{SBX_ADDR_METADATA, "cloud metadata"},
+		{SBX_ADDR_HOST, "interface address"},
 	};
 	size_t off = 0;
 	int total = 0;

@@ -12,7 +12,19 @@
  * Evaluation, in order (the first step that decides wins):
  *   1. posture blocked denies everything;
  *   2. any matching deny rule denies (deny beats allow, whatever the order);
- *   3. special-purpose addresses (allowlist: every class; open: only cloud
+ *   3. allowlist: an address of the host itself is denied unless it was
+ *      named as an address and a host-service rule opens exactly it and the
+ *      port. The proxy dials from the host, so these are the host's own
+ *      services (a database on 127.0.0.1, an agent on the host's LAN
+ *      address): "--allow 127.0.0.1:3141" opens that one, while
+ *      "--allow 127.0.0.0/8:3141", "--allow 127.0.0.1" (every port),
+ *      "--allow 127.0.0.1:3000-4000" and every name (localhost, or any name
+ *      that resolves there) open none. The engine knows loopback
+ *      (127.0.0.0/8, ::1) and the unspecified address (0.0.0.0/8, ::, which
+ *      the kernel sends to loopback) itself; the host's interface addresses
+ *      only the caller knows (sbx_policy_judge_host()). The unspecified
+ *      address is never a host service, whatever the rule;
+ *   4. special-purpose addresses (allowlist: every class; open: only cloud
  *      metadata; --no-default-deny drops the metadata class) are denied
  *      unless an allow rule matches whose prefix lies inside the narrowest
  *      special range holding the address: "--allow 127.0.0.1:3141" opens
@@ -20,9 +32,9 @@
  *      An IPv6 address that embeds IPv4 addresses must pass this for each
  *      of them, with IPv4 rules. Metadata host names are denied unless an
  *      exact-name allow rule names them;
- *   4. allowlist: a matching allow rule allows, else deny; open: allow.
+ *   5. allowlist: a matching allow rule allows, else deny; open: allow.
  * A resolved name is allowed when the name is, and each of its addresses
- * passes steps 1 to 3 (it needs no allow rule of its own).
+ * passes steps 1 to 4 (it needs no allow rule of its own).
  */
 
 #include <errno.h>
@@ -305,9 +317,95 @@ static const struct sbx_rule *cidr_find(const struct sbx_policy *p, const struct
 	return c.found;
 }
 
-/* Steps 1-3 for one address, then step 4 only if @literal. */
+/* ---- the host itself (step 3) -------------------------------------------- */
+
+/* @a with an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address: what the kernel dials. */
+static void unmap(const struct sbx_addr *a, struct sbx_addr *v)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	*v = *a;
+	if (a->family == AF_INET6 && memcmp(a->b, mapped, sizeof(mapped)) == 0) {
+		memset(v, 0, sizeof(*v));
+		v->family = AF_INET;
+		memcpy(v->b, a->b + 12, 4);
+	}
+}
+
+/*
+ * Classes that make @v (unmapped) the host itself whoever asks: loopback,
+ * and the unspecified address, which the kernel sends to loopback (all of
+ * 0.0.0.0/8 here, as the proxy's own guard counts it, allowlist/hostaddr.c).
+ */
+static uint32_t self_classes(const struct sbx_addr *v)
+{
+	static const uint8_t zero[16];
+
+	if (v->family == AF_INET) {
+		if (v->b[0] == 127)
+			return SBX_ADDR_LOOPBACK;
+		if (v->b[0] == 0)
+			return memcmp(v->b, zero, 4) == 0 ? SBX_ADDR_UNSPECIFIED : SBX_ADDR_THIS_NETWORK;
+		return 0;
+	}
+	if (memcmp(v->b, zero, 15) == 0 && v->b[15] == 1)
+		return SBX_ADDR_LOOPBACK;
+	if (memcmp(v->b, zero, 16) == 0)
+		return SBX_ADDR_UNSPECIFIED;
+	return 0;
+}
+
+bool sbx_policy_rule_is_host_service(const struct sbx_rule *r)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (r->deny || r->kind != SBX_RULE_CIDR || r->any_port || r->port_lo != r->port_hi ||
+	    r->plen != sbx_policy_addr_width(&r->addr))
+		return false;
+	if (r->addr.family == AF_INET6 && memcmp(r->addr.b, mapped, sizeof(mapped)) == 0)
+		return false; /* judged as its IPv4 address, with IPv4 rules */
+	return (self_classes(&r->addr) & (SBX_ADDR_UNSPECIFIED | SBX_ADDR_THIS_NETWORK)) == 0;
+}
+
+static bool host_visit(const struct sbx_policy *p, const struct sbx_rule *r, unsigned plen, void *ctx)
+{
+	struct walk_ctx *c = ctx;
+
+	if (!sbx_policy_rule_is_host_service(r) || r->port_lo != c->port)
+		return false;
+	c->found = r;
+	return true;
+}
+
+/* The host-service rule for exactly @v (unmapped) and @port, or NULL. */
+static const struct sbx_rule *host_service_find(const struct sbx_policy *p, const struct sbx_addr *v, int32_t port)
+{
+	struct walk_ctx c = {.port = port};
+
+	if (port <= 0) /* every port, or a DNS question: no single port to open */
+		return NULL;
+	sbx_policy_trie_walk(p, v->family == AF_INET ? &p->t4 : &p->t6, v->b, host_visit, &c);
+	return c.found;
+}
+
+/* Step 3: @a is the host itself (@classes); only a host-service rule opens it, for an address literal. */
+static enum sbx_verdict judge_self(const struct sbx_policy *p, const struct sbx_addr *a, const struct sbx_addr *v,
+				   int32_t port, bool literal, uint32_t classes, struct sbx_decision *d)
+{
+	const struct sbx_rule *r = literal ? host_service_find(p, v, port) : NULL;
+
+	if (r)
+		decide(d, SBX_VERDICT_ALLOW, SBX_REASON_HOST_SERVICE, r);
+	else
+		decide(d, SBX_VERDICT_DENY, SBX_REASON_HOST_ADDRESS, NULL);
+	d->classes = classes;
+	d->addr = *a;
+	return d->verdict;
+}
+
+/* Steps 1-4 for one address, then step 5 only if @literal. @host: the caller knows @a is the host's. */
 static enum sbx_verdict judge_one_address(const struct sbx_policy *p, const struct sbx_addr *a, int32_t port,
-					  bool literal, struct sbx_decision *d)
+					  bool literal, bool host, struct sbx_decision *d)
 {
 	struct sbx_addr_info info;
 	uint32_t ignore = 0, blocked = 0;
@@ -330,6 +428,18 @@ static enum sbx_verdict judge_one_address(const struct sbx_policy *p, const stru
 	if (r) {
 		decide(d, SBX_VERDICT_DENY, SBX_REASON_RULE, r);
 		return d->verdict;
+	}
+
+	if (p->posture == SBX_POSTURE_ALLOWLIST) {
+		struct sbx_addr v;
+		uint32_t self;
+
+		unmap(a, &v);
+		self = self_classes(&v);
+		if (host && !self)
+			self = SBX_ADDR_HOST;
+		if (self)
+			return judge_self(p, a, &v, port, literal, self, d);
 	}
 
 	if (info.self_classes) {
@@ -416,14 +526,14 @@ static bool routes_to_loopback(const struct sbx_addr *a, struct sbx_addr *lo)
 
 /* An address is judged as written and, if the kernel would send it to loopback, as that too. */
 static enum sbx_verdict judge_address(const struct sbx_policy *p, const struct sbx_addr *a, int32_t port, bool literal,
-				      struct sbx_decision *d)
+				      bool host, struct sbx_decision *d)
 {
 	struct sbx_decision as_routed;
 	struct sbx_addr lo;
 
-	if (judge_one_address(p, a, port, literal, d) == SBX_VERDICT_DENY || !routes_to_loopback(a, &lo))
+	if (judge_one_address(p, a, port, literal, host, d) == SBX_VERDICT_DENY || !routes_to_loopback(a, &lo))
 		return d->verdict;
-	if (judge_one_address(p, &lo, port, literal, &as_routed) == SBX_VERDICT_DENY)
+	if (judge_one_address(p, &lo, port, literal, host, &as_routed) == SBX_VERDICT_DENY)
 		*d = as_routed;
 	return d->verdict;
 }
@@ -437,7 +547,19 @@ enum sbx_verdict sbx_policy_judge_name(const struct sbx_policy *p, const char *h
 enum sbx_verdict sbx_policy_judge_addr(const struct sbx_policy *p, const struct sbx_addr *addr, uint16_t port,
 				       struct sbx_decision *d)
 {
-	return judge_address(p, addr, port, true, d);
+	return judge_address(p, addr, port, true, false, d);
+}
+
+enum sbx_verdict sbx_policy_judge_host(const struct sbx_policy *p, const struct sbx_addr *addr, uint16_t port,
+				       bool literal, struct sbx_decision *d)
+{
+	enum sbx_verdict v = judge_address(p, addr, port, literal || p->posture != SBX_POSTURE_ALLOWLIST, true, d);
+
+	if (!literal && v == SBX_VERDICT_DENY) {
+		d->has_addr = true;
+		d->addr = *addr;
+	}
+	return v;
 }
 
 static enum sbx_verdict judge_resolved(const struct sbx_policy *p, const char *host, int32_t port,
@@ -452,7 +574,7 @@ static enum sbx_verdict judge_resolved(const struct sbx_policy *p, const char *h
 	for (size_t i = 0; i < n; i++) {
 		struct sbx_decision ad;
 
-		if (judge_address(p, &addrs[i], port, false, &ad) == SBX_VERDICT_DENY) {
+		if (judge_address(p, &addrs[i], port, false, false, &ad) == SBX_VERDICT_DENY) {
 			*d = ad;
 			d->has_addr = true;
 			d->addr = addrs[i];
@@ -563,6 +685,28 @@ int sbx_policy_explain(const struct sbx_decision *d, char *buf, size_t len)
 		return snprintf(buf, len, "%sspecial-purpose address (%s) (built-in default)", pre, cls);
 	case SBX_REASON_METADATA_NAME:
 		return snprintf(buf, len, "%scloud metadata host name (built-in default)", pre);
+	case SBX_REASON_HOST_SERVICE:
+		return snprintf(buf, len, "%srule \"%s\" (%s) opens a host service (%s)", pre, d->rule->text, src, cls);
+	case SBX_REASON_HOST_ADDRESS: {
+		char a[SBX_POLICY_ADDR_STRLEN];
+
+		if (d->has_addr) /* reached through a name */
+			return snprintf(buf, len,
+					"%san address of the host itself (%s); host services are reached by address, "
+					"never through a name (built-in default)",
+					pre, cls);
+		if (sbx_policy_addr_format(&d->addr, a, sizeof(a)) < 0)
+			snprintf(a, sizeof(a), "?");
+		if (d->classes & (SBX_ADDR_UNSPECIFIED | SBX_ADDR_THIS_NETWORK))
+			return snprintf(buf, len,
+					"%s is an address of the host itself (%s), never a host service (built-in "
+					"default)",
+					a, cls);
+		return snprintf(buf, len,
+				"%s is an address of the host itself (%s); only a rule naming exactly this address "
+				"and one port opens it (built-in default)",
+				a, cls);
+	}
 	}
 	return snprintf(buf, len, "%sunknown", pre);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* libFuzzer harness: rule parser (sbx_policy_add_rule) plus a lookup on the result. */
+/* libFuzzer harness: rule parser (sbx_policy_add_rule) plus lookups on the result, with the host-service invariant. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +31,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sbx_policy_explain(&d, why, sizeof(why));
 			sbx_policy_judge_name(p, "a.b.example.com", 0, &d);
 			sbx_policy_explain(&d, why, sizeof(why));
+			/* Invariant: only a host-service rule opens the host itself (loopback, or an address told). */
+			{
+				struct sbx_addr lo = {.family = AF_INET, .b = {127, 0, 0, 1}};
+				bool host_service = false;
+
+				for (size_t i = 0; i < sbx_policy_rule_count(p); i++)
+					host_service = host_service ||
+						       sbx_policy_rule_is_host_service(sbx_policy_rule_at(p, i));
+				if (sbx_policy_judge_addr(p, &lo, 443, &d) == SBX_VERDICT_ALLOW && !host_service)
+					abort();
+				if (sbx_policy_judge_host(p, &a, 443, true, &d) == SBX_VERDICT_ALLOW && !host_service)
+					abort();
+				if (sbx_policy_judge_host(p, &a, 443, false, &d) == SBX_VERDICT_ALLOW)
+					abort(); /* never through a name */
+				sbx_policy_explain(&d, why, sizeof(why));
+			}
 		} else if (!memchr(err, '\0', sizeof(err))) {
 			abort(); /* an error message must always be terminated */
 		}

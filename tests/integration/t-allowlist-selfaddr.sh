@@ -1,27 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # t-allowlist-selfaddr: an address the host gains while a sandbox runs (a
-# DHCP lease, an IPv6 temporary address, a VPN) is refused by the proxy like
-# the addresses it had at start. In the fake host of tests/world, one
-# sandbox asks the proxy for 198.51.100.7:8000 and [2001:db8::7]:8000
-# (allowed by explicit address rules) twice: before those addresses exist
-# (the proxy dials them and finds no route: 502, not a refusal), then after
-# the test has added them to the fake host's lo, where the hostapi server
-# listens on every local address (403 X-Sbx-Denied naming the address, and
-# hostapi sees nothing). Control without sbx: the fake host itself reaches
-# hostapi at the new addresses. Both addresses exist only in the fake
-# host's private network namespace.
+# DHCP lease, an IPv6 temporary address, a VPN) is judged by the proxy like
+# the addresses it had at start: the host's own, reachable only as a host
+# service (a rule for exactly that address and port). In the fake host of
+# tests/world, one sandbox asks the proxy for 198.51.100.7:8000 and
+# [2001:db8::7]:8000 (allowed by CIDR rules, which open no host service) and
+# for 198.51.100.9:8000 (allowed by a rule for exactly it) twice: before
+# those addresses exist (the proxy dials them and finds no route: 502, not a
+# refusal), then after the test has added them to the fake host's lo, where
+# the hostapi server listens on every local address (the CIDR ones: 403
+# X-Sbx-Denied naming the address, and hostapi sees nothing; the exact one:
+# a host service, hostapi answers). Control without sbx: the fake host
+# itself reaches hostapi at the new addresses. The addresses exist only in
+# the fake host's private network namespace.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/../world/world.sh"
 . "$HERE/../world/allowlist.sh"
 require_userns
 
-tap_plan 6
+tap_plan 7
 al_start
 
 A4=198.51.100.7
 A6=2001:db8::7
+A4S=198.51.100.9
 PORT=8000
 TOK=self-$RANDOM$RANDOM
 C=$W/cwd
@@ -33,7 +37,8 @@ script=$(
 round() {
 	curl -sS -i --max-time 10 -x "\$HTTP_PROXY" "http://$A4:$PORT/$TOK-\$1-get" >"\$1-get.txt" 2>&1
 	echo "curl-rc=\$?" >>"\$1-get.txt"
-	$PY $WD/bin/netclient.py --timeout 8 "c4 connect $A4 $PORT $TOK-\$1-c4" "c6 connect $A6 $PORT $TOK-\$1-c6" >"\$1-nc.txt" 2>&1
+	$PY $WD/bin/netclient.py --timeout 8 "c4 connect $A4 $PORT $TOK-\$1-c4" "c6 connect $A6 $PORT $TOK-\$1-c6" \
+		"s4 connect $A4S $PORT $TOK-\$1-s4" >"\$1-nc.txt" 2>&1
 }
 round before
 : >ready
@@ -47,7 +52,8 @@ DLOG=$C/decisions-self.jsonl
 : >"$DLOG"
 [ "$IS_ROOT" = 1 ] && chown "$TESTUID:$TESTGID" "$DLOG"
 rm -f "$C/ready" "$C/go"
-world_cmd sbx run --network=allowlist --allow "$A4:$PORT" --allow "[$A6]:$PORT" --log-file "$DLOG" \
+world_cmd sbx run --network=allowlist --allow "198.51.100.0/24:$PORT" --allow "[2001:db8::/64]:$PORT" \
+	--allow "$A4S:$PORT" --log-file "$DLOG" \
 	-- /bin/sh -c "$script"
 timeout -k 3 60 "${CMD[@]}" >"$W/.t/sbx.out" 2>"$W/.t/sbx.err" &
 SBXPID=$!
@@ -61,6 +67,7 @@ added=0
 if [ -e "$C/ready" ]; then
 	# The fake host gains both addresses while the sandbox runs.
 	world_cmd root ip addr add "$A4/32" dev lo && "${CMD[@]}" &&
+		world_cmd root ip addr add "$A4S/32" dev lo && "${CMD[@]}" &&
 		world_cmd root ip -6 addr add "$A6/128" dev lo nodad && "${CMD[@]}" && added=1
 	: >"$C/go"
 fi
@@ -97,7 +104,8 @@ ctl=0
 if [ "$added" = 1 ]; then
 	wcapture user curl -sS --noproxy '*' --max-time 5 "http://$A4:$PORT/$TOK-ctl4"
 	wcapture user curl -sS --noproxy '*' --max-time 5 "http://[$A6]:$PORT/$TOK-ctl6"
-	wseen hostapi "$TOK-ctl4" && wseen hostapi "$TOK-ctl6" && ctl=1
+	wcapture user curl -sS --noproxy '*' --max-time 5 "http://$A4S:$PORT/$TOK-ctl4s"
+	wseen hostapi "$TOK-ctl4" && wseen hostapi "$TOK-ctl6" && wseen hostapi "$TOK-ctl4s" && ctl=1
 fi
 if [ "$ctl" = 1 ]; then
 	tap_ok "control without sbx: the fake host reaches its server at $A4 and $A6 once it holds them"
@@ -109,8 +117,9 @@ fi
 
 # 2. Before: not a host address yet, so the proxy dials it (no route: 502).
 if [ "$(status_of "$get_before")" = 502 ] && ! grep -qi '^X-Sbx-Denied' <<<"$get_before" &&
-	[ "$(nc_class "$nc_before" c4)" = http-502 ] && [ "$(nc_class "$nc_before" c6)" = http-502 ]; then
-	tap_ok "before the host holds them, the proxy dials $A4 and $A6 (502 unreachable, no self refusal)"
+	[ "$(nc_class "$nc_before" c4)" = http-502 ] && [ "$(nc_class "$nc_before" c6)" = http-502 ] &&
+	[ "$(nc_class "$nc_before" s4)" = http-502 ]; then
+	tap_ok "before the host holds them, the proxy dials $A4, $A6 and $A4S (502 unreachable, no self refusal)"
 else
 	show_all; tap_fail "first round: want 502 from an attempted dial"
 fi
@@ -136,17 +145,26 @@ else
 	fi
 fi
 
-# 5. The server never saw the sandbox (before: no route; after: refused).
-if grep -F "$TOK-" "$(wlog hostapi)" | grep -qvF -e "$TOK-ctl4" -e "$TOK-ctl6"; then
-	tap_diag "hostapi: $(grep -F "$TOK-" "$(wlog hostapi)" | grep -vF -e "$TOK-ctl")"
-	tap_fail "hostapi received a request from the sandbox through the proxy"
+# 5. A host service on an address the host gained: opened by the rule for exactly it.
+if [ "$ctl" != 1 ]; then
+	tap_skip "CONNECT to $A4S:$PORT after the host gained it: a host service" control-failed "no control"
+elif [ "$(nc_class "$nc_after" s4)" = allowed ] && wseen hostapi "$TOK-after-s4"; then
+	tap_ok "CONNECT to $A4S:$PORT after the host gained it: a host service (--allow $A4S:$PORT), hostapi answers"
 else
-	tap_ok "hostapi received nothing from the sandbox"
+	show_all; tap_fail "CONNECT after the host gained $A4S: want the host service reached"
 fi
 
-# 6. The decision log names the refusal.
-if al_json_ok "$DLOG" "len([e for e in ev if e.get('verdict') == 'deny' and e.get('error') == 'host address' and '$A4' in e.get('addresses', [])]) == 2 and any(e.get('error') == 'host address' and '$A6' in e.get('addresses', []) for e in ev)"; then
-	tap_ok "decision log: the refusals are logged as \"host address\""
+# 6. The server never saw the sandbox otherwise (before: no route; after: refused).
+if grep -F "$TOK-" "$(wlog hostapi)" | grep -qvF -e "$TOK-ctl" -e "$TOK-after-s4"; then
+	tap_diag "hostapi: $(grep -F "$TOK-" "$(wlog hostapi)" | grep -vF -e "$TOK-ctl" -e "$TOK-after-s4")"
+	tap_fail "hostapi received a request from the sandbox through the proxy"
+else
+	tap_ok "hostapi received nothing else from the sandbox"
+fi
+
+# 7. The decision log names the refusal, and the host service.
+if al_json_ok "$DLOG" "len([e for e in ev if e.get('verdict') == 'deny' and e.get('error') == 'host address' and '$A4' in e.get('addresses', [])]) == 2 and any(e.get('error') == 'host address' and '$A6' in e.get('addresses', []) for e in ev) and any(e.get('verdict') == 'allow' and e.get('rule') == '$A4S:$PORT' and 'opens a host service (interface address)' in e.get('reason', '') for e in ev)"; then
+	tap_ok "decision log: the refusals are logged as \"host address\", the host service by its rule"
 else
 	tap_diag "log: $(cat "$DLOG")"; tap_fail "decision log of the self refusals"
 fi

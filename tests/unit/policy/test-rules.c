@@ -210,7 +210,7 @@ static const struct eval_case eval_cases[] = {
 	{A, false, "deny:8.8.8.8 allow:::/0", "2002:808:808::1", DENY, "8.8.8.8"},
 	{O, false, "deny:8.8.8.8", "[64:ff9b::8.8.8.8]:53", DENY, "8.8.8.8"},
 	/* Special-purpose ranges in allowlist: broad CIDRs and names never open them. */
-	{A, false, "allow:0.0.0.0/0", "127.0.0.1", DENY, "special-purpose address (loopback)"},
+	{A, false, "allow:0.0.0.0/0", "127.0.0.1", DENY, "127.0.0.1 is an address of the host itself (loopback)"},
 	{A, false, "allow:0.0.0.0/0", "10.0.0.1", DENY, "private-use"},
 	{A, false, "allow:0.0.0.0/0", "8.8.8.8", ALLOW, "0.0.0.0/0"},
 	{A, false, "allow:::/0", "::1", DENY, "loopback"},
@@ -224,23 +224,56 @@ static const struct eval_case eval_cases[] = {
 	{A, false, "allow:0.0.0.0/0", "192.0.2.1", DENY, "documentation"},
 	{A, false, "allow:0.0.0.0/0", "198.18.0.1", DENY, "benchmarking"},
 	{A, false, "allow:0.0.0.0/0", "240.0.0.1", DENY, "reserved"},
-	{A, false, "allow:0.0.0.0/0", "0.0.0.0", DENY, "unspecified"},
+	{A, false, "allow:0.0.0.0/0", "0.0.0.0", DENY, "(unspecified), never a host service"},
 	{A, false, "allow:::/0", "::", DENY, "unspecified"},
 	{A, false, "allow:::/0", "ff02::1", DENY, "multicast"},
 	{A, false, "allow:::/0", "2001:db8::1", DENY, "documentation"},
 	{A, false, "allow:::/0", "[2001:0:4136:e378:8000:63bf:80ff:fffe]:80", DENY, "loopback"},
 	{A, false, "allow:::/0", "2002:a00:1::", DENY, "private-use"},
 	/* An explicit rule inside the special range opens it, and only that. */
-	{A, false, "allow:127.0.0.1:3141", "127.0.0.1:3141", ALLOW, "opens special-purpose address (loopback)"},
-	{A, false, "allow:127.0.0.1:3141", "127.0.0.1:3142", DENY, "loopback"},
-	{A, false, "allow:127.0.0.1:3141", "127.0.0.2:3141", DENY, "loopback"},
-	{A, false, "allow:127.0.0.1:3141", "[::ffff:127.0.0.1]:3141", ALLOW, "127.0.0.1:3141"},
-	{A, false, "allow:127.0.0.0/8", "127.9.9.9", ALLOW, "127.0.0.0/8"},
+	{A, false, "allow:10.1.2.3:3141", "10.1.2.3:3141", ALLOW, "opens special-purpose address (private-use)"},
+	{A, false, "allow:10.1.2.3:3141", "10.1.2.3:3142", DENY, "private-use"},
 	{A, false, "allow:126.0.0.0/7", "127.9.9.9", DENY, "loopback"},
+	/* Host services: the host's loopback is opened only by exactly one address and one port. */
+	{A, false, "allow:127.0.0.1:3141", "127.0.0.1:3141", ALLOW,
+	 "rule \"127.0.0.1:3141\" (--allow) opens a host service (loopback)"},
+	{A, false, "allow:127.0.0.1/32:3141", "127.0.0.1:3141", ALLOW, "opens a host service (loopback)"},
+	{A, false, "allow:127.0.0.1:3141", "127.0.0.1:3142", DENY,
+	 "127.0.0.1 is an address of the host itself (loopback); only a rule naming exactly this address and one "
+	 "port opens it (built-in default)"},
+	{A, false, "allow:127.0.0.1:3141", "127.0.0.1", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.1:3141", "127.0.0.2:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.1:3141", "[::ffff:127.0.0.1]:3141", ALLOW, "rule \"127.0.0.1:3141\""},
+	{A, false, "allow:[::ffff:127.0.0.1]:3141", "[::ffff:127.0.0.1]:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:[::ffff:127.0.0.1]:3141", "127.0.0.1:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.0/8:3141", "127.0.0.1:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.0/31:3141", "127.0.0.1:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.1", "127.0.0.1:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.1:3141-3142", "127.0.0.1:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.1:3141-3141", "127.0.0.1:3141", ALLOW, "opens a host service"},
+	{A, false, "allow:127.0.0.0/8", "127.9.9.9", DENY, "host itself (loopback)"},
+	{A, false, "allow:127.0.0.1:3141 deny:127.0.0.1", "127.0.0.1:3141", DENY, "rule \"127.0.0.1\" (--deny)"},
+	{A, false, "allow:127.0.0.1:3141 deny:127.0.0.0/8:3141", "127.0.0.1:3141", DENY, "--deny"},
+	{A, false, "allow:0.0.0.0:3141", "0.0.0.0:3141", DENY,
+	 "0.0.0.0 is an address of the host itself (unspecified)"},
+	{A, false, "allow:127.0.0.1:3141", "0.0.0.0:3141", DENY, "never a host service"},
+	{A, false, "allow:0.1.2.3:80", "0.1.2.3:80", DENY, "(this network), never a host service"},
+	{A, false, "allow:[::]:3141", "[::]:3141", DENY, "never a host service"},
+	{A, false, "allow:[::1]:3141", "[::]:3141", DENY, "never a host service"},
+	{A, false, "allow:[::1]:3141", "[::1]:3141", ALLOW, "opens a host service (loopback)"},
+	{A, false, "allow:[::1]:3141", "[::1]:3142", DENY, "host itself (loopback)"},
+	{A, false, "allow:[::1/128]:3141", "[::1]:3141", ALLOW, "opens a host service"},
+	{A, false, "allow:[::/0]:3141", "[::1]:3141", DENY, "host itself (loopback)"},
+	{A, false, "allow:localhost:3141", "127.0.0.1:3141", DENY, "host itself (loopback)"},
+	/* Open posture: the host's loopback is reachable unless denied (no host-service step). */
+	{O, false, NULL, "127.0.0.1:3141", ALLOW, "open posture"},
+	{O, false, "deny:127.0.0.0/8", "127.0.0.1:3141", DENY, "--deny"},
+	{O, false, NULL, "0.0.0.0:3141", ALLOW, "open posture"},
 	{A, false, "allow:10.0.0.0/8", "10.1.1.1", ALLOW, "10.0.0.0/8"},
 	{A, false, "allow:10.1.0.0/16:5432", "10.1.2.3:5432", ALLOW, "10.1.0.0/16:5432"},
 	{A, false, "allow:10.1.0.0/16:5432", "10.2.2.3:5432", DENY, "private-use"},
-	{A, false, "allow:[::1]:8080", "[::1]:8080", ALLOW, "[::1]:8080"},
+	{A, false, "allow:[::1]:8080", "[::1]:8080", ALLOW,
+	 "rule \"[::1]:8080\" (--allow) opens a host service (loopback)"},
 	{A, false, "allow:fd00::/8", "fd12:3456::1", ALLOW, "fd00::/8"},
 	{A, false, "allow:localhost", "127.0.0.1", DENY, "loopback"},
 	/* Cloud metadata. */
@@ -322,7 +355,8 @@ static void addr_of(const char *s, struct sbx_addr *a)
 
 static void test_resolved(void **state)
 {
-	struct sbx_policy *p = policy_of(A, false, "allow:pypi.org deny:203.0.113.0/24 allow:127.0.0.1:3141");
+	struct sbx_policy *p =
+		policy_of(A, false, "allow:pypi.org deny:203.0.113.0/24 allow:127.0.0.1:3141 allow:10.0.0.7:3141");
 	struct sbx_addr addrs[3];
 	struct sbx_decision d;
 	char why[SBX_POLICY_EXPLAIN_MAX];
@@ -345,14 +379,122 @@ static void test_resolved(void **state)
 	sbx_policy_explain(&d, why, sizeof(why));
 	assert_non_null(strstr(why, "address 203.0.113.9: rule \"203.0.113.0/24\" (--deny)"));
 	/* An explicit address rule opens a special address behind a name, on its port only. */
-	addr_of("127.0.0.1", &addrs[0]);
+	addr_of("10.0.0.7", &addrs[0]);
 	assert_int_equal(sbx_policy_judge_resolved(p, "pypi.org", 3141, addrs, 1, &d), ALLOW);
 	assert_int_equal(sbx_policy_judge_resolved(p, "pypi.org", 3142, addrs, 1, &d), DENY);
+	/* ...but never the host itself: host services are reached by address only. */
+	addr_of("127.0.0.1", &addrs[0]);
+	assert_int_equal(sbx_policy_judge_resolved(p, "pypi.org", 3141, addrs, 1, &d), DENY);
+	assert_int_equal(d.reason, SBX_REASON_HOST_ADDRESS);
+	sbx_policy_explain(&d, why, sizeof(why));
+	assert_string_equal(why,
+			    "address 127.0.0.1: an address of the host itself (loopback); host services are "
+			    "reached by address, never through a name (built-in default)");
+	assert_int_equal(sbx_policy_judge_dns(p, "pypi.org", addrs, 1, &d), DENY);
+	assert_int_equal(d.reason, SBX_REASON_HOST_ADDRESS);
 	/* A denied name is denied before any address is looked at. */
 	assert_int_equal(sbx_policy_judge_resolved(p, "example.org", 443, addrs, 0, &d), DENY);
 	assert_int_equal(d.reason, SBX_REASON_NOT_ALLOWED);
 	assert_false(d.has_addr);
 	sbx_policy_free(p);
+}
+
+/*
+ * An interface address of the host, which only the caller knows: opened by a
+ * host-service rule for that address and port when named as an address,
+ * never by a broader rule, a rule without a port, or a name.
+ */
+static void test_judge_host(void **state)
+{
+	struct sbx_policy *p = policy_of(A, false,
+					 "allow:192.0.2.5:8080 allow:198.51.100.0/24:8080 allow:93.184.216.34 "
+					 "allow:[2001:db8::5]:22 allow:example.com deny:192.0.2.9:8080 "
+					 "allow:192.0.2.9:8080");
+	struct sbx_decision d;
+	struct sbx_addr a;
+	char why[SBX_POLICY_EXPLAIN_MAX];
+
+	addr_of("192.0.2.5", &a);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 8080, true, &d), ALLOW);
+	assert_int_equal(d.reason, SBX_REASON_HOST_SERVICE);
+	sbx_policy_explain(&d, why, sizeof(why));
+	assert_string_equal(why, "rule \"192.0.2.5:8080\" (--allow) opens a host service (interface address)");
+	/* The same address, not known to be the host's: an ordinary address (documentation range opened). */
+	assert_int_equal(sbx_policy_judge_addr(p, &a, 8080, &d), ALLOW);
+	assert_int_equal(d.reason, SBX_REASON_SPECIAL_OPENED);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 8081, true, &d), DENY);
+	assert_int_equal(d.reason, SBX_REASON_HOST_ADDRESS);
+	sbx_policy_explain(&d, why, sizeof(why));
+	assert_string_equal(why,
+			    "192.0.2.5 is an address of the host itself (interface address); only a rule naming "
+			    "exactly this address and one port opens it (built-in default)");
+	/* Through a name: never. */
+	assert_int_equal(sbx_policy_judge_host(p, &a, 8080, false, &d), DENY);
+	assert_true(d.has_addr);
+	sbx_policy_explain(&d, why, sizeof(why));
+	assert_non_null(strstr(why,
+			       "address 192.0.2.5: an address of the host itself (interface address); host "
+			       "services are reached by address, never through a name"));
+	/* A CIDR wider than one address, or a rule for every port, opens no host service. */
+	addr_of("198.51.100.7", &a);
+	assert_int_equal(sbx_policy_judge_addr(p, &a, 8080, &d), ALLOW);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 8080, true, &d), DENY);
+	addr_of("93.184.216.34", &a);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 443, true, &d), DENY);
+	/* IPv4-mapped: judged as the IPv4 address, with IPv4 rules. */
+	addr_of("::ffff:192.0.2.5", &a);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 8080, true, &d), ALLOW);
+	addr_of("2001:db8::5", &a);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 22, true, &d), ALLOW);
+	/* Deny rules still win. */
+	addr_of("192.0.2.9", &a);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 8080, true, &d), DENY);
+	assert_int_equal(d.reason, SBX_REASON_RULE);
+	/* Loopback needs no telling. */
+	addr_of("127.0.0.1", &a);
+	assert_int_equal(sbx_policy_judge_addr(p, &a, 8080, &d), DENY);
+	assert_int_equal(d.reason, SBX_REASON_HOST_ADDRESS);
+	sbx_policy_free(p);
+
+	/* Open posture: no host-service step; the host's addresses are ordinary. */
+	p = policy_of(O, false, NULL);
+	addr_of("192.0.2.5", &a);
+	assert_int_equal(sbx_policy_judge_host(p, &a, 8080, false, &d), ALLOW);
+	sbx_policy_free(p);
+
+	/* Which rules are host-service rules. */
+	{
+		static const struct {
+			const char *rule;
+			bool yes;
+		} cases[] = {
+			{"127.0.0.1:3141", true},
+			{"[::1]:5432", true},
+			{"192.0.2.5/32:8080", true},
+			{"127.0.0.1:1-1", true},
+			{"127.0.0.1", false},
+			{"127.0.0.1:3141-3142", false},
+			{"127.0.0.0/8:3141", false},
+			{"0.0.0.0:3141", false},
+			{"0.1.2.3:80", false},
+			{"[::]:3141", false},
+			{"[::ffff:127.0.0.1]:80", false},
+			{"localhost:3141", false},
+			{"[2001:db8::/127]:22", false},
+		};
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			char rule[64];
+
+			snprintf(rule, sizeof(rule), "allow:%s", cases[i].rule);
+			p = policy_of(A, false, rule);
+			if (sbx_policy_rule_is_host_service(sbx_policy_rule_at(p, 0)) != cases[i].yes)
+				fail_msg("%s: want %s", cases[i].rule, cases[i].yes ? "a host service" : "none");
+			sbx_policy_free(p);
+		}
+		p = policy_of(A, false, "deny:127.0.0.1:3141");
+		assert_false(sbx_policy_rule_is_host_service(sbx_policy_rule_at(p, 0)));
+		sbx_policy_free(p);
+	}
 }
 
 static bool count_visit(const struct sbx_policy *p, const struct sbx_rule *r, unsigned plen, void *ctx)
@@ -503,10 +645,11 @@ static void test_enumerate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalise),	   cmocka_unit_test(test_name_length),
-		cmocka_unit_test(test_rule_syntax),	   cmocka_unit_test(test_evaluation),
-		cmocka_unit_test(test_resolved),	   cmocka_unit_test(test_trie_vs_scan),
-		cmocka_unit_test(test_presets_consistent), cmocka_unit_test(test_enumerate),
+		cmocka_unit_test(test_normalise),    cmocka_unit_test(test_name_length),
+		cmocka_unit_test(test_rule_syntax),  cmocka_unit_test(test_evaluation),
+		cmocka_unit_test(test_resolved),     cmocka_unit_test(test_judge_host),
+		cmocka_unit_test(test_trie_vs_scan), cmocka_unit_test(test_presets_consistent),
+		cmocka_unit_test(test_enumerate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,5 +16,6 @@ struct sbx_allowlist;
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
 			struct sbx_jsonl *log, pid_t sandbox_pid, int *fds, struct sbx_allowlist **out);
 void sbx_allowlist_free(struct sbx_allowlist *al);
+bool sbx_allowlist_is_host_address(const struct sbx_addr *a);
 
 #endif
