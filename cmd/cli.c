@@ -60,6 +60,11 @@ const char sbx_cli_usage_run[] =
 	"  --proxy-max-header BYTES  largest request head (default 16384)\n"
 	"  --proxy-header-timeout SECONDS  time to send a request head (default 10, at least 1)\n"
 	"  --proxy-idle-timeout SECONDS    close idle tunnels (default 300, at least 1)\n"
+	"  --upstream-proxy URL    dial allowed destinations through this proxy:\n"
+	"                          http://HOST:PORT (CONNECT), socks5://HOST:PORT or\n"
+	"                          socks5h://HOST:PORT; no credentials in the URL\n"
+	"  --upstream-proxy-auth-file FILE  user:password for --upstream-proxy (else\n"
+	"                          from sbx's environment: SBX_UPSTREAM_PROXY_AUTH)\n"
 	"\n"
 	"Identity:\n"
 	"  --uid N                 user id inside the sandbox (default: yours)\n"
@@ -173,6 +178,8 @@ enum opt_id {
 	OPT_EXPLAIN,
 	OPT_JSON,
 	OPT_PROFILE,
+	OPT_UPSTREAM_PROXY,
+	OPT_UPSTREAM_PROXY_AUTH_FILE,
 };
 
 /* Which commands accept an option. */
@@ -227,6 +234,8 @@ static const struct opt sbx_opts[] = {
 	{"--explain", OPT_EXPLAIN, false, FOR_RUN},
 	{"--json", OPT_JSON, false, FOR_RUN},
 	{"--profile", OPT_PROFILE, true, FOR_RUN},
+	{"--upstream-proxy", OPT_UPSTREAM_PROXY, true, FOR_RUN},
+	{"--upstream-proxy-auth-file", OPT_UPSTREAM_PROXY_AUTH_FILE, true, FOR_RUN},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -742,6 +751,20 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 			return usage_error(err, errlen, "--proxy-max-conns: %s is not a number from 1 to 1000000", q);
 		cfg->proxy_max_conns = (unsigned)n;
 		return 0;
+	case OPT_UPSTREAM_PROXY:
+		/* Checked (never quoted: it may carry a password) when sbx starts: src/allowlist/uplink.c. */
+		if (!value[0])
+			return usage_error(err, errlen, "--upstream-proxy: empty URL");
+		cfg->upstream_proxy = value;
+		return 0;
+	case OPT_UPSTREAM_PROXY_AUTH_FILE:
+		if (value[0] != '/')
+			return usage_error(err, errlen,
+					   "--upstream-proxy-auth-file: %s must be an absolute path (sbx hides the file "
+					   "inside the sandbox)",
+					   q);
+		cfg->upstream_proxy_auth_file = value;
+		return 0;
 	case OPT_PROXY_MAX_HEADER:
 		if (parse_uint(value, 1048576, &n) < 0 || n < 1024)
 			return usage_error(err, errlen,
@@ -854,6 +877,12 @@ int sbx_cli_check_run(const struct sbx_config *cfg, char *err, size_t errlen)
 						 cfg->proxy_header_timeout_ms || cfg->proxy_idle_timeout_ms))
 		return usage_error(err, errlen,
 				   "--proxy-* apply to --network=allowlist only (open posture has no proxy)");
+	if ((cfg->upstream_proxy || cfg->upstream_proxy_auth_file) && cfg->posture != SBX_POSTURE_ALLOWLIST)
+		return usage_error(err, errlen,
+				   "--upstream-proxy and --upstream-proxy-auth-file apply to --network=allowlist "
+				   "only (the proxy they configure is sbx's own)");
+	if (cfg->upstream_proxy_auth_file && !cfg->upstream_proxy)
+		return usage_error(err, errlen, "--upstream-proxy-auth-file needs --upstream-proxy");
 	if (cfg->log_fd >= 0 && cfg->log_file)
 		return usage_error(err, errlen, "give --log-fd or --log-file, not both");
 	return 0;
@@ -964,6 +993,15 @@ int sbx_cli_parse_profiles(int argc, char **argv, const struct sbx_profile_text 
 			return usage_error(err, errlen, "run: empty COMMAND");
 		cfg->argv = argv + i;
 		cfg->argc = argc - i;
+		if (cfg->upstream_proxy_auth_file) {
+			/* The credentials are sbx's, never the payload's: hide the file, after every other mount. */
+			struct sbx_mount_op hide = {.kind = SBX_MOUNT_HIDE,
+						    .dst = cfg->upstream_proxy_auth_file,
+						    .origin = "--upstream-proxy-auth-file: sbx's credentials"};
+
+			if (push((void **)&cfg->mounts, &cfg->n_mounts, sizeof(hide), &hide) < 0)
+				return usage_error(err, errlen, "out of memory");
+		}
 		/* With a --policy file and no --network, the file may name the posture:
 		 * cmd/main.c reads it (sbx_cli_policy_posture()) and then checks. */
 		if (!cfg->posture_set && has_policy_file(cfg))

@@ -178,6 +178,10 @@ struct sbx_config {
 	int log_fd;	    /* --log-fd, -1 when unset */
 	const char *log_file;
 
+	/* run: the upstream proxy (allowlist), or NULL: dial directly */
+	const char *upstream_proxy;	      /* --upstream-proxy URL (never with credentials) */
+	const char *upstream_proxy_auth_file; /* --upstream-proxy-auth-file: "user:password" */
+
 	/* run: proxy limits (allowlist); 0: the default */
 	unsigned proxy_max_conns;
 	unsigned proxy_max_header;

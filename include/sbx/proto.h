@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Proxy wire protocols (HTTP/1.x proxy requests, SOCKS5, DNS queries): pure parsers and reply builders. */
+/* Proxy wire protocols (HTTP/1.x proxy requests, SOCKS5, DNS queries, upstream proxies): pure parsers and builders. */
 #ifndef SBX_PROTO_H
 #define SBX_PROTO_H
 
@@ -161,6 +161,47 @@ int sbx_socks5_parse_greeting(const uint8_t *buf, size_t len, uint8_t *method);
 int sbx_socks5_parse_request(const uint8_t *buf, size_t len, struct sbx_socks5_request *req, uint8_t *reply_code);
 size_t sbx_socks5_build_reply(uint8_t *out, uint8_t rep, const struct sockaddr *bound);
 size_t sbx_socks5_build_socks4_reject(uint8_t *out);
+
+/* ---- Upstream proxies, client side (--upstream-proxy; src/proto/upstream.c) ---- */
+
+/* Largest head accepted in an HTTP upstream's answer to CONNECT. */
+#define SBX_UPSTREAM_HTTP_HEAD_MAX 8192
+/* Room for any request sbx_upstream_build_*() writes (an HTTP CONNECT with Basic credentials of 255+255 bytes). */
+#define SBX_UPSTREAM_REQ_MAX 1200
+
+enum sbx_upstream_kind {
+	SBX_UPSTREAM_HTTP,   /* http://: HTTP CONNECT */
+	SBX_UPSTREAM_SOCKS5, /* socks5://: SOCKS5 CONNECT with addresses only */
+	SBX_UPSTREAM_SOCKS5H /* socks5h://: SOCKS5 CONNECT, names handed over too */
+};
+
+/**
+ * struct sbx_upstream_url - a parsed --upstream-proxy URL.
+ * @kind: the protocol.
+ * @host: a name or IPv4 text as written (letters, digits, '-', '.'), or
+ *	IPv6 text without brackets (@host_is_v6).
+ * @host_is_v6: @host came in brackets.
+ * @port: 1-65535.
+ */
+struct sbx_upstream_url {
+	enum sbx_upstream_kind kind;
+	char host[256];
+	bool host_is_v6;
+	uint16_t port;
+};
+
+int sbx_upstream_parse_url(const char *url, struct sbx_upstream_url *u, const char **why);
+int sbx_upstream_base64(const uint8_t *in, size_t len, char *out, size_t outlen);
+int sbx_upstream_build_http_connect(char *out, size_t outlen, const char *authority, const char *basic);
+int sbx_upstream_parse_http_reply(const char *buf, size_t len, size_t max, int *status);
+size_t sbx_upstream_build_socks_greeting(uint8_t *out, bool auth);
+int sbx_upstream_parse_socks_method(const uint8_t *buf, size_t len, uint8_t *method);
+int sbx_upstream_build_socks_auth(uint8_t *out, size_t outlen, const char *user, size_t ulen, const char *pass,
+				  size_t plen);
+int sbx_upstream_parse_socks_auth(const uint8_t *buf, size_t len, uint8_t *status);
+int sbx_upstream_build_socks_connect(uint8_t *out, size_t outlen, uint8_t atyp, const void *target, size_t target_len,
+				     uint16_t port);
+int sbx_upstream_parse_socks_reply(const uint8_t *buf, size_t len, uint8_t *rep);
 
 /* ---- DNS (RFC 1035) stub server ---------------------------------------- */
 

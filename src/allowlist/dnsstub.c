@@ -117,6 +117,7 @@ static void answer(struct dns_q *dq, int rcode, const struct sbx_addr *addrs, si
 		send_answer(dq, out, (size_t)len);
 }
 
+/* What was judged: nothing (a refused spelling), the name, or the name and every address it resolved to. */
 static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct sbx_addr *addrs, size_t n,
 		    const char *error)
 {
@@ -130,6 +131,9 @@ static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct
 		.error = error,
 		.pid = dq->who.ns_pid,
 		.comm = dq->who.comm,
+		.checked = !dq->host[0] ? "none"
+			   : addrs	? "name+addresses"
+					: "name",
 	};
 	sbx_netlog_write(dq->ds->ctx->log, &e);
 }

@@ -237,6 +237,8 @@ void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct so
  * @loop: the supervisor's loop
  * @cfg: limits (--proxy-*)
  * @policy: the policy every decision uses
+ * @uplink: the upstream proxy to dial through (--upstream-proxy), or NULL;
+ *	must outlive the services
  * @log: the decision log, or NULL
  * @sandbox_pid: sandbox init's pid (to name the process behind a connection in the log)
  * @fds: SBX_GW_N_FDS descriptors: the listening sockets in enum sbx_gw_listener order, then the sock_diag socket;
@@ -247,7 +249,8 @@ void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct so
  * Return: 0, or a negative errno.
  */
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
-			struct sbx_jsonl *log, pid_t sandbox_pid, int *fds, struct sbx_allowlist **out)
+			const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid, int *fds,
+			struct sbx_allowlist **out)
 {
 	struct sbx_allowlist *al = calloc(1, sizeof(*al));
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
@@ -259,6 +262,7 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 	ctx = &al->ctx;
 	ctx->loop = loop;
 	ctx->policy = policy;
+	ctx->uplink = uplink;
 	ctx->log = log;
 	ctx->sandbox_pid = sandbox_pid;
 	ctx->diag_fd = fds[SBX_GW_DIAG];

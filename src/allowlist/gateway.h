@@ -11,6 +11,7 @@
 #include "lib/loop.h"
 #include "lib/procinfo.h"
 #include "lib/resolver.h"
+#include "sbx/proto.h"
 #include "sbx/policy.h"
 
 #define SBX_HOSTADDR_MAX 256
@@ -36,6 +37,48 @@ void sbx_hostaddr_free(struct sbx_hostaddr *h);
 
 int sbx_target_parse(const char *text, bool is_v6, struct sbx_dest *dest, const char **why);
 
+struct uplink_secret;
+
+/*
+ * The upstream proxy (--upstream-proxy, uplink.c): read-only once loaded.
+ * The credentials sit in pages of their own (@secret), never copied into a
+ * clone; only sbx_uplink_request() and sbx_uplink_socks_auth() read them.
+ */
+struct sbx_uplink {
+	struct sbx_upstream_url url;
+	char shown[300];			      /* "http://HOST:PORT", for messages and logs */
+	char name[SBX_POLICY_HOST_MAX];		      /* the host, normalised, when the URL names it; else "" */
+	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS]; /* where to dial it, in order */
+	size_t n_addrs;
+	struct uplink_secret *secret; /* NULL: no credentials */
+};
+
+bool sbx_uplink_is_upstream(const struct sbx_uplink *up, const struct sbx_addr *a, const char *name, uint16_t port);
+bool sbx_uplink_takes_names(const struct sbx_uplink *up);
+
+/* One handshake with the upstream: sbx asks it for one tunnel (uplink.c). */
+struct sbx_uplink_hs;
+enum sbx_uplink_hs_status { SBX_HS_MORE, SBX_HS_DONE, SBX_HS_FAILED };
+
+/*
+ * Why a handshake failed: what the client gets (HTTP: 502 with @why; SOCKS5:
+ * @socks_rep) and the log's error. @why names the upstream's answer in sbx's
+ * own words (a status code, a SOCKS5 reply), never its text.
+ */
+struct sbx_uplink_result {
+	uint8_t socks_rep;
+	bool next_target; /* the upstream could not reach this address: another one may do */
+	char why[400];
+};
+
+int sbx_uplink_hs_new(const struct sbx_uplink *up, const struct sbx_addr *a, const char *name, uint16_t port,
+		      struct sbx_uplink_hs **out);
+enum sbx_uplink_hs_status sbx_uplink_hs_io(struct sbx_uplink_hs *hs, int fd, uint32_t events,
+					   struct sbx_uplink_result *res);
+bool sbx_uplink_hs_wants_write(const struct sbx_uplink_hs *hs);
+const uint8_t *sbx_uplink_hs_rest(const struct sbx_uplink_hs *hs, size_t *n);
+void sbx_uplink_hs_free(struct sbx_uplink_hs *hs);
+
 /*
  * The gateway's context, read-only for the services: each service owns its
  * own connections and state and never reaches into another's. The resolver
@@ -45,10 +88,11 @@ struct sbx_gw_ctx {
 	struct sbx_loop *loop;
 	const struct sbx_policy *policy;
 	struct sbx_resolver *resolver;
-	struct sbx_hostaddr *host; /* the one member a check writes (a cache) */
-	struct sbx_jsonl *log;	   /* the decision log, or NULL */
-	pid_t sandbox_pid;	   /* sandbox init: its process tree names who connected */
-	int diag_fd;		   /* NETLINK_SOCK_DIAG in the sandbox's network namespace, or -1 */
+	struct sbx_hostaddr *host;	 /* the one member a check writes (a cache) */
+	struct sbx_jsonl *log;		 /* the decision log, or NULL */
+	const struct sbx_uplink *uplink; /* --upstream-proxy, or NULL: dial directly */
+	pid_t sandbox_pid;		 /* sandbox init: its process tree names who connected */
+	int diag_fd;			 /* NETLINK_SOCK_DIAG in the sandbox's network namespace, or -1 */
 	unsigned max_conns;
 	unsigned max_head;
 	uint64_t header_timeout_ms;

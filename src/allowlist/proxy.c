@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -46,6 +47,11 @@
  *             to drain is paused out of epoll (EPOLLHUP is reported
  *             whatever the interest, level-triggered: it would spin).
  *
+ * UPLINK     with --upstream-proxy, CONNECT dials the upstream proxy instead,
+ *             and sbx asks it for a tunnel to the judged address (uplink.c),
+ *             before the payload's bytes flow; a name only when the host
+ *             could not resolve it. Host services are dialled directly.
+ *
  * Descriptor exhaustion: a request that cannot get an upstream socket
  * (EMFILE, ENFILE) answers 503 / REP 0x01 naming the limit, never a 502 that
  * blames the destination; an accept that fails so makes the gateway rest its
@@ -62,7 +68,7 @@
  * destination that was judged.)
  */
 
-enum conn_state { S_HEAD, S_RESOLVE, S_CONNECT, S_TUNNEL };
+enum conn_state { S_HEAD, S_RESOLVE, S_CONNECT, S_UPLINK, S_TUNNEL };
 enum conn_proto { P_UNKNOWN, P_HTTP, P_SOCKS };
 
 struct dir {
@@ -96,6 +102,15 @@ struct sbx_conn {
 	size_t n_addrs, next_addr;
 	struct sbx_decision d;
 	struct sbx_resolve_req *rq;
+	const char *checked; /* what the policy judged: "address", "name" or "name+addresses" (the log) */
+	/* through the upstream proxy (--upstream-proxy, uplink.c) */
+	bool via_uplink;	  /* the tunnel is asked of the upstream proxy, not dialled */
+	bool by_name;		  /* ...for the name, unresolved: local resolution failed */
+	bool name_tried;	  /* by_name: the one target was asked for */
+	size_t uplink_next;	  /* the next address of the upstream proxy to dial */
+	struct sbx_uplink_hs *hs; /* S_UPLINK: the handshake */
+	uint8_t uplink_rep;	  /* the SOCKS5 reply for the client when every target failed */
+	char *why;		  /* an error composed for this connection (heap, only when needed) */
 	/* tunnel */
 	struct dir up, down; /* client -> upstream, upstream -> client */
 	uint64_t start_ms, deadline_ms, last_ms;
@@ -140,6 +155,7 @@ static void conn_log(struct sbx_conn *c, bool decided)
 		.n_addrs = c->n_addrs ? c->n_addrs : (c->dest.is_addr ? 1 : 0),
 		.d = decided ? &c->d : NULL,
 		.error = c->error,
+		.checked = c->checked,
 		.bytes_up = c->up.bytes,
 		.bytes_down = c->down.bytes,
 		.duration_ms = sbx_loop_now_ms() - c->start_ms,
@@ -154,6 +170,7 @@ static void conn_free(void *arg)
 {
 	struct sbx_conn *c = arg;
 
+	free(c->why);
 	free(c->in);
 	free(c->up.pend);
 	free(c->down.pend);
@@ -171,6 +188,8 @@ static void conn_close(struct sbx_conn *c)
 	if (c->rq)
 		sbx_resolver_cancel(c->rq);
 	c->rq = NULL;
+	sbx_uplink_hs_free(c->hs);
+	c->hs = NULL;
 	if (c->state == S_TUNNEL)
 		conn_log(c, true);
 	sbx_loop_unwatch(px->ctx->loop, &c->cw);
@@ -398,6 +417,8 @@ static void update_interest(struct sbx_conn *c)
 		ce = EPOLLIN;
 	} else if (c->state == S_CONNECT) {
 		ue = EPOLLOUT;
+	} else if (c->state == S_UPLINK) {
+		ue = EPOLLIN | (sbx_uplink_hs_wants_write(c->hs) ? EPOLLOUT : 0);
 	}
 	sbx_loop_watch(c->px->ctx->loop, &c->cw, ce);
 	if (c->uw.fd >= 0)
@@ -603,6 +624,10 @@ static void start_tunnel(struct sbx_conn *c, const char *first, size_t first_len
 /* ---- connecting ----------------------------------------------------------- */
 
 static void try_next_address(struct sbx_conn *c);
+static void uplink_connected(struct sbx_conn *c);
+static void uplink_dial(struct sbx_conn *c, int last_err);
+static void uplink_next_target(struct sbx_conn *c);
+static void uplink_event(struct sbx_conn *c, uint32_t events);
 
 static void connected(struct sbx_conn *c)
 {
@@ -628,18 +653,29 @@ static void connect_event(struct sbx_conn *c, uint32_t events)
 	if (getsockopt(c->uw.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err == 0 && !(events & (EPOLLERR | EPOLLHUP))) {
-		connected(c);
+		if (c->via_uplink)
+			uplink_connected(c);
+		else
+			connected(c);
 		return;
 	}
 	sbx_loop_unwatch(c->px->ctx->loop, &c->uw);
 	close(c->uw.fd);
 	c->uw.fd = -1;
+	if (c->via_uplink) {
+		uplink_dial(c, err ? err : ECONNREFUSED); /* the upstream's next address */
+		return;
+	}
 	c->error = "connection refused or unreachable";
 	try_next_address(c);
 }
 
 static void try_next_address(struct sbx_conn *c)
 {
+	if (c->via_uplink) {
+		uplink_next_target(c);
+		return;
+	}
 	while (c->next_addr < c->n_addrs) {
 		const struct sbx_addr *a = &c->addrs[c->next_addr++];
 		union sbx_sockaddr u;
@@ -680,12 +716,220 @@ static void try_next_address(struct sbx_conn *c)
 		     c->error ? c->error : "no address of the destination could be reached", true);
 }
 
-/* Every address judged and allowed: dial them, unless one is the host's own. */
+/* ---- through the upstream proxy (--upstream-proxy) -------------------------- */
+
+/*
+ * With an upstream proxy, what was judged is asked of it instead of dialled:
+ * for each judged address in order (or, when local resolution failed, the
+ * name itself, over http:// or socks5h://), sbx connects to the upstream,
+ * asks for a tunnel in its own name (uplink.c: the payload's bytes wait in
+ * the kernel and in c->in until the upstream said yes) and then answers the
+ * client as if it had dialled. The upstream's answer reaches the client only
+ * as sbx's own words (502 naming its status, or a SOCKS5 reply).
+ */
+
+/* An error message composed for this connection (kept for the log line, freed with it). */
+__attribute__((format(printf, 2, 3))) static const char *conn_why(struct sbx_conn *c, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return "out of memory composing the error";
+	free(c->why);
+	c->why = text;
+	return text;
+}
+
+static const char *uplink_why(struct sbx_conn *c, const char *what)
+{
+	return conn_why(c, "the upstream proxy %s %s", c->px->ctx->uplink->shown, what);
+}
+
+/* No address of the upstream took the connection: 502, "upstream proxy unreachable". */
+static void uplink_unreachable(struct sbx_conn *c, int err)
+{
+	fail_request(c, 502, SBX_SOCKS5_REP_GENERAL_FAILURE,
+		     conn_why(c, "upstream proxy unreachable: %s (%s)", c->px->ctx->uplink->shown,
+			      err == ETIMEDOUT ? "no answer in time" : strerror(err)),
+		     true);
+}
+
+/* Connect to the upstream's next address, for the current target. */
+static void uplink_dial(struct sbx_conn *c, int last_err)
+{
+	const struct sbx_uplink *up = c->px->ctx->uplink;
+
+	while (c->uplink_next < up->n_addrs) {
+		const struct sbx_addr *a = &up->addrs[c->uplink_next++];
+		union sbx_sockaddr u;
+		socklen_t len = sbx_sockaddr_make(&u, a->family, a->b, up->url.port);
+		int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 && is_nofd(errno)) {
+			fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, nofd_reason(errno), true);
+			return;
+		}
+		if (fd < 0) {
+			last_err = errno;
+			continue;
+		}
+		if (connect(fd, &u.sa, len) < 0 && errno != EINPROGRESS) {
+			last_err = errno;
+			close(fd);
+			continue;
+		}
+		c->uw.fd = fd;
+		c->state = S_CONNECT;
+		c->deadline_ms = sbx_loop_now_ms() + c->px->ctx->connect_timeout_ms;
+		update_interest(c);
+		return;
+	}
+	uplink_unreachable(c, last_err ? last_err : EHOSTUNREACH);
+}
+
+/* The next judged address (or the name) to ask the upstream for; 502 when none is left. */
+static void uplink_next_target(struct sbx_conn *c)
+{
+	if (c->by_name ? c->name_tried : c->next_addr >= c->n_addrs) {
+		fail_request(c, 502, c->uplink_rep ? c->uplink_rep : SBX_SOCKS5_REP_HOST_UNREACHABLE,
+			     c->error ? c->error : "no address of the destination could be reached", true);
+		return;
+	}
+	if (c->by_name) {
+		c->name_tried = true;
+	} else {
+		c->next_addr++;
+		/* The host may have gained this address while an earlier one was tried. */
+		if (c->next_addr > 1 && refuse_self(c, &c->addrs[c->next_addr - 1]))
+			return;
+	}
+	c->uplink_next = 0;
+	uplink_dial(c, 0);
+}
+
+/* Connected to the upstream: ask it for the tunnel. */
+static void uplink_connected(struct sbx_conn *c)
+{
+	int r = sbx_uplink_hs_new(c->px->ctx->uplink, c->by_name ? NULL : &c->addrs[c->next_addr - 1],
+				  c->by_name ? c->dest.host : NULL, c->port, &c->hs);
+
+	if (r < 0) {
+		fail_request(c, r == -ENOMEM ? 503 : 502, SBX_SOCKS5_REP_GENERAL_FAILURE,
+			     r == -ENOMEM ? "out of memory" : uplink_why(c, "cannot be asked for this destination"),
+			     true);
+		return;
+	}
+	c->state = S_UPLINK;
+	c->deadline_ms = sbx_loop_now_ms() + c->px->ctx->connect_timeout_ms;
+	uplink_event(c, EPOLLOUT);
+}
+
+static void uplink_event(struct sbx_conn *c, uint32_t events)
+{
+	struct sbx_uplink_result res;
+	const uint8_t *rest;
+	size_t n;
+
+	switch (sbx_uplink_hs_io(c->hs, c->uw.fd, events, &res)) {
+	case SBX_HS_MORE:
+		update_interest(c);
+		return;
+	case SBX_HS_DONE:
+		/* The destination's first bytes, if any, go to the client after sbx's own answer. */
+		rest = sbx_uplink_hs_rest(c->hs, &n);
+		if (n && keep_pending(&c->down, (const char *)rest, n) < 0) {
+			fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, "out of memory", true);
+			return;
+		}
+		sbx_uplink_hs_free(c->hs);
+		c->hs = NULL;
+		connected(c);
+		return;
+	case SBX_HS_FAILED:
+		break;
+	}
+	c->error = conn_why(c, "%s", res.why);
+	c->uplink_rep = res.socks_rep;
+	sbx_uplink_hs_free(c->hs);
+	c->hs = NULL;
+	sbx_loop_unwatch(c->px->ctx->loop, &c->uw);
+	close(c->uw.fd);
+	c->uw.fd = -1;
+	if (res.next_target) {
+		try_next_address(c);
+		return;
+	}
+	fail_request(c, 502, res.socks_rep, c->error, true);
+}
+
+/*
+ * The payload asked for the upstream proxy itself: through it, the payload
+ * would speak to the upstream directly and could ask it for anything. No
+ * rule allows that; refused like a spelling, before any dial.
+ */
+static void refuse_uplink_itself(struct sbx_conn *c)
+{
+	char body[1400], hdr[700];
+
+	snprintf(hdr, sizeof(hdr), "%s:%u is the upstream proxy (--upstream-proxy %s)", c->host, c->port,
+		 c->px->ctx->uplink->shown);
+	c->error = "the upstream proxy itself: sbx speaks to it, the payload never does";
+	conn_log(c, false);
+	if (c->proto == P_SOCKS) {
+		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
+	} else {
+		snprintf(body, sizeof(body),
+			 "sbx: %s %s:%u denied: %s\nNo rule can allow it: sbx speaks to the upstream proxy on the "
+			 "payload's behalf.\n",
+			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, hdr);
+		http_reply(c, 403, hdr, body);
+	}
+	conn_close(c);
+}
+
+/* Local resolution failed: hand the name to the upstream (only the name and port were judged). */
+static void uplink_by_name(struct sbx_conn *c)
+{
+	if (c->rq)
+		sbx_resolver_cancel(c->rq);
+	c->rq = NULL;
+	if (sbx_uplink_is_upstream(c->px->ctx->uplink, NULL, c->dest.host, c->port)) {
+		refuse_uplink_itself(c);
+		return;
+	}
+	c->checked = "name";
+	c->by_name = true;
+	c->via_uplink = true;
+	c->name_tried = false;
+	c->n_addrs = 0;
+	try_next_address(c);
+}
+
+/*
+ * Every address judged and allowed: dial them (or ask the upstream proxy for
+ * them), unless one is the host's own, or the upstream proxy itself. A host
+ * service is the host's: dialled directly, never through the upstream (whose
+ * 127.0.0.1 is its own).
+ */
 static void dial(struct sbx_conn *c)
 {
+	const struct sbx_uplink *up = c->px->ctx->uplink;
+
 	for (size_t i = 0; i < c->n_addrs; i++)
 		if (refuse_self(c, &c->addrs[i]))
 			return;
+	for (size_t i = 0; up && i < c->n_addrs; i++) {
+		if (sbx_uplink_is_upstream(up, &c->addrs[i], NULL, c->port)) {
+			refuse_uplink_itself(c);
+			return;
+		}
+	}
+	c->via_uplink = up && c->d.reason != SBX_REASON_HOST_SERVICE;
 	c->next_addr = 0;
 	try_next_address(c);
 }
@@ -701,13 +945,23 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 		fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, nofd_reason(-err), true);
 		return;
 	}
+	if (err < 0 && c->px->ctx->uplink && sbx_uplink_takes_names(c->px->ctx->uplink)) {
+		uplink_by_name(c); /* the upstream may know it: only the name and port were judged */
+		return;
+	}
 	if (err < 0) {
 		fail_request(c, 502, SBX_SOCKS5_REP_HOST_UNREACHABLE,
-			     err == -ENOENT ? "the name does not resolve" : "name resolution failed", true);
+			     err == -ENOENT ? (c->px->ctx->uplink
+						       ? "the name does not resolve (a socks5:// upstream proxy takes "
+							 "addresses only; socks5h:// would resolve it)"
+						       : "the name does not resolve")
+					    : "name resolution failed",
+			     true);
 		return;
 	}
 	memcpy(c->addrs, addrs, n * sizeof(*addrs));
 	c->n_addrs = n;
+	c->checked = "name+addresses";
 	if (sbx_policy_judge_resolved(c->px->ctx->policy, c->dest.host, c->port, addrs, n, &c->d) == SBX_VERDICT_DENY) {
 		deny(c);
 		return;
@@ -728,6 +982,7 @@ static void have_target(struct sbx_conn *c, const char *text, bool is_v6, uint16
 		return;
 	}
 	c->dest.port = port;
+	c->checked = c->dest.is_addr ? "address" : "name";
 	if (sbx_policy_judge_dest(c->px->ctx->policy, &c->dest, &c->d) == SBX_VERDICT_DENY) {
 		deny(c);
 		return;
@@ -931,6 +1186,8 @@ static void upstream_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t eve
 		return;
 	if (c->state == S_CONNECT)
 		connect_event(c, events);
+	else if (c->state == S_UPLINK)
+		uplink_event(c, events);
 	else if (c->state == S_TUNNEL)
 		tunnel_event(c, false, events);
 }
@@ -1011,6 +1268,13 @@ void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now)
 			if (c->state == S_HEAD)
 				fail_request(c, 408, SBX_SOCKS5_REP_GENERAL_FAILURE, "request not received in time",
 					     false);
+			else if (c->state == S_RESOLVE && px->ctx->uplink && sbx_uplink_takes_names(px->ctx->uplink))
+				uplink_by_name(c); /* local resolution never answered: the upstream may */
+			else if (c->state == S_CONNECT && c->via_uplink)
+				uplink_unreachable(c, ETIMEDOUT);
+			else if (c->state == S_UPLINK)
+				fail_request(c, 504, SBX_SOCKS5_REP_TTL_EXPIRED,
+					     uplink_why(c, "did not answer in time"), true);
 			else
 				fail_request(c, 504, SBX_SOCKS5_REP_TTL_EXPIRED,
 					     c->state == S_RESOLVE ? "name resolution timed out"

@@ -25,6 +25,7 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 {
 	char line[4096], host[600], why[SBX_POLICY_EXPLAIN_MAX * 2], rule[600], src[256], err[300];
 	char explain[SBX_POLICY_EXPLAIN_MAX], rule_src[128];
+	const char *checked = e->checked;
 	size_t o = 0;
 	int n;
 
@@ -57,12 +58,16 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 	}
 	sbx_json_escape(why, sizeof(why), explain);
 	sbx_json_escape(err, sizeof(err), e->error ? e->error : "");
+	/* What the policy judged; open posture's lines are always about an address. */
+	if (!checked)
+		checked = e->d ? "address" : "none";
 	if (o < sizeof(line))
 		o += (size_t)snprintf(line + o, sizeof(line) - o,
-				      "],\"verdict\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\",\"reason\":\"%s\","
-				      "\"error\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,\"duration_ms\":%llu}\n",
-				      e->d && e->d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule, src, why,
-				      err, (unsigned long long)e->bytes_up, (unsigned long long)e->bytes_down,
+				      "],\"checked\":\"%s\",\"verdict\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\","
+				      "\"reason\":\"%s\",\"error\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,"
+				      "\"duration_ms\":%llu}\n",
+				      checked, e->d && e->d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule, src,
+				      why, err, (unsigned long long)e->bytes_up, (unsigned long long)e->bytes_down,
 				      (unsigned long long)e->duration_ms);
 	if (o < sizeof(line) - 1 && line[o - 2] == '}') {
 		/* Attribution, last: "pid" and "comm" of the process inside, null when unknown. */

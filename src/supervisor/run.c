@@ -154,6 +154,7 @@ struct supervisor {
 	struct sbx_loop *loop;
 	struct sbx_policy *policy;	 /* allowlist and open */
 	struct sbx_allowlist *allowlist; /* allowlist: proxy and DNS stub, once init sent the listeners */
+	struct sbx_uplink *uplink;	 /* allowlist: --upstream-proxy, or NULL */
 	struct sbx_open *open;		 /* open: serves the payload's seccomp listener */
 	struct sbx_jsonl *status;	 /* --json-status-fd, or NULL */
 	struct sbx_jsonl *log;		 /* the decision log, or NULL (may be @status) */
@@ -313,7 +314,8 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 			s->have_result = true;
 			break;
 		}
-		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->log, s->init_pid, fds, &s->allowlist);
+		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->uplink, s->log, s->init_pid, fds,
+						  &s->allowlist);
 		if (s->loop_err < 0) {
 			set_failure(s->out, SBX_STAGE_NETWORK, -s->loop_err, "starting the proxy");
 			s->have_result = true;
@@ -597,6 +599,11 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 			goto out;
 		log_file_fd = r;
 	}
+	/* Issue 12: the upstream proxy; also erases SBX_UPSTREAM_PROXY_AUTH from sbx's environment, before
+	 * the payload's is built from it. */
+	r = sbx_uplink_load(cfg, &s.uplink, out->message, sizeof(out->message));
+	if (r < 0)
+		goto out;
 	r = sbx_loop_new(&s.loop);
 	if (r < 0) {
 		snprintf(out->message, sizeof(out->message), "creating the event loop: %s", strerror(-r));
@@ -702,6 +709,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 out:
 	sbx_open_free(s.open);
 	sbx_allowlist_free(s.allowlist);
+	sbx_uplink_free(s.uplink);
 	/* After the services: they log the connections they close. */
 	close_streams(&s);
 	sbx_loop_free(s.loop);

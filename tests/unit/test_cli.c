@@ -211,6 +211,37 @@ static void test_allowlist_options(void **state)
 	expect_error("empty path", PARSE(&p, "run", "--network=allowlist", "--log-file=", "true"));
 }
 
+/* --upstream-proxy: allowlist only; the auth file is absolute and hidden inside, after every other mount. */
+static void test_upstream_options(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--network=allowlist", "--upstream-proxy", "http://proxy.corp:3128", "--ro-bind", "/srv",
+	      "--upstream-proxy-auth-file=/etc/sbx/proxy-auth", "--bind", "/srv/x", "true");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.cfg.upstream_proxy, "http://proxy.corp:3128");
+	assert_string_equal(p.cfg.upstream_proxy_auth_file, "/etc/sbx/proxy-auth");
+	assert_int_equal(p.cfg.n_mounts, 3);
+	assert_int_equal(p.cfg.mounts[2].kind, SBX_MOUNT_HIDE);
+	assert_string_equal(p.cfg.mounts[2].dst, "/etc/sbx/proxy-auth");
+	sbx_config_free(&p.cfg);
+
+	PARSE(&p, "run", "--network=allowlist", "--upstream-proxy=socks5h://[::1]:1080", "true");
+	assert_int_equal(p.r, 0);
+	assert_null(p.cfg.upstream_proxy_auth_file);
+	assert_int_equal(p.cfg.n_mounts, 0);
+	sbx_config_free(&p.cfg);
+
+	expect_error("allowlist only", PARSE(&p, "run", "--upstream-proxy", "http://p:1", "true"));
+	expect_error("allowlist only", PARSE(&p, "run", "--network=open", "--upstream-proxy", "http://p:1", "true"));
+	expect_error("needs --upstream-proxy",
+		     PARSE(&p, "run", "--network=allowlist", "--upstream-proxy-auth-file", "/a", "true"));
+	expect_error("must be an absolute path", PARSE(&p, "run", "--network=allowlist", "--upstream-proxy",
+						       "http://p:1", "--upstream-proxy-auth-file", "auth", "true"));
+	expect_error("empty URL", PARSE(&p, "run", "--network=allowlist", "--upstream-proxy=", "true"));
+	expect_error("unknown option", PARSE(&p, "check", "--upstream-proxy", "http://p:1", "x.org"));
+}
+
 static void test_open_options(void **state)
 {
 	struct parsed p;
@@ -470,12 +501,19 @@ static void test_help_and_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_defaults),	  cmocka_unit_test(test_run_stops_at_first_operand),
-		cmocka_unit_test(test_run_all_options),	  cmocka_unit_test(test_run_bad_input),
-		cmocka_unit_test(test_repeat_limit),	  cmocka_unit_test(test_check_and_presets),
-		cmocka_unit_test(test_allowlist_options), cmocka_unit_test(test_open_options),
-		cmocka_unit_test(test_help_and_version),  cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_sizes_and_pids),	  cmocka_unit_test(test_messages_quote_values),
+		cmocka_unit_test(test_run_defaults),
+		cmocka_unit_test(test_run_stops_at_first_operand),
+		cmocka_unit_test(test_run_all_options),
+		cmocka_unit_test(test_run_bad_input),
+		cmocka_unit_test(test_repeat_limit),
+		cmocka_unit_test(test_check_and_presets),
+		cmocka_unit_test(test_allowlist_options),
+		cmocka_unit_test(test_open_options),
+		cmocka_unit_test(test_upstream_options),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_sizes_and_pids),
+		cmocka_unit_test(test_messages_quote_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -19,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "allowlist/allowlist.h"
 #include "gateway.h"
 #include "lib/netlog.h"
 
@@ -241,7 +244,9 @@ static void test_netlog(void **state)
 	assert_non_null(
 		strstr(buf,
 		       "\"proto\":\"connect\",\"host\":\"pypi.org\",\"port\":443,\"addresses\":[\"151.101.0.223\"]"));
-	assert_non_null(strstr(buf, "\"verdict\":\"allow\",\"rule\":\"pypi.org\",\"source\":\"--allow\""));
+	assert_non_null(
+		strstr(buf,
+		       "\"checked\":\"address\",\"verdict\":\"allow\",\"rule\":\"pypi.org\",\"source\":\"--allow\""));
 	assert_non_null(strstr(buf, "\"bytes_up\":10,\"bytes_down\":20"));
 	assert_int_equal(buf[strlen(buf) - 1], '\n');
 	assert_null(strchr(buf, '\n') + 1 == buf + strlen(buf) ? NULL : "more than one line");
@@ -252,11 +257,249 @@ static void test_netlog(void **state)
 	memset(buf, 0, sizeof(buf));
 	assert_true(read(fds[0], buf, sizeof(buf) - 1) > 0);
 	assert_non_null(strstr(buf, "\"host\":\"a\\\"b\\n{\\\"verdict\\\":\\\"allow\\\"}\""));
-	assert_non_null(strstr(buf, "\"verdict\":\"deny\""));
+	assert_non_null(strstr(buf, "\"checked\":\"none\",\"verdict\":\"deny\""));
 	sbx_jsonl_free(log, 0);
 	close(fds[0]);
 	close(fds[1]);
 	sbx_policy_free(p);
+}
+
+/* ---- the upstream proxy (uplink.c) ------------------------------------------ */
+
+static struct sbx_uplink *uplink_of(const char *url, const char *env_auth, char *err, size_t errlen, int *ret)
+{
+	struct sbx_config cfg = {.upstream_proxy = url};
+	struct sbx_uplink *up = NULL;
+
+	if (env_auth)
+		setenv(SBX_UPSTREAM_AUTH_ENV, env_auth, 1);
+	*ret = sbx_uplink_load(&cfg, &up, err, errlen);
+	/* Erased from sbx's environment whatever happened. */
+	assert_null(getenv(SBX_UPSTREAM_AUTH_ENV));
+	return up;
+}
+
+static void test_uplink_load(void **state)
+{
+	struct sbx_uplink *up;
+	struct sbx_addr a = addr("127.0.0.1"), m = addr("::ffff:127.0.0.1"), o = addr("127.0.0.2");
+	char err[512] = "";
+	int r;
+
+	up = uplink_of("http://127.0.0.1:3128", "user:pw", err, sizeof(err), &r);
+	assert_int_equal(r, 0);
+	assert_non_null(up);
+	assert_string_equal(up->shown, "http://127.0.0.1:3128");
+	assert_true(sbx_uplink_is_upstream(up, &a, NULL, 3128));
+	assert_true(sbx_uplink_is_upstream(up, &m, NULL, 3128));
+	assert_false(sbx_uplink_is_upstream(up, &a, NULL, 3129));
+	assert_false(sbx_uplink_is_upstream(up, &o, NULL, 3128));
+	assert_true(sbx_uplink_takes_names(up));
+	sbx_uplink_free(up);
+
+	/* A name: normalised and resolved now; the name itself is the upstream too. */
+	up = uplink_of("socks5://LocalHost:1080", NULL, err, sizeof(err), &r);
+	assert_int_equal(r, 0);
+	assert_true(up->n_addrs >= 1);
+	assert_true(sbx_uplink_is_upstream(up, NULL, "localhost", 1080));
+	assert_false(sbx_uplink_is_upstream(up, NULL, "localhost", 1081));
+	assert_false(sbx_uplink_takes_names(up));
+	sbx_uplink_free(up);
+
+	/* Credentials in the URL: refused, never repeated; the variable erased anyway. */
+	up = uplink_of("http://user:hunter2@127.0.0.1:3128", "u:p", err, sizeof(err), &r);
+	assert_int_equal(r, -EACCES);
+	assert_null(up);
+	assert_non_null(strstr(err, "must not carry credentials"));
+	assert_null(strstr(err, "hunter2"));
+	/* A malformed variable: refused without quoting it. */
+	up = uplink_of("http://127.0.0.1:3128", "no-colon-secret", err, sizeof(err), &r);
+	assert_int_equal(r, -EINVAL);
+	assert_null(strstr(err, "no-colon-secret"));
+	/* Without --upstream-proxy the variable is still erased; an empty one counts as none. */
+	{
+		struct sbx_config cfg = {0};
+
+		setenv(SBX_UPSTREAM_AUTH_ENV, "u:p", 1);
+		assert_int_equal(sbx_uplink_load(&cfg, &up, err, sizeof(err)), 0);
+		assert_null(up);
+		assert_null(getenv(SBX_UPSTREAM_AUTH_ENV));
+	}
+	up = uplink_of("http://127.0.0.1:3128", "", err, sizeof(err), &r);
+	assert_int_equal(r, 0);
+	assert_null(up->secret);
+	sbx_uplink_free(up);
+	/* A file: one line, control characters refused, never quoted. */
+	{
+		char path[] = "/tmp/sbx-test-auth-XXXXXX";
+		int fd = mkstemp(path);
+		struct sbx_config cfg = {.upstream_proxy = "http://127.0.0.1:3128", .upstream_proxy_auth_file = path};
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "u:p\x1b[2Jsecret\n", 15), 15);
+		assert_int_equal(sbx_uplink_load(&cfg, &up, err, sizeof(err)), -EINVAL);
+		assert_null(strstr(err, "secret"));
+		assert_int_equal(ftruncate(fd, 0), 0);
+		assert_int_equal(pwrite(fd, "u:p\r\n", 5, 0), 5);
+		assert_int_equal(sbx_uplink_load(&cfg, &up, err, sizeof(err)), 0);
+		assert_non_null(up->secret);
+		sbx_uplink_free(up);
+		cfg.upstream_proxy_auth_file = "/nonexistent/sbx-auth";
+		assert_int_equal(sbx_uplink_load(&cfg, &up, err, sizeof(err)), -ENOENT);
+		close(fd);
+		unlink(path);
+	}
+	/* (An unresolvable name, exit 125, is tested in the fake internet: t-allowlist-upstream.) */
+	up = uplink_of("http://0x7f.1:3128", NULL, err, sizeof(err), &r);
+	assert_int_equal(r, -EINVAL);
+	assert_non_null(strstr(err, "invalid host '0x7f.1'"));
+}
+
+/* Read what the handshake sent, exactly @len bytes, and compare. */
+static void expect_sent(int peer, const void *want, size_t len)
+{
+	char got[1200];
+
+	assert_int_equal(recv(peer, got, sizeof(got), MSG_DONTWAIT), (ssize_t)len);
+	assert_memory_equal(got, want, len);
+}
+
+static void test_uplink_hs_http(void **state)
+{
+	struct sbx_uplink_result res;
+	struct sbx_uplink_hs *hs;
+	struct sbx_uplink *up;
+	struct sbx_addr dst = addr("192.0.2.1");
+	const uint8_t *rest;
+	char err[256];
+	size_t n;
+	int sv[2], r;
+	static const char req[] =
+		"CONNECT 192.0.2.1:443 HTTP/1.1\r\nHost: 192.0.2.1:443\r\n"
+		"Proxy-Authorization: Basic dTpw\r\n\r\n";
+
+	up = uplink_of("http://127.0.0.1:3128", "u:p", err, sizeof(err), &r);
+	assert_int_equal(r, 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(sbx_uplink_hs_new(up, &dst, NULL, 443, &hs), 0);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLOUT, &res), SBX_HS_MORE);
+	expect_sent(sv[1], req, sizeof(req) - 1);
+	/* The answer in pieces; the destination's first bytes follow it. */
+	assert_int_equal(send(sv[1], "HTTP/1.1 200 Con", 16, 0), 16);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_MORE);
+	assert_int_equal(send(sv[1], "nection established\r\nVia: x\r\n\r\nSSH-2.0", 38, 0), 38);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_DONE);
+	rest = sbx_uplink_hs_rest(hs, &n);
+	assert_int_equal(n, 7);
+	assert_memory_equal(rest, "SSH-2.0", 7);
+	sbx_uplink_hs_free(hs);
+
+	/* A 407 whose reason phrase and page quote the credentials: named in sbx's words only. */
+	assert_int_equal(sbx_uplink_hs_new(up, NULL, "www.example", 80, &hs), 0);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLOUT, &res), SBX_HS_MORE);
+	{
+		char got[1200];
+		ssize_t k = recv(sv[1], got, sizeof(got) - 1, MSG_DONTWAIT);
+
+		assert_true(k > 0);
+		got[k] = '\0';
+		assert_non_null(strstr(got, "CONNECT www.example:80 HTTP/1.1\r\n"));
+	}
+	static const char no[] = "HTTP/1.1 407 you sent dTpw\r\nContent-Length: 4\r\n\r\ndTpw";
+	assert_int_equal(send(sv[1], no, sizeof(no) - 1, 0), (ssize_t)(sizeof(no) - 1));
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_FAILED);
+	assert_non_null(strstr(res.why,
+			       "refused CONNECT www.example:80: 407 Proxy Authentication Required (it did "
+			       "not accept sbx's credentials)"));
+	assert_null(strstr(res.why, "dTpw"));
+	assert_false(res.next_target);
+	assert_int_equal(res.socks_rep, SBX_SOCKS5_REP_GENERAL_FAILURE);
+	sbx_uplink_hs_free(hs);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A gateway error: another address may do. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(sbx_uplink_hs_new(up, &dst, NULL, 443, &hs), 0);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLOUT, &res), SBX_HS_MORE);
+	expect_sent(sv[1], req, sizeof(req) - 1);
+	assert_int_equal(send(sv[1], "HTTP/1.0 502 x\n\n", 16, 0), 16);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_FAILED);
+	assert_true(res.next_target);
+	/* Closed before answering. */
+	sbx_uplink_hs_free(hs);
+	assert_int_equal(sbx_uplink_hs_new(up, &dst, NULL, 443, &hs), 0);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLOUT, &res), SBX_HS_MORE);
+	expect_sent(sv[1], req, sizeof(req) - 1);
+	close(sv[1]);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_FAILED);
+	assert_non_null(strstr(res.why, "closed the connection before answering"));
+	sbx_uplink_hs_free(hs);
+	close(sv[0]);
+	sbx_uplink_free(up);
+}
+
+static void test_uplink_hs_socks(void **state)
+{
+	struct sbx_uplink_result res;
+	struct sbx_uplink_hs *hs;
+	struct sbx_uplink *up;
+	struct sbx_addr dst = addr("::ffff:11.11.0.10");
+	const uint8_t *rest;
+	char err[256];
+	size_t n;
+	int sv[2], r;
+
+	up = uplink_of("socks5h://127.0.0.1:1080", "u:p", err, sizeof(err), &r);
+	assert_int_equal(r, 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(sbx_uplink_hs_new(up, &dst, NULL, 80, &hs), 0);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLOUT, &res), SBX_HS_MORE);
+	expect_sent(sv[1], "\x05\x02\x00\x02", 4);
+	assert_int_equal(send(sv[1], "\x05\x02", 2, 0), 2);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_MORE);
+	expect_sent(sv[1], "\x01\x01u\x01p", 5);
+	assert_int_equal(send(sv[1], "\x01\x00", 2, 0), 2);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_MORE);
+	/* The mapped address is asked for as IPv4. */
+	expect_sent(sv[1], "\x05\x01\x00\x01\x0b\x0b\x00\x0a\x00\x50", 10);
+	assert_int_equal(send(sv[1], "\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00hi", 12, 0), 12);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_DONE);
+	rest = sbx_uplink_hs_rest(hs, &n);
+	assert_int_equal(n, 2);
+	assert_memory_equal(rest, "hi", 2);
+	sbx_uplink_hs_free(hs);
+
+	/* By name, no authentication asked; the upstream says connection refused: passed on, next target. */
+	assert_int_equal(sbx_uplink_hs_new(up, NULL, "hidden.test", 443, &hs), 0);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLOUT, &res), SBX_HS_MORE);
+	expect_sent(sv[1], "\x05\x02\x00\x02", 4);
+	assert_int_equal(send(sv[1], "\x05\x00", 2, 0), 2);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_MORE);
+	expect_sent(sv[1], "\x05\x01\x00\x03\x0bhidden.test\x01\xbb", 18);
+	assert_int_equal(send(sv[1], "\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00", 10, 0), 10);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_FAILED);
+	assert_int_equal(res.socks_rep, SBX_SOCKS5_REP_CONN_REFUSED);
+	assert_true(res.next_target);
+	assert_non_null(strstr(res.why, "SOCKS5 reply 5 (connection refused)"));
+	sbx_uplink_hs_free(hs);
+
+	/* Credentials refused. */
+	assert_int_equal(sbx_uplink_hs_new(up, &dst, NULL, 80, &hs), 0);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLOUT, &res), SBX_HS_MORE);
+	expect_sent(sv[1], "\x05\x02\x00\x02", 4);
+	assert_int_equal(send(sv[1], "\x05\x02", 2, 0), 2);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_MORE);
+	expect_sent(sv[1], "\x01\x01u\x01p", 5);
+	assert_int_equal(send(sv[1], "\x01\x01", 2, 0), 2);
+	assert_int_equal(sbx_uplink_hs_io(hs, sv[0], EPOLLIN, &res), SBX_HS_FAILED);
+	assert_non_null(strstr(res.why, "did not accept sbx's user name and password"));
+	assert_false(res.next_target);
+	sbx_uplink_hs_free(hs);
+	close(sv[0]);
+	close(sv[1]);
+	sbx_uplink_free(up);
 }
 
 int main(void)
@@ -267,6 +510,9 @@ int main(void)
 		cmocka_unit_test(test_is_self_follows_changes),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_netlog),
+		cmocka_unit_test(test_uplink_load),
+		cmocka_unit_test(test_uplink_hs_http),
+		cmocka_unit_test(test_uplink_hs_socks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

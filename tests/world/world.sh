@@ -40,7 +40,9 @@
 # hostraw.log (proto, local, lport, peer, data), dns.log (proto, peer,
 # name, type, rcode, answers), err.log (stderr of the servers).
 # Files: $WD/etc/ca.crt (the test CA), $WD/pypi (PEP 503 index with the
-# wheel sbxworldpkg 1.0), $WD/bin/netclient.py (scripted client).
+# wheel sbxworldpkg 1.0), $WD/bin/netclient.py (scripted client),
+# $WD/bin/upstream.py (an upstream proxy, HTTP CONNECT and SOCKS5, that
+# t-allowlist-upstream starts in the world).
 #
 # Real names: pypi.org, files.pythonhosted.org, registry.npmjs.org,
 # registry.yarnpkg.com, github.com, codeload.github.com, api.github.com and
@@ -127,7 +129,8 @@ JSON
 _world_files() {
 	local e=$WD/etc
 	mkdir -p "$WD/bin" "$WD/log" "$e" "$WD/pypi" "$WD/sites" "$e/sslcerts" || return 1
-	cp "$WORLD_SRC/worldd.py" "$WORLD_SRC/sites.py" "$WORLD_SRC/fakehost.sh" "$WORLD_SRC/netclient.py" "$WD/bin/" || return 1
+	cp "$WORLD_SRC/worldd.py" "$WORLD_SRC/sites.py" "$WORLD_SRC/fakehost.sh" "$WORLD_SRC/netclient.py" \
+		"$WORLD_SRC/upstream.py" "$WD/bin/" || return 1
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$WORLD_DNS" >"$e/resolv.conf"
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$e/hosts"
 	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$e/nsswitch.conf"

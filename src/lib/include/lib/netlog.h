@@ -17,8 +17,9 @@ struct sbx_netlog_entry {
 	uint16_t port;		      /* 0 for DNS */
 	const struct sbx_addr *addrs; /* judged addresses (may be NULL) */
 	size_t n_addrs;
-	const struct sbx_decision *d;  /* NULL: refused before the policy was asked (bad request) */
-	const char *error;	       /* why the request failed or was refused outside the policy, or NULL */
+	const struct sbx_decision *d; /* NULL: refused before the policy was asked (bad request) */
+	const char *error;	      /* why the request failed or was refused outside the policy, or NULL */
+	const char *checked; /* "address", "name", "name+addresses"; NULL: "address" when decided, else "none" */
 	uint64_t bytes_up, bytes_down; /* client -> destination, destination -> client */
 	uint64_t duration_ms;
 	pid_t pid;	  /* the sandbox process that asked, its pid inside the sandbox; 0: unknown */
