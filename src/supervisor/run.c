@@ -30,7 +30,7 @@
 #include "lib/jsonl.h"
 #include "lib/loop.h"
 #include "lib/topology.h"
-#include "open/open.h"
+#include "deputy/deputy.h"
 #include "sbx/policy.h"
 #include "sbx/util.h"
 #include "status.h"
@@ -155,7 +155,7 @@ struct supervisor {
 	struct sbx_policy *policy;	 /* allowlist and open */
 	struct sbx_allowlist *allowlist; /* allowlist: proxy and DNS stub, once init sent the listeners */
 	struct sbx_uplink *uplink;	 /* allowlist: --upstream-proxy, or NULL */
-	struct sbx_open *open;		 /* open: serves the payload's seccomp listener */
+	struct sbx_deputy *deputy;	 /* open: serves the payload's seccomp listener */
 	struct sbx_jsonl *status;	 /* --json-status-fd, or NULL */
 	struct sbx_jsonl *log;		 /* the decision log, or NULL (may be @status) */
 	char id[72];			 /* on every line of both streams */
@@ -326,12 +326,12 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 		sbx_status_network(s->status);
 		break;
 	case SBX_REPORT_NOTIFY:
-		if (n_fds != 1 || !s->open) {
+		if (n_fds != 1 || !s->deputy) {
 			set_failure(s->out, SBX_STAGE_NOTIFY, EPROTO, "seccomp listener from sandbox init");
 			s->have_result = true;
 			break;
 		}
-		s->loop_err = sbx_open_start(s->open, fds[0]);
+		s->loop_err = sbx_deputy_start(s->deputy, fds[0]);
 		fds[0] = -1; /* taken, even on failure */
 		if (s->loop_err < 0) {
 			set_failure(s->out, SBX_STAGE_NOTIFY, -s->loop_err, "serving the seccomp listener");
@@ -615,7 +615,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 		goto out;
 	if (cfg->posture == SBX_POSTURE_OPEN) {
 		/* Refuses what open posture cannot enforce; resolves exact-name deny rules. */
-		r = sbx_open_new(s.loop, s.policy, s.log, &s.open, out->message, sizeof(out->message));
+		r = sbx_deputy_new(s.loop, s.policy, s.log, &s.deputy, out->message, sizeof(out->message));
 		if (r < 0)
 			goto out;
 	}
@@ -707,7 +707,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	}
 	r = 0;
 out:
-	sbx_open_free(s.open);
+	sbx_deputy_free(s.deputy);
 	sbx_allowlist_free(s.allowlist);
 	sbx_uplink_free(s.uplink);
 	/* After the services: they log the connections they close. */

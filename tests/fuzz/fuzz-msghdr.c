@@ -18,7 +18,7 @@
  *   [FUZZ_BASE, FUZZ_BASE + size - 1)         the input's bytes
  *   [FUZZ_PATTERN, FUZZ_PATTERN + 256 MiB)    a large mapping of generated
  *                                             bytes, so data past
- *                                             SBX_OPEN_MAX_DATA can be sent
+ *                                             SBX_DEPUTY_MAX_DATA can be sent
  *   anything else, or a range across the end  -EFAULT
  *
  * Descriptors in SCM_RIGHTS come from oracle-cmsg.c's fake table.
@@ -114,7 +114,7 @@ static int fake_take_fd(void *ctx, int theirs, int *mine)
 	return fuzz_take_fd(&fds, theirs, mine);
 }
 
-static struct iovec iov[SBX_OPEN_MAX_IOV];
+static struct iovec iov[SBX_DEPUTY_MAX_IOV];
 
 /* What the data stage must answer, and how much data it must give (the payload's iovecs are left in iov[]). */
 static int expect_data(const struct image *im, const struct msghdr *um, bool stream, size_t *exp_len)
@@ -128,10 +128,10 @@ static int expect_data(const struct image *im, const struct msghdr *um, bool str
 			return -EINVAL;
 		total += iov[i].iov_len;
 	}
-	if (total > SBX_OPEN_MAX_DATA && !stream)
+	if (total > SBX_DEPUTY_MAX_DATA && !stream)
 		return -EMSGSIZE;
-	if (total > SBX_OPEN_MAX_DATA)
-		total = SBX_OPEN_MAX_DATA;
+	if (total > SBX_DEPUTY_MAX_DATA)
+		total = SBX_DEPUTY_MAX_DATA;
 	for (size_t i = 0; i < n && off < total; i++) {
 		size_t k = iov[i].iov_len < total - off ? iov[i].iov_len : total - off;
 
@@ -144,7 +144,7 @@ static int expect_data(const struct image *im, const struct msghdr *um, bool str
 	return 0;
 }
 
-/* The data sbx sends is the iovecs' bytes, concatenated, cut at SBX_OPEN_MAX_DATA for a stream. */
+/* The data sbx sends is the iovecs' bytes, concatenated, cut at SBX_DEPUTY_MAX_DATA for a stream. */
 static bool same_data(const struct image *im, size_t n_iov, const char *data, size_t len)
 {
 	size_t off = 0;
@@ -185,7 +185,7 @@ static void run(const struct image *im, bool stream)
 		return;
 	if (memcmp(&um, im->p, sizeof(um)) != 0)
 		abort();
-	want = um.msg_iovlen > SBX_OPEN_MAX_IOV ? -EMSGSIZE : um.msg_controllen > SBX_CMSG_MAX ? -ENOBUFS : 0;
+	want = um.msg_iovlen > SBX_DEPUTY_MAX_IOV ? -EMSGSIZE : um.msg_controllen > SBX_CMSG_MAX ? -ENOBUFS : 0;
 	if (sbx_msghdr_check(&um) != want)
 		abort();
 	/* Built whatever the check said: sbx_msghdr_build() must refuse on its own. */
@@ -221,7 +221,7 @@ static void run(const struct image *im, bool stream)
 	if (out.m.msg_name || out.m.msg_namelen || out.m.msg_flags || out.m.msg_iov != &out.iov ||
 	    out.m.msg_iovlen != 1 || out.iov.iov_base != out.data || !out.data || out.m.msg_control != out.ctl)
 		abort();
-	if (out.iov.iov_len != exp_len || exp_len > SBX_OPEN_MAX_DATA ||
+	if (out.iov.iov_len != exp_len || exp_len > SBX_DEPUTY_MAX_DATA ||
 	    !same_data(im, um.msg_iovlen, out.data, exp_len))
 		abort();
 	sbx_msghdr_release(&out);

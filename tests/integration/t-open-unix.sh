@@ -107,7 +107,7 @@ if [ "$RC" = 0 ] && [[ "$OUT" == error* ]]; then
 else
 	show; tap_fail "blocked posture reached a host abstract socket: $OUT"
 fi
-# bind() is performed by sbx (src/open/bind.c): a relative path lands in the
+# bind() is performed by sbx (src/deputy/bind.c): a relative path lands in the
 # working directory the payload sees (and so on the host), port 0 works, and
 # a port below ip_unprivileged_port_start answers EACCES as it does for the
 # payload alone (control: the test user outside sbx).

@@ -7,8 +7,8 @@
 # 198.51.100.7 is a black hole (a veth whose peer drops every frame, so a
 # connect() hangs for the kernel's whole SYN timeout): with 16 blocking
 # connects to it in flight, a connect to a loopback listener completes at
-# once; past the worker bound (SBX_OPEN_MAX_WORKERS, 128) a call waits at
-# most SBX_OPEN_QUEUE_MS (500 ms) and is answered ENOBUFS; the workers of a
+# once; past the worker bound (SBX_DEPUTY_MAX_WORKERS, 128) a call waits at
+# most SBX_DEPUTY_QUEUE_MS (500 ms) and is answered ENOBUFS; the workers of a
 # payload that gave up are released.
 #
 # Allowlist posture, in the fake internet (tests/world), whose DNS server
@@ -28,7 +28,7 @@ require_userns
 cp "$OPENNET" "$W/opennet" && chmod 0755 "$W/opennet"
 N="$W/opennet"
 HANG=198.51.100.7
-# The bound and the wait of src/open/internal.h.
+# The bound and the wait of src/deputy/internal.h.
 MAX_WORKERS=128
 QUEUE_MS=500
 

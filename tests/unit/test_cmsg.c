@@ -385,7 +385,7 @@ static void test_sizes(void **state)
 /*
  * msghdr.c through a fake payload: its memory is this process's, but only
  * inside [lo, hi); addresses from FAKE_BIG read as 'z' (room for more than
- * SBX_OPEN_MAX_DATA); anything else is -EFAULT.
+ * SBX_DEPUTY_MAX_DATA); anything else is -EFAULT.
  */
 #define FAKE_BIG 0x00007e0000000000ull
 
@@ -485,31 +485,31 @@ static void test_msghdr_limits(void **state)
 	struct fake_mem mem = {.fds = f};
 	const struct sbx_msghdr_reader rd = {.peek = fake_peek, .take_fd = fake_take_fd, .ctx = &mem};
 	struct iovec big[2] = {
-		{.iov_base = (void *)(uintptr_t)FAKE_BIG, .iov_len = SBX_OPEN_MAX_DATA - 1},
+		{.iov_base = (void *)(uintptr_t)FAKE_BIG, .iov_len = SBX_DEPUTY_MAX_DATA - 1},
 		{.iov_base = (void *)(uintptr_t)FAKE_BIG, .iov_len = 2},
 	};
 	struct iovec wrap[2] = {{.iov_len = SIZE_MAX / 2}, {.iov_len = SIZE_MAX / 2 + 1}};
-	struct msghdr um = {.msg_iovlen = SBX_OPEN_MAX_IOV + 1};
+	struct msghdr um = {.msg_iovlen = SBX_DEPUTY_MAX_IOV + 1};
 	struct sbx_msghdr_copy out;
 	char *buf = NULL;
 	size_t len = 0;
 
 	assert_int_equal(sbx_msghdr_check(&um), -EMSGSIZE);
 	assert_int_equal(sbx_msghdr_build(&rd, &um, true, &out), -EMSGSIZE);
-	um = (struct msghdr){.msg_iovlen = SBX_OPEN_MAX_IOV, .msg_controllen = SBX_CMSG_MAX + 1};
+	um = (struct msghdr){.msg_iovlen = SBX_DEPUTY_MAX_IOV, .msg_controllen = SBX_CMSG_MAX + 1};
 	assert_int_equal(sbx_msghdr_check(&um), -ENOBUFS);
 	um.msg_controllen = SBX_CMSG_MAX;
 	assert_int_equal(sbx_msghdr_check(&um), 0);
 	/* One byte over: a datagram cannot be cut, a stream send is short. */
 	assert_int_equal(sbx_msghdr_gather(&rd, big, 2, false, &buf, &len), -EMSGSIZE);
 	assert_int_equal(sbx_msghdr_gather(&rd, big, 2, true, &buf, &len), 0);
-	assert_int_equal(len, SBX_OPEN_MAX_DATA);
+	assert_int_equal(len, SBX_DEPUTY_MAX_DATA);
 	assert_int_equal(buf[0], 'z');
-	assert_int_equal(buf[SBX_OPEN_MAX_DATA - 1], 'z');
+	assert_int_equal(buf[SBX_DEPUTY_MAX_DATA - 1], 'z');
 	free(buf);
 	big[1].iov_len = 1;
 	assert_int_equal(sbx_msghdr_gather(&rd, big, 2, false, &buf, &len), 0);
-	assert_int_equal(len, SBX_OPEN_MAX_DATA);
+	assert_int_equal(len, SBX_DEPUTY_MAX_DATA);
 	free(buf);
 	assert_int_equal(sbx_msghdr_gather(&rd, wrap, 2, true, &buf, &len), -EINVAL);
 }

@@ -69,7 +69,7 @@ MSGHDRS = {
     'v6-gso': (0, image([(None, 2)], [b'qu'], CMSGS['v6-gso'])),
     'huge-len': (0, image([(None, 1)], [b'x'], CMSGS['huge-len'][:24])),
     'somark': (0, image([(None, 1)], [b'x'], CMSGS['somark'])),
-    'big-stream': (1, image([(PATTERN, 5 << 20)], [], b'')),  # short copy at SBX_OPEN_MAX_DATA
+    'big-stream': (1, image([(PATTERN, 5 << 20)], [], b'')),  # short copy at SBX_DEPUTY_MAX_DATA
     'big-dgram': (0, image([(PATTERN, 5 << 20)], [], b'')),  # EMSGSIZE
     'bad-iov': (1, image([(0x1000, 4)], [], b'')),
     'no-iov': (0, image([], [], CMSGS['rights'])),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The payload's sendmsg() arguments copied into the msghdr sbx sends (msghdr.c); fuzzed from raw bytes. */
-#ifndef SBX_OPEN_MSGHDR_H
-#define SBX_OPEN_MSGHDR_H
+#ifndef SBX_DEPUTY_MSGHDR_H
+#define SBX_DEPUTY_MSGHDR_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,8 +11,8 @@
 
 #include "cmsg.h"
 
-#define SBX_OPEN_MAX_DATA (4u << 20) /* bytes copied per send; larger stream sends are short writes */
-#define SBX_OPEN_MAX_IOV 1024	     /* UIO_MAXIOV */
+#define SBX_DEPUTY_MAX_DATA (4u << 20) /* bytes copied per send; larger stream sends are short writes */
+#define SBX_DEPUTY_MAX_IOV 1024	       /* UIO_MAXIOV */
 
 /*
  * Where the payload's memory and descriptors come from: the notifying

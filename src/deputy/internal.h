@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The open posture's user-notification server, private to src/open: one header for its files. */
-#ifndef SBX_OPEN_INTERNAL_H
-#define SBX_OPEN_INTERNAL_H
+/* The open posture's user-notification server, private to src/deputy: one header for its files. */
+#ifndef SBX_DEPUTY_INTERNAL_H
+#define SBX_DEPUTY_INTERNAL_H
 
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -14,7 +14,7 @@
 #include "lib/loop.h"
 #include "lib/resolver.h"
 #include "msghdr.h"
-#include "open/open.h"
+#include "deputy/deputy.h"
 #include "sbx/policy.h"
 
 /*
@@ -25,32 +25,32 @@
  * msghdr.c   the payload's msghdr, iovecs and data copied into the one sbx sends (behind a reader: fuzzed)
  * cmsg.c     the payload's control messages, validated and rebuilt (pure: fuzzed)
  * bind.c     bind(): abstract names refused, the rest performed by sbx
- * names.c    exact-name deny rules, resolved at start and every SBX_OPEN_REFRESH_SEC
+ * names.c    exact-name deny rules, resolved at start and every SBX_DEPUTY_REFRESH_SEC
  */
 
 /*
  * The worker pool (server.c's theory of operation says why these numbers):
- * at most SBX_OPEN_MAX_WORKERS calls are performed at once; a notification
- * that finds every one of them busy waits at most SBX_OPEN_QUEUE_MS for one
+ * at most SBX_DEPUTY_MAX_WORKERS calls are performed at once; a notification
+ * that finds every one of them busy waits at most SBX_DEPUTY_QUEUE_MS for one
  * and is then answered ENOBUFS; a worker whose payload thread stopped
- * waiting is interrupted after at most SBX_OPEN_SCAN_MS.
+ * waiting is interrupted after at most SBX_DEPUTY_SCAN_MS.
  */
-#define SBX_OPEN_MAX_WORKERS 128
-#define SBX_OPEN_QUEUE_MS 500
-#define SBX_OPEN_SCAN_MS 1000
+#define SBX_DEPUTY_MAX_WORKERS 128
+#define SBX_DEPUTY_QUEUE_MS 500
+#define SBX_DEPUTY_SCAN_MS 1000
 
 struct sbx_names;
 
-/* One worker thread; @id and @since_ms change under sbx_open.mu. */
-struct sbx_open_worker {
-	struct sbx_open *srv;
+/* One worker thread; @id and @since_ms change under sbx_deputy.mu. */
+struct sbx_deputy_worker {
+	struct sbx_deputy *srv;
 	pthread_t thread;
 	uint64_t id;	   /* the notification it performs, 0 when idle */
 	uint64_t since_ms; /* when it took that notification */
 };
 
-/* The server's state shared by the workers (read-only after sbx_open_start(), but for the queue). */
-struct sbx_open {
+/* The server's state shared by the workers (read-only after sbx_deputy_start(), but for the queue). */
+struct sbx_deputy {
 	struct sbx_loop *loop;
 	const struct sbx_policy *policy;
 	struct sbx_jsonl *log; /* the decision log, or NULL */
@@ -62,8 +62,8 @@ struct sbx_open {
 	struct sbx_list jobs; /* notifications waiting for a worker, oldest first */
 	pthread_t receiver;
 	bool receiver_started;
-	struct sbx_open_worker workers[SBX_OPEN_MAX_WORKERS];
-	unsigned n_workers; /* started (they never exit before sbx_open_free()) */
+	struct sbx_deputy_worker workers[SBX_DEPUTY_MAX_WORKERS];
+	unsigned n_workers; /* started (they never exit before sbx_deputy_free()) */
 	unsigned n_idle;    /* not performing a call; each queued job is promised to one */
 	unsigned n_queued;  /* length of @jobs */
 	bool stopping;
@@ -71,7 +71,7 @@ struct sbx_open {
 
 /* One notification being handled by a worker. */
 struct call {
-	struct sbx_open *srv;
+	struct sbx_deputy *srv;
 	const struct seccomp_notif *req;
 	int pidfd;	   /* of the notifying thread, -1 until needed */
 	int sock_fd;	   /* the duplicate, -1 until needed */

@@ -16,7 +16,7 @@
 #include "lib/netlog.h"
 #include "lib/procinfo.h"
 
-static void log_decision(struct sbx_open *srv, pid_t pid, const char *proto, const struct sbx_addr *a, uint16_t port,
+static void log_decision(struct sbx_deputy *srv, pid_t pid, const char *proto, const struct sbx_addr *a, uint16_t port,
 			 const struct sbx_decision *d, int result, uint64_t bytes)
 {
 	char host[SBX_POLICY_ADDR_STRLEN] = "";

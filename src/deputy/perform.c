@@ -204,8 +204,8 @@ void sbx_perform_sendmmsg(struct call *c)
 	ssize_t k = 0;
 
 	c->proto = "sendmmsg";
-	if (vlen > SBX_OPEN_MAX_IOV)
-		vlen = SBX_OPEN_MAX_IOV;
+	if (vlen > SBX_DEPUTY_MAX_IOV)
+		vlen = SBX_DEPUTY_MAX_IOV;
 	for (; sent < vlen; sent++) {
 		uint64_t at = vec + (uint64_t)sent * sizeof(struct mmsghdr);
 		unsigned int msg_len;

@@ -26,7 +26,7 @@
  *                           <= SBX_CMSG_MAX (ENOBUFS, the kernel's test against
  *                           optmem_max), before any allocation sized by them
  *   3. sbx_msghdr_build()   the iovec array, then the data gathered into one
- *                           buffer (at most SBX_OPEN_MAX_DATA: a stream socket
+ *                           buffer (at most SBX_DEPUTY_MAX_DATA: a stream socket
  *                           gets a short copy, as from a full send buffer; a
  *                           datagram cannot be cut, EMSGSIZE), then the control
  *                           buffer, parsed and rebuilt by cmsg.c. A NULL
@@ -60,12 +60,12 @@ int sbx_msghdr_read(const struct sbx_msghdr_reader *rd, uint64_t addr, struct ms
  * sbx_msghdr_check() - the sizes of a copied msghdr, before anything is allocated from them.
  * @um: our copy of the payload's msghdr
  *
- * Return: 0, -EMSGSIZE for more than SBX_OPEN_MAX_IOV iovecs, -ENOBUFS for a
+ * Return: 0, -EMSGSIZE for more than SBX_DEPUTY_MAX_IOV iovecs, -ENOBUFS for a
  * control buffer larger than SBX_CMSG_MAX.
  */
 int sbx_msghdr_check(const struct msghdr *um)
 {
-	if (um->msg_iovlen > SBX_OPEN_MAX_IOV)
+	if (um->msg_iovlen > SBX_DEPUTY_MAX_IOV)
 		return -EMSGSIZE;
 	if (um->msg_controllen > SBX_CMSG_MAX)
 		return -ENOBUFS;
@@ -77,12 +77,12 @@ int sbx_msghdr_check(const struct msghdr *um)
  * @rd: the payload's memory
  * @iov: our copy of the payload's iovecs
  * @n_iov: how many
- * @stream: the socket is SOCK_STREAM, so the data may be cut at SBX_OPEN_MAX_DATA
+ * @stream: the socket is SOCK_STREAM, so the data may be cut at SBX_DEPUTY_MAX_DATA
  * @buf: the data; free() it
- * @len: its length (at most SBX_OPEN_MAX_DATA)
+ * @len: its length (at most SBX_DEPUTY_MAX_DATA)
  *
  * Return: 0, -EINVAL if the lengths overflow ssize_t, -EMSGSIZE for a
- * datagram larger than SBX_OPEN_MAX_DATA, -ENOBUFS, or an error of @rd->peek.
+ * datagram larger than SBX_DEPUTY_MAX_DATA, -ENOBUFS, or an error of @rd->peek.
  */
 int sbx_msghdr_gather(const struct sbx_msghdr_reader *rd, const struct iovec *iov, size_t n_iov, bool stream,
 		      char **buf, size_t *len)
@@ -94,10 +94,10 @@ int sbx_msghdr_gather(const struct sbx_msghdr_reader *rd, const struct iovec *io
 			return -EINVAL;
 		total += iov[i].iov_len;
 	}
-	if (total > SBX_OPEN_MAX_DATA) {
+	if (total > SBX_DEPUTY_MAX_DATA) {
 		if (!stream)
 			return -EMSGSIZE;
-		total = SBX_OPEN_MAX_DATA;
+		total = SBX_DEPUTY_MAX_DATA;
 	}
 	*buf = malloc(total ? total : 1);
 	if (!*buf)

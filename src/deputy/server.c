@@ -53,7 +53,7 @@
  *    /proc/self/fd/N. Abstract addresses are refused (EPERM): they live in
  *    the host's network namespace, so they would be host sockets.
  * 6. Exact-name deny rules are resolved at start and again every
- *    SBX_OPEN_REFRESH_SEC seconds on the event loop (the resolver pool);
+ *    SBX_DEPUTY_REFRESH_SEC seconds on the event loop (the resolver pool);
  *    a failed refresh keeps the previous addresses.
  *
  * The pool. A blocking connect() to an address that never answers holds its
@@ -64,12 +64,12 @@
  *    promised to one of them, so the receiver starts a worker whenever the
  *    queue outgrows n_idle (a worker just woken for a job, not yet off the
  *    queue, is never counted twice).
- *  - At most SBX_OPEN_MAX_WORKERS (128) calls run at once: twice what a
+ *  - At most SBX_DEPUTY_MAX_WORKERS (128) calls run at once: twice what a
  *    thread-per-connection payload plausibly keeps blocked, while keeping
  *    what a payload can make sbx hold bounded (128 threads and at most
  *    128 send buffers of 4 MiB). Workers are started on demand and kept.
  *  - Past the bound a notification waits for the first worker to come free,
- *    at most SBX_OPEN_QUEUE_MS (500 ms: far longer than a burst of fast
+ *    at most SBX_DEPUTY_QUEUE_MS (500 ms: far longer than a burst of fast
  *    calls takes to drain, far shorter than a stuck one): then it is
  *    answered ENOBUFS ("no buffer space available"). That says the system
  *    ran short, not that the destination failed, and nothing was sent, so
@@ -80,7 +80,7 @@
  *    notification per payload thread.
  *  - A worker whose payload thread stopped waiting (killed, or interrupted
  *    by a signal: the kernel drops the notification) is interrupted with
- *    a signal within SBX_OPEN_SCAN_MS (1 s): the receiver checks
+ *    a signal within SBX_DEPUTY_SCAN_MS (1 s): the receiver checks
  *    NOTIF_ID_VALID for every call older than that. A connect() the payload
  *    gave up on then stops holding a worker; the kernel's own connection
  *    attempt continues on the socket, as it would for the payload.
@@ -88,30 +88,30 @@
  * notification, the oldest queued one's deadline or the scan, and calls the
  * ioctl only when ppoll() saw a notification (this thread alone takes them;
  * one that vanished meanwhile makes the ioctl fail with ENOENT, as the
- * kernel does not take back its count). open_sig() is blocked except inside
- * ppoll() and the ioctl, so the signal sbx_open_free() sends is never lost
+ * kernel does not take back its count). deputy_sig() is blocked except inside
+ * ppoll() and the ioctl, so the signal sbx_deputy_free() sends is never lost
  * between the check of n->stopping and the wait.
  */
 
 struct job {
-	struct sbx_list link; /* in sbx_open.jobs */
+	struct sbx_list link; /* in sbx_deputy.jobs */
 	uint64_t queued_ms;
 	struct seccomp_notif req;
 };
 
-static int open_sig(void)
+static int deputy_sig(void)
 {
 	return SIGRTMIN + 4;
 }
 
-static void on_open_sig(int sig)
+static void on_deputy_sig(int sig)
 {
 	(void)sig;
 }
 
 /* ---- one notification ------------------------------------------------------ */
 
-static void handle(struct sbx_open *n, const struct seccomp_notif *req)
+static void handle(struct sbx_deputy *n, const struct seccomp_notif *req)
 {
 	struct call c = {.srv = n, .req = req, .pidfd = -1, .sock_fd = -1, .path_fd = -1};
 
@@ -148,14 +148,14 @@ static void unblock_open_sig(void)
 	sigset_t s;
 
 	sigemptyset(&s);
-	sigaddset(&s, open_sig());
+	sigaddset(&s, deputy_sig());
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
 
 static void *worker_main(void *arg)
 {
-	struct sbx_open_worker *w = arg;
-	struct sbx_open *n = w->srv;
+	struct sbx_deputy_worker *w = arg;
+	struct sbx_deputy *n = w->srv;
 
 	unblock_open_sig();
 	pthread_mutex_lock(&n->mu);
@@ -184,15 +184,15 @@ static void *worker_main(void *arg)
 }
 
 /* Queue @j and make sure a worker will take it. Context: the receiver, n->mu held. */
-static void dispatch(struct sbx_open *n, struct job *j)
+static void dispatch(struct sbx_deputy *n, struct job *j)
 {
 	j->queued_ms = sbx_loop_now_ms();
 	sbx_list_add_tail(&n->jobs, &j->link);
 	n->n_queued++;
-	if (n->n_queued > n->n_idle && n->n_workers < SBX_OPEN_MAX_WORKERS) {
-		struct sbx_open_worker *w = &n->workers[n->n_workers];
+	if (n->n_queued > n->n_idle && n->n_workers < SBX_DEPUTY_MAX_WORKERS) {
+		struct sbx_deputy_worker *w = &n->workers[n->n_workers];
 
-		*w = (struct sbx_open_worker){.srv = n};
+		*w = (struct sbx_deputy_worker){.srv = n};
 		/* On failure (RLIMIT_NPROC, memory) the job waits as past the bound. */
 		if (pthread_create(&w->thread, NULL, worker_main, w) == 0) {
 			n->n_workers++;
@@ -220,7 +220,7 @@ static const char *proto_of(const struct seccomp_notif *req)
 }
 
 /* Answer ENOBUFS to a notification no worker could take in time. Context: the receiver, n->mu not held. */
-static void refuse_busy(struct sbx_open *n, struct job *j)
+static void refuse_busy(struct sbx_deputy *n, struct job *j)
 {
 	struct call c = {.srv = n, .req = &j->req, .pidfd = -1, .sock_fd = -1, .path_fd = -1};
 	char why[160];
@@ -228,7 +228,7 @@ static void refuse_busy(struct sbx_open *n, struct job *j)
 
 	/* n_workers changes only on this thread. */
 	snprintf(why, sizeof(why), "sbx is busy: no worker of %u came free in %u ms (answered ENOBUFS)", n->n_workers,
-		 SBX_OPEN_QUEUE_MS);
+		 SBX_DEPUTY_QUEUE_MS);
 	sbx_call_reply(&c, 0, ENOBUFS);
 	sbx_netlog_write(n->log, &e);
 }
@@ -239,7 +239,7 @@ static void refuse_busy(struct sbx_open *n, struct job *j)
  * Context: the receiver, n->mu held.
  * Return: milliseconds until the next thing to do, or -1 for none.
  */
-static int housekeep(struct sbx_open *n, struct sbx_list *expired)
+static int housekeep(struct sbx_deputy *n, struct sbx_list *expired)
 {
 	uint64_t now = sbx_loop_now_ms();
 	int next = -1;
@@ -247,8 +247,8 @@ static int housekeep(struct sbx_open *n, struct sbx_list *expired)
 	while (n->n_queued > n->n_idle) {
 		struct job *j = sbx_list_first(&n->jobs, struct job, link);
 
-		if (now < j->queued_ms + SBX_OPEN_QUEUE_MS) {
-			next = (int)(j->queued_ms + SBX_OPEN_QUEUE_MS - now);
+		if (now < j->queued_ms + SBX_DEPUTY_QUEUE_MS) {
+			next = (int)(j->queued_ms + SBX_DEPUTY_QUEUE_MS - now);
 			break;
 		}
 		sbx_list_del(&j->link);
@@ -256,25 +256,25 @@ static int housekeep(struct sbx_open *n, struct sbx_list *expired)
 		sbx_list_add_tail(expired, &j->link);
 	}
 	for (unsigned i = 0; i < n->n_workers; i++) {
-		struct sbx_open_worker *w = &n->workers[i];
+		struct sbx_deputy_worker *w = &n->workers[i];
 		uint64_t id = w->id;
 
 		if (!id)
 			continue;
-		if (now >= w->since_ms + SBX_OPEN_SCAN_MS) {
+		if (now >= w->since_ms + SBX_DEPUTY_SCAN_MS) {
 			/* The worker cannot take another notification while we hold mu. */
 			if (ioctl(n->listener_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT)
-				pthread_kill(w->thread, open_sig());
+				pthread_kill(w->thread, deputy_sig());
 			w->since_ms = now;
 		}
-		if (next < 0 || w->since_ms + SBX_OPEN_SCAN_MS - now < (uint64_t)next)
-			next = (int)(w->since_ms + SBX_OPEN_SCAN_MS - now);
+		if (next < 0 || w->since_ms + SBX_DEPUTY_SCAN_MS - now < (uint64_t)next)
+			next = (int)(w->since_ms + SBX_DEPUTY_SCAN_MS - now);
 	}
 	return next;
 }
 
 /* Take one notification off the listener. Return: 0, or -1 when the listener is dead. */
-static int receive(struct sbx_open *n, const sigset_t *waiting, const sigset_t *blocked)
+static int receive(struct sbx_deputy *n, const sigset_t *waiting, const sigset_t *blocked)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	int r, e;
@@ -289,7 +289,7 @@ static int receive(struct sbx_open *n, const sigset_t *waiting, const sigset_t *
 	pthread_sigmask(SIG_BLOCK, blocked, NULL);
 	if (r < 0) {
 		free(j);
-		/* EINTR: sbx_open_free() or a stray signal; ENOENT: the notifying thread left first. */
+		/* EINTR: sbx_deputy_free() or a stray signal; ENOENT: the notifying thread left first. */
 		return e == EINTR || e == ENOENT ? 0 : -1;
 	}
 	pthread_mutex_lock(&n->mu);
@@ -300,14 +300,14 @@ static int receive(struct sbx_open *n, const sigset_t *waiting, const sigset_t *
 
 static void *receiver_main(void *arg)
 {
-	struct sbx_open *n = arg;
+	struct sbx_deputy *n = arg;
 	struct pollfd pfd = {.fd = n->listener_fd, .events = POLLIN};
 	sigset_t blocked, waiting;
 
 	sigemptyset(&blocked);
-	sigaddset(&blocked, open_sig());
+	sigaddset(&blocked, deputy_sig());
 	pthread_sigmask(SIG_BLOCK, &blocked, &waiting);
-	sigdelset(&waiting, open_sig());
+	sigdelset(&waiting, deputy_sig());
 	for (;;) {
 		struct sbx_list expired;
 		struct timespec ts;
@@ -344,7 +344,7 @@ static void *receiver_main(void *arg)
 }
 
 /**
- * sbx_open_new() - prepare the open posture's supervisor side.
+ * sbx_deputy_new() - prepare the open posture's supervisor side.
  * @loop: the supervisor's event loop (name refreshes run on it)
  * @policy: the built policy (posture open); must outlive the result
  * @log: the decision log, or NULL
@@ -359,11 +359,11 @@ static void *receiver_main(void *arg)
  * Context: the supervisor, before clone.
  * Return: 0, -EINVAL with @err set, or a negative errno.
  */
-int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_jsonl *log, struct sbx_open **out,
-		 char *err, size_t errlen)
+int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_jsonl *log,
+		   struct sbx_deputy **out, char *err, size_t errlen)
 {
-	struct sbx_open *n = calloc(1, sizeof(*n));
-	struct sigaction sa = {.sa_handler = on_open_sig};
+	struct sbx_deputy *n = calloc(1, sizeof(*n));
+	struct sigaction sa = {.sa_handler = on_deputy_sig};
 	int r;
 
 	*out = NULL;
@@ -378,7 +378,7 @@ int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct 
 	sbx_list_init(&n->jobs);
 	/* No SA_RESTART: it interrupts the receiver's blocking ioctl at shutdown. */
 	sigemptyset(&sa.sa_mask);
-	sigaction(open_sig(), &sa, NULL);
+	sigaction(deputy_sig(), &sa, NULL);
 
 	r = sbx_names_new(loop, policy, &n->names, err, errlen);
 	if (r < 0)
@@ -388,19 +388,19 @@ int sbx_open_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct 
 fail:
 	if (r != -EINVAL)
 		snprintf(err, errlen, "preparing the open posture: %s", strerror(-r));
-	sbx_open_free(n);
+	sbx_deputy_free(n);
 	return r;
 }
 
 /**
- * sbx_open_start() - serve the payload's seccomp listener.
- * @n: from sbx_open_new()
+ * sbx_deputy_start() - serve the payload's seccomp listener.
+ * @n: from sbx_deputy_new()
  * @listener_fd: the listener (ownership taken)
  *
  * Context: the supervisor's event loop, when sandbox init hands the listener over.
  * Return: 0, -EBUSY if already started, or a negative errno.
  */
-int sbx_open_start(struct sbx_open *n, int listener_fd)
+int sbx_deputy_start(struct sbx_deputy *n, int listener_fd)
 {
 	int r;
 
@@ -430,12 +430,12 @@ static int join_within(pthread_t t, long ms)
 }
 
 /**
- * sbx_open_free() - stop the threads and release everything.
+ * sbx_deputy_free() - stop the threads and release everything.
  * @n: the object, or NULL
  *
  * Workers blocked in a call (a slow connect) are interrupted with a signal.
  */
-void sbx_open_free(struct sbx_open *n)
+void sbx_deputy_free(struct sbx_deputy *n)
 {
 	if (!n)
 		return;
@@ -444,13 +444,13 @@ void sbx_open_free(struct sbx_open *n)
 	pthread_cond_broadcast(&n->cv);
 	pthread_mutex_unlock(&n->mu);
 	if (n->receiver_started) {
-		pthread_kill(n->receiver, open_sig());
+		pthread_kill(n->receiver, deputy_sig());
 		pthread_join(n->receiver, NULL);
 	}
 	for (unsigned i = 0; i < n->n_workers; i++) {
 		/* Again until it exits: a signal that lands just before a blocking call is lost. */
 		do
-			pthread_kill(n->workers[i].thread, open_sig());
+			pthread_kill(n->workers[i].thread, deputy_sig());
 		while (join_within(n->workers[i].thread, 50) == ETIMEDOUT);
 	}
 	for (struct job *j; (j = sbx_list_first(&n->jobs, struct job, link));) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The payload's control messages, validated and rebuilt (cmsg.c); pure, so it is fuzzed on its own. */
-#ifndef SBX_OPEN_CMSG_H
-#define SBX_OPEN_CMSG_H
+#ifndef SBX_DEPUTY_CMSG_H
+#define SBX_DEPUTY_CMSG_H
 
 #include <stddef.h>
 #include <unistd.h>

@@ -17,7 +17,7 @@
 /*
  * A payload in open posture resolves names itself, so `--deny evil.example`
  * can only be enforced on the addresses the name has: they are resolved
- * once before the payload starts and again every SBX_OPEN_REFRESH_SEC on
+ * once before the payload starts and again every SBX_DEPUTY_REFRESH_SEC on
  * the event loop (the resolver pool; getaddrinfo() reports no TTL). A
  * failed refresh keeps the previous addresses: a resolver hiccup must not
  * lift a deny. Wildcard deny rules cannot be enforced this way (the payload
@@ -124,8 +124,8 @@ int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct
 		  size_t errlen)
 {
 	struct sbx_names *nm = calloc(1, sizeof(*nm));
-	struct itimerspec its = {.it_interval = {.tv_sec = SBX_OPEN_REFRESH_SEC},
-				 .it_value = {.tv_sec = SBX_OPEN_REFRESH_SEC}};
+	struct itimerspec its = {.it_interval = {.tv_sec = SBX_DEPUTY_REFRESH_SEC},
+				 .it_value = {.tv_sec = SBX_DEPUTY_REFRESH_SEC}};
 	int r;
 
 	*out = NULL;
