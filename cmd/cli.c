@@ -65,6 +65,8 @@ const char sbx_cli_usage_run[] =
 	"                          socks5h://HOST:PORT; no credentials in the URL\n"
 	"  --upstream-proxy-auth-file FILE  user:password for --upstream-proxy (else\n"
 	"                          from sbx's environment: SBX_UPSTREAM_PROXY_AUTH)\n"
+	"  --allow-unix PATH       let COMMAND connect to the host's unix socket at PATH\n"
+	"                          (default: no host unix socket, in every posture)\n"
 	"\n"
 	"Identity:\n"
 	"  --uid N                 user id inside the sandbox (default: yours)\n"
@@ -180,6 +182,7 @@ enum opt_id {
 	OPT_PROFILE,
 	OPT_UPSTREAM_PROXY,
 	OPT_UPSTREAM_PROXY_AUTH_FILE,
+	OPT_ALLOW_UNIX,
 };
 
 /* Which commands accept an option. */
@@ -236,6 +239,7 @@ static const struct opt sbx_opts[] = {
 	{"--profile", OPT_PROFILE, true, FOR_RUN},
 	{"--upstream-proxy", OPT_UPSTREAM_PROXY, true, FOR_RUN},
 	{"--upstream-proxy-auth-file", OPT_UPSTREAM_PROXY_AUTH_FILE, true, FOR_RUN},
+	{"--allow-unix", OPT_ALLOW_UNIX, true, FOR_RUN},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -736,6 +740,12 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 			return usage_error(err, errlen, "--pids: %s is not a number from 1 to %lu", q, SBX_MAX_PIDS);
 		cfg->pids = n;
 		return 0;
+	case OPT_ALLOW_UNIX:
+		/* Resolved to the socket's inode when sbx starts (src/deputy/unix.c). */
+		if (!value[0])
+			return usage_error(err, errlen, "--allow-unix: empty path");
+		r = push((void **)&cfg->allow_unix, &cfg->n_allow_unix, sizeof(value), &value);
+		break;
 	case OPT_LOG_FD:
 		if (parse_uint(value, INT_MAX, &n) < 0)
 			return usage_error(err, errlen, "--log-fd: %s is not a descriptor number", q);
@@ -1044,5 +1054,6 @@ void sbx_config_free(struct sbx_config *cfg)
 	for (size_t i = 0; i < cfg->n_owned; i++)
 		free(cfg->owned[i]);
 	free(cfg->owned);
+	free(cfg->allow_unix);
 	config_init(cfg);
 }

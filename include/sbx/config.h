@@ -159,6 +159,10 @@ struct sbx_config {
 	uint64_t tmp_size; /* --tmp-size in bytes, 0: SBX_DEFAULT_TMP_SIZE */
 	const char *chdir; /* NULL: the caller's working directory */
 
+	/* run: host unix sockets the payload may connect to (--allow-unix), in the host's view */
+	const char **allow_unix;
+	size_t n_allow_unix;
+
 	/* run: environment */
 	bool clearenv;
 	const char **keep_env; /* --keep-env globs: credential variables passed on purpose */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The open posture's bind(): abstract unix names refused, every other bind performed by sbx on a duplicate. */
+/* The open posture's bind(): abstract unix names refused, every other bind performed by sbx on a duplicate, the
+ * payload's unix sockets remembered. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,17 +21,30 @@
  * autobind name) is reachable by host software that connects to abstract
  * addresses (X11's @/tmp/.X11-unix/X0, D-Bus unix:abstract=...). The filter
  * cannot see the address (it is behind a pointer), so every bind() stops in
- * seccomp/notify.def and is decided here, on our copy of the address:
+ * the open posture's notification filter (seccomp/notify.def) and is decided
+ * here, on our copy of the address:
  *
  *  - AF_UNIX, abstract name or autobind (address of sun_family only): EPERM.
  *  - AF_UNIX, a path: the socket file is created by binding our duplicate to
- *    /proc/self/fd/DIR/NAME, DIR being the parent directory opened inside the
+ *    /proc/thread-self/fd/DIR/NAME (thread-self: the worker's descriptor
+ *    table is its own), DIR being the parent directory opened inside the
  *    payload's root (sbx_call_open_path()). A name longer than the room left
- *    in sun_path answers ENAMETOOLONG.
+ *    in sun_path answers ENAMETOOLONG. The file gets the payload's umask,
+ *    not sbx's (take_umask()), and is remembered as the payload's own
+ *    (unix.c): the host's network namespace holds host sockets too, so the
+ *    payload may connect only to sockets recorded here (or on sbx's tmpfs,
+ *    or --allow-unix ones). The kernel keeps the name it was given, so
+ *    getsockname() answers /proc/thread-self/fd/DIR/NAME, not the payload's
+ *    path (a program that connects to the name getsockname() gave it, such
+ *    as Python's multiprocessing.Manager, fails in open posture).
  *  - Any other family (inet, inet6, netlink): bound on our duplicate with
  *    our copy. sbx may hold privileges the payload does not (run as root it
  *    could bind ports below net.ipv4.ip_unprivileged_port_start), so those
  *    ports answer EACCES, as the kernel answers the payload.
+ *
+ * The other postures do not stop bind(): the payload's sockets live in the
+ * sandbox's own network namespace, which tells them from the host's
+ * (unix.c), and abstract names there are the sandbox's own.
  *
  * The call is never let through with SECCOMP_USER_NOTIF_FLAG_CONTINUE: the
  * kernel would read the address and the descriptor again, after another
@@ -57,6 +72,38 @@ static int unprivileged_port_start(void)
 		v = 1; /* every port is unprivileged: 0 would mean "not read yet" */
 	__atomic_store_n(&cached, v, __ATOMIC_RELAXED);
 	return v;
+}
+
+/*
+ * The notifying thread's umask, which the kernel applies to the socket file a
+ * bind() creates (ssh-agent binds with 0177 so that only its user connects).
+ * A worker that has no umask of its own keeps sbx's; one whose payload's
+ * cannot be read uses 0077 (the payload's user alone).
+ */
+static void take_umask(const struct call *c)
+{
+	char path[64], buf[1024];
+	mode_t m = 0077;
+	ssize_t k;
+	int fd;
+
+	if (!sbx_deputy_own_fs)
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/status", c->req->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (k > 0) {
+			char *u;
+
+			buf[k] = '\0';
+			u = strstr(buf, "\nUmask:");
+			if (u)
+				m = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
+		}
+	}
+	umask(m);
 }
 
 static int bind_unix(struct call *c, struct sockaddr_storage *ss, socklen_t len)
@@ -88,14 +135,18 @@ static int bind_unix(struct call *c, struct sockaddr_storage *ss, socklen_t len)
 	r = sbx_call_open_path(c, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, &dir_fd);
 	if (r < 0)
 		return -r;
-	n = snprintf(mine.sun_path, sizeof(mine.sun_path), "/proc/self/fd/%d/%s", dir_fd, base);
+	n = snprintf(mine.sun_path, sizeof(mine.sun_path), "/proc/thread-self/fd/%d/%s", dir_fd, base);
 	if (n < 0 || (size_t)n >= sizeof(mine.sun_path)) {
 		close(dir_fd);
 		return ENAMETOOLONG;
 	}
+	take_umask(c);
 	r = sbx_call_valid(c) ? 0 : ESRCH;
 	if (r == 0 && bind(c->sock_fd, (struct sockaddr *)&mine, sizeof(mine)) < 0)
 		r = errno;
+	/* A socket that cannot be remembered stays bound; connecting to it is refused like a host's. */
+	if (r == 0)
+		sbx_unix_note_bound(c->srv->doors, c->sock_fd, dir_fd, base);
 	close(dir_fd);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -115,7 +116,8 @@ static int thread_pidfd(struct call *c)
  * @remote_fd: the descriptor number in the payload
  * @out: our duplicate (close-on-exec), which shares the open file description
  *
- * Return: 0, -EBADF, or -ESRCH if the thread is gone.
+ * Return: 0, -EBADF, -ENOBUFS when sbx is short of descriptors or memory,
+ * or -ESRCH if the thread is gone.
  */
 int sbx_call_take_fd(struct call *c, int remote_fd, int *out)
 {
@@ -124,6 +126,8 @@ int sbx_call_take_fd(struct call *c, int remote_fd, int *out)
 	if (r < 0)
 		return r;
 	fd = (int)syscall(SYS_pidfd_getfd, c->pidfd, remote_fd, 0);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM))
+		return -ENOBUFS; /* sbx ran short, not the payload: nothing was done, it may retry */
 	if (fd < 0)
 		return errno == ESRCH ? -ESRCH : -EBADF;
 	*out = fd;
@@ -144,6 +148,66 @@ void sbx_call_reply(const struct call *c, int64_t val, int err)
 	ioctl(c->srv->listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
+/*
+ * "/proc/self/fd/N", "/proc/thread-self/fd/N" and "/dev/fd/N", alone or
+ * followed by "/REST": the payload's own descriptor N (programs reach
+ * socket paths longer than sun_path this way, through an O_PATH directory).
+ * Resolved by sbx inside the payload's root they would name nothing ("self"
+ * is the reader, and sbx is not in the sandbox's PID namespace).
+ * Return: true with *@fd and *@rest (NULL when nothing follows) set.
+ */
+static bool fd_path(const char *path, int *fd, const char **rest)
+{
+	static const char *const prefixes[] = {"/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/"};
+	const char *p = NULL;
+	long n = 0;
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && !p; i++)
+		if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0)
+			p = path + strlen(prefixes[i]);
+	if (!p || *p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (*p - '0');
+		if (n > INT_MAX)
+			return false;
+	}
+	if (*p && *p != '/')
+		return false;
+	while (*p == '/')
+		p++;
+	*fd = (int)n;
+	*rest = *p ? p : NULL;
+	return true;
+}
+
+/* @path through the payload's descriptor @remote: the descriptor itself, or REST beneath it. */
+static int open_beneath_fd(struct call *c, int remote, const char *rest, int o_flags, int *out)
+{
+	struct open_how how = {.flags = (uint64_t)o_flags, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+	int base = -1, fd, r;
+	struct stat st;
+
+	r = sbx_call_take_fd(c, remote, &base);
+	if (r < 0)
+		return r;
+	if (!rest) {
+		if ((o_flags & O_DIRECTORY) && (fstat(base, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			close(base);
+			return -ENOTDIR;
+		}
+		*out = base;
+		return 0;
+	}
+	fd = (int)syscall(SYS_openat2, base, rest, &how, sizeof(how));
+	r = fd < 0 ? -errno : 0;
+	close(base);
+	if (r < 0)
+		return r == -ENOTDIR ? -ENOENT : r;
+	*out = fd;
+	return 0;
+}
+
 /**
  * sbx_call_open_path() - open @path as the notifying thread would find it.
  * @c: the call
@@ -154,16 +218,22 @@ void sbx_call_reply(const struct call *c, int64_t val, int err)
  * The supervisor's root and working directory are not the payload's, so the
  * path is resolved inside the payload's root (/proc/TID/root with
  * RESOLVE_IN_ROOT: ".." and absolute symlinks stay inside it), a relative
- * one from the thread's working directory as that root shows it.
+ * one from the thread's working directory as that root shows it. A path
+ * through one of the payload's descriptors (fd_path()) starts at a
+ * duplicate of that descriptor, and what follows stays beneath it
+ * (RESOLVE_BENEATH).
  *
  * Return: 0, or a negative errno (-ENOENT for a path that is not there).
  */
-int sbx_call_open_path(const struct call *c, const char *path, int o_flags, int *out)
+int sbx_call_open_path(struct call *c, const char *path, int o_flags, int *out)
 {
 	char full[PATH_MAX + 110], link[64];
 	struct open_how how = {.flags = (uint64_t)o_flags, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	int root_fd, fd;
+	const char *rest;
+	int root_fd, fd, remote;
 
+	if (fd_path(path, &remote, &rest))
+		return open_beneath_fd(c, remote, rest, o_flags, out);
 	full[0] = '\0';
 	if (path[0] != '/') {
 		/*

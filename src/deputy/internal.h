@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The open posture's user-notification server, private to src/deputy: one header for its files. */
+/* The user-notification server, private to src/deputy: one header for its files. */
 #ifndef SBX_DEPUTY_INTERNAL_H
 #define SBX_DEPUTY_INTERNAL_H
 
@@ -15,17 +15,20 @@
 #include "lib/resolver.h"
 #include "msghdr.h"
 #include "deputy/deputy.h"
+#include "sbx/config.h"
 #include "sbx/policy.h"
 
 /*
  * server.c   the receiver thread and the worker pool; dispatch by syscall
  * call.c     one notification: the payload's memory, descriptors and the answer
- * judge.c    the destination: copied, judged, logged; unix paths resolved in the payload's root
+ * judge.c    the destination: copied, judged (inet: open posture only), logged; unix paths resolved in
+ *            the payload's root
+ * unix.c     which unix socket files the payload may reach: sbx's tmpfs, its own, --allow-unix
  * perform.c  connect, sendto, sendmsg, sendmmsg performed by sbx on a duplicate of the socket
  * msghdr.c   the payload's msghdr, iovecs and data copied into the one sbx sends (behind a reader: fuzzed)
  * cmsg.c     the payload's control messages, validated and rebuilt (pure: fuzzed)
- * bind.c     bind(): abstract names refused, the rest performed by sbx
- * names.c    exact-name deny rules, resolved at start and every SBX_DEPUTY_REFRESH_SEC
+ * bind.c     open posture's bind(): abstract names refused, the rest performed by sbx, unix sockets remembered
+ * names.c    open posture: exact-name deny rules, resolved at start and every SBX_DEPUTY_REFRESH_SEC
  */
 
 /*
@@ -40,6 +43,7 @@
 #define SBX_DEPUTY_SCAN_MS 1000
 
 struct sbx_names;
+struct sbx_unix;
 
 /* One worker thread; @id and @since_ms change under sbx_deputy.mu. */
 struct sbx_deputy_worker {
@@ -52,10 +56,12 @@ struct sbx_deputy_worker {
 /* The server's state shared by the workers (read-only after sbx_deputy_start(), but for the queue). */
 struct sbx_deputy {
 	struct sbx_loop *loop;
-	const struct sbx_policy *policy;
-	struct sbx_jsonl *log; /* the decision log, or NULL */
+	enum sbx_posture posture;
+	const struct sbx_policy *policy; /* open posture only, else NULL */
+	struct sbx_jsonl *log;		 /* the decision log, or NULL */
 	int listener_fd;
-	struct sbx_names *names;
+	struct sbx_names *names; /* open posture only */
+	struct sbx_unix *doors;	 /* unix socket paths */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -68,6 +74,9 @@ struct sbx_deputy {
 	unsigned n_queued;  /* length of @jobs */
 	bool stopping;
 };
+
+/* server.c: the worker has filesystem attributes (umask) of its own. */
+extern __thread bool sbx_deputy_own_fs;
 
 /* One notification being handled by a worker. */
 struct call {
@@ -85,7 +94,7 @@ int sbx_call_peek(const struct call *c, uint64_t addr, void *buf, size_t len);
 int sbx_call_poke(const struct call *c, uint64_t addr, const void *buf, size_t len);
 int sbx_call_take_fd(struct call *c, int remote_fd, int *out);
 void sbx_call_reply(const struct call *c, int64_t val, int err);
-int sbx_call_open_path(const struct call *c, const char *path, int o_flags, int *out);
+int sbx_call_open_path(struct call *c, const char *path, int o_flags, int *out);
 
 /* judge.c */
 int sbx_judge_read_addr(struct call *c, uint64_t ptr, uint64_t ulen, struct sockaddr_storage *ss, socklen_t *len);
@@ -99,6 +108,23 @@ void sbx_perform_sendmmsg(struct call *c);
 
 /* bind.c */
 void sbx_perform_bind(struct call *c);
+
+/* unix.c: what sbx_unix_judge() answers */
+enum sbx_unix_verdict {
+	SBX_UNIX_NOT_SOCKET, /* not a socket file: the kernel answers (ECONNREFUSED) */
+	SBX_UNIX_SANDBOX_FS, /* on a tmpfs sandbox init mounted */
+	SBX_UNIX_MADE,	     /* bound by the payload: in its own network namespace, or (open) through bind.c */
+	SBX_UNIX_ALLOWED,    /* named by --allow-unix */
+	SBX_UNIX_HOST,	     /* none of these: refused */
+};
+
+int sbx_unix_new(const struct sbx_config *cfg, struct sbx_unix **out, char *err, size_t errlen);
+int sbx_unix_add_tmpfs(struct sbx_unix *u, const uint64_t *devs, size_t n);
+void sbx_unix_set_diag(struct sbx_unix *u, int fd);
+int sbx_unix_diag_fd(const struct sbx_unix *u);
+int sbx_unix_judge(struct sbx_unix *u, int path_fd, const char **allowed);
+int sbx_unix_note_bound(struct sbx_unix *u, int sock_fd, int dir_fd, const char *name);
+void sbx_unix_free(struct sbx_unix *u);
 
 /* names.c */
 int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_names **out, char *err,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The open posture's judgement: a copied destination against the policy and the deny names, logged. */
+/* The judgement of a copied destination: open posture, against the policy and the deny names; every posture, a
+ * unix socket path (unix.c); logged. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "internal.h"
 #include "lib/netlog.h"
 #include "lib/procinfo.h"
+#include "sbx/util.h"
 
 static void log_decision(struct sbx_deputy *srv, pid_t pid, const char *proto, const struct sbx_addr *a, uint16_t port,
 			 const struct sbx_decision *d, int result, uint64_t bytes)
@@ -22,7 +24,7 @@ static void log_decision(struct sbx_deputy *srv, pid_t pid, const char *proto, c
 	char host[SBX_POLICY_ADDR_STRLEN] = "";
 	struct sbx_procinfo who;
 	struct sbx_netlog_entry e = {
-		.posture = "open",
+		.posture = sbx_posture_name(srv->posture),
 		.proto = proto,
 		.host = host,
 		.port = port,
@@ -41,14 +43,94 @@ static void log_decision(struct sbx_deputy *srv, pid_t pid, const char *proto, c
 	sbx_netlog_write(srv->log, &e);
 }
 
+/*
+ * A unix socket address, every posture. A path is opened inside the payload's
+ * root and judged by the file found (unix.c); the call is then made to that
+ * very file (/proc/thread-self/fd/N in @ss), so no rename after the check matters.
+ * Refusals answer EACCES whatever the call (unix.c says why). An abstract
+ * name is the host's in open posture (refused, EPERM) and the sandbox's own
+ * network namespace's in the others (performed as given).
+ */
+static int judge_unix(struct call *c, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+	size_t plen = *len - offsetof(struct sockaddr_un, sun_path);
+	char path[sizeof(sun->sun_path) + 1], shown[sizeof(sun->sun_path) * 4 + 8], proto[32];
+	const char *allowed = NULL;
+	int r;
+
+	if (*len <= offsetof(struct sockaddr_un, sun_path))
+		return 0; /* no name: the kernel answers on our copy */
+	if (sun->sun_path[0] == '\0')
+		return c->srv->posture == SBX_POSTURE_OPEN ? EPERM : 0;
+	if (plen > sizeof(sun->sun_path))
+		plen = sizeof(sun->sun_path);
+	memcpy(path, sun->sun_path, plen);
+	path[plen] = '\0';
+	r = sbx_call_open_path(c, path, O_PATH | O_CLOEXEC, &c->path_fd);
+	if (r < 0)
+		return -r;
+	if (!sbx_call_valid(c))
+		return ESRCH;
+	r = sbx_unix_judge(c->srv->doors, c->path_fd, &allowed);
+	if (r < 0)
+		return -r;
+	if (r == SBX_UNIX_HOST || r == SBX_UNIX_ALLOWED) {
+		char rule[sizeof(shown)] = "";
+		struct sbx_procinfo who;
+		struct sbx_netlog_entry e = {
+			.posture = sbx_posture_name(c->srv->posture),
+			.proto = proto,
+			.host = shown,
+			.checked = "path",
+			.allow = r == SBX_UNIX_ALLOWED,
+			.rule = rule,
+			.source = r == SBX_UNIX_ALLOWED ? "--allow-unix" : "built-in default",
+			.reason = r == SBX_UNIX_ALLOWED
+					  ? "a host unix socket that --allow-unix names"
+					  : "a host unix socket (the payload reaches only sockets made in "
+					    "the sandbox; --allow-unix PATH opens one)",
+			.error = r == SBX_UNIX_HOST ? strerror(EACCES) : NULL,
+		};
+
+		/* The path is the payload's: quoted like every payload text, without the quotes. */
+		snprintf(proto, sizeof(proto), "unix-%s", c->proto);
+		sbx_quote(shown, sizeof(shown), path);
+		shown[strlen(shown) - 1] = '\0';
+		e.host = shown + 1;
+		if (allowed) {
+			sbx_quote(rule, sizeof(rule), allowed);
+			rule[strlen(rule) - 1] = '\0';
+			e.rule = rule + 1;
+		}
+		if (sbx_procinfo_read((pid_t)c->req->pid, &who) == 0) {
+			e.pid = who.ns_pid;
+			e.comm = who.comm;
+		}
+		sbx_netlog_write(c->srv->log, &e);
+		if (r == SBX_UNIX_HOST)
+			return EACCES;
+	}
+	memset(sun->sun_path, 0, sizeof(sun->sun_path));
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/thread-self/fd/%d", c->path_fd);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sun->sun_path) + 1);
+	return 0;
+}
+
 /**
  * sbx_judge_dest() - judge the destination in @ss, our copy of the payload's.
  * @c: the call
- * @ss: the address; a unix path is rewritten to /proc/self/fd/N of the same
+ * @ss: the address; a unix path is rewritten to /proc/thread-self/fd/N of the same
  *      socket file opened inside the payload's root
  * @len: its length (updated with @ss)
  * @is_send: sendto/sendmsg (an AF_UNSPEC destination is read as IPv4)
- * @deny_err: the errno a refusal answers
+ * @deny_err: the errno a refusal of an inet destination answers (a unix
+ *            socket's refusal answers EACCES)
+ *
+ * Inet destinations are judged in open posture only: in the others the
+ * payload's socket lives in the sandbox's network namespace, and the call
+ * sbx performs on it is bound by that namespace's wall as the payload's
+ * own would be.
  *
  * Context: a worker thread.
  * Return: 0 to perform the call, else the positive errno to answer.
@@ -63,6 +145,10 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 	if (*len < sizeof(sa_family_t))
 		return 0; /* the kernel refuses it (EINVAL) on our copy */
 	memcpy(&fam, ss, sizeof(fam));
+	if (fam == AF_UNIX)
+		return judge_unix(c, ss, len);
+	if (c->srv->posture != SBX_POSTURE_OPEN)
+		return 0;
 	if (fam == AF_INET || (fam == AF_UNSPEC && is_send)) {
 		/* udp_sendmsg() reads an AF_UNSPEC destination as sockaddr_in. */
 		struct sockaddr_in sin;
@@ -83,29 +169,6 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 		a.family = AF_INET6;
 		memcpy(a.b, &sin6.sin6_addr, 16);
 		port = ntohs(sin6.sin6_port);
-	} else if (fam == AF_UNIX) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
-		size_t plen = *len - offsetof(struct sockaddr_un, sun_path);
-		char path[sizeof(sun->sun_path) + 1];
-		int r;
-
-		if (*len <= offsetof(struct sockaddr_un, sun_path))
-			return 0;
-		if (sun->sun_path[0] == '\0')
-			return EPERM; /* abstract: a host socket (same network namespace) */
-		if (plen > sizeof(sun->sun_path))
-			plen = sizeof(sun->sun_path);
-		memcpy(path, sun->sun_path, plen);
-		path[plen] = '\0';
-		r = sbx_call_open_path(c, path, O_PATH | O_CLOEXEC, &c->path_fd);
-		if (r < 0)
-			return -r;
-		if (!sbx_call_valid(c))
-			return ESRCH;
-		memset(sun->sun_path, 0, sizeof(sun->sun_path));
-		snprintf(sun->sun_path, sizeof(sun->sun_path), "/proc/self/fd/%d", c->path_fd);
-		*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sun->sun_path) + 1);
-		return 0;
 	} else {
 		return 0; /* AF_UNSPEC connect (dissolve), netlink...: no network destination */
 	}

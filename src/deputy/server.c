@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Open posture: the user-notification server: receiver thread, worker pool, dispatch, and the public interface. */
+/* The user-notification server, every posture: receiver thread, worker pool, dispatch, and the public interface. */
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +15,23 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lib/fds.h"
 #include "lib/netlog.h"
+#include "sbx/util.h"
 
 /*
  * Theory of operation
  *
- * The payload runs under a second seccomp filter (seccomp/notify.def) whose
- * listener only the supervisor holds. Every connect(), sendto() with an
- * address, sendmsg() and sendmmsg() stops in the kernel until we answer.
+ * The payload runs under a second seccomp filter (seccomp/notify.def), in
+ * every posture, whose listener only the supervisor holds. Every connect(),
+ * sendto() with an address, sendmsg() and sendmmsg() (and in open posture
+ * bind()) stops in the kernel until we answer. What is judged depends on
+ * the posture: in open posture every destination (the deny-list below); in
+ * every posture a unix socket path (unix.c: no host socket unless
+ * --allow-unix names it). In blocked and allowlist postures an inet
+ * destination is not judged here: the payload's socket lives in the
+ * sandbox's network namespace, whose wall holds for the call sbx performs
+ * on it as for the payload's own.
  *
  * 1. A receiver thread takes each notification (SECCOMP_IOCTL_NOTIF_RECV)
  *    and queues it. That ioctl blocks when there is nothing to take, and a
@@ -44,16 +54,21 @@
  *    and non-blocking sockets behave as the payload set them (EINPROGRESS,
  *    SO_SNDTIMEO, ...), and a slow blocking call ties up one worker, never
  *    the event loop.
- * 4. Refusals: connect answers ECONNREFUSED, the sends EACCES; each
- *    decision goes to the decision log (proto connect/sendto/sendmsg/sendmmsg).
+ * 4. Refusals of inet destinations (open posture): connect answers
+ *    ECONNREFUSED, the sends EACCES; each decision goes to the decision log
+ *    (proto connect/sendto/sendmsg/sendmmsg).
  * 5. Unix sockets: the call is performed by the supervisor, whose root and
  *    working directory are not the payload's. A path is therefore opened
  *    (O_PATH) inside the payload's root (/proc/TID/root, RESOLVE_IN_ROOT,
- *    relative paths from /proc/TID/cwd) and the call is made to
- *    /proc/self/fd/N. Abstract addresses are refused (EPERM): they live in
- *    the host's network namespace, so they would be host sockets.
- * 6. Exact-name deny rules are resolved at start and again every
- *    SBX_DEPUTY_REFRESH_SEC seconds on the event loop (the resolver pool);
+ *    relative paths from /proc/TID/cwd), judged by the file it found
+ *    (unix.c; a refusal answers EACCES and is logged with proto
+ *    unix-connect, unix-sendto, ...) and the call is made to
+ *    /proc/thread-self/fd/N (thread-self: the worker's descriptor table is
+ *    its own). Abstract addresses are refused in open posture (EPERM): they
+ *    live in the host's network namespace, so they would be host sockets;
+ *    in the others they are the sandbox's own.
+ * 6. Open posture: exact-name deny rules are resolved at start and again
+ *    every SBX_DEPUTY_REFRESH_SEC seconds on the event loop (the resolver pool);
  *    a failed refresh keeps the previous addresses.
  *
  * The pool. A blocking connect() to an address that never answers holds its
@@ -78,6 +93,14 @@
  *    says so ("error": "sbx is busy ..."). No notification ever waits
  *    longer than that behind slow calls, and the queue holds at most one
  *    notification per payload thread.
+ *  - Each worker has a descriptor table of its own (unshare(CLONE_FILES)),
+ *    with only the listener, the diag socket and the decision log in it. In
+ *    allowlist posture the proxy may hold every descriptor RLIMIT_NOFILE
+ *    allows (it then waits, see src/allowlist/), and the payload's connect()
+ *    to the proxy must still be performed, to wait in the proxy's backlog as
+ *    any client does: the limit counts per table, so the proxy's descriptors
+ *    never starve the workers. It also keeps the proxy's sockets out of the
+ *    threads that act for the payload.
  *  - A worker whose payload thread stopped waiting (killed, or interrupted
  *    by a signal: the kernel drops the notification) is interrupted with
  *    a signal within SBX_DEPUTY_SCAN_MS (1 s): the receiver checks
@@ -143,7 +166,7 @@ static void handle(struct sbx_deputy *n, const struct seccomp_notif *req)
 		close(c.pidfd);
 }
 
-static void unblock_open_sig(void)
+static void unblock_deputy_sig(void)
 {
 	sigset_t s;
 
@@ -152,12 +175,33 @@ static void unblock_open_sig(void)
 	pthread_sigmask(SIG_UNBLOCK, &s, NULL);
 }
 
+/*
+ * A worker's descriptor table of its own, holding only what it uses: 0-2,
+ * the listener, the diag socket and the decision log's descriptor. The
+ * duplicates, pidfds and paths it opens then never compete with the proxy
+ * for RLIMIT_NOFILE, which counts per table (see "The pool"). If unshare()
+ * fails the worker keeps sharing: it works, and only competes. Its own
+ * filesystem attributes too, so that it may take the payload's umask for a
+ * bind() (bind.c) without changing the other threads'.
+ */
+__thread bool sbx_deputy_own_fs;
+
+static void own_tables(const struct sbx_deputy *n)
+{
+	int keep[6] = {0, 1, 2, n->listener_fd, sbx_unix_diag_fd(n->doors), sbx_jsonl_fd(n->log)};
+
+	if (unshare(CLONE_FILES) == 0)
+		sbx_fds_close_except(keep, SBX_ARRAY_SIZE(keep));
+	sbx_deputy_own_fs = unshare(CLONE_FS) == 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct sbx_deputy_worker *w = arg;
 	struct sbx_deputy *n = w->srv;
 
-	unblock_open_sig();
+	own_tables(n);
+	unblock_deputy_sig();
 	pthread_mutex_lock(&n->mu);
 	for (;;) {
 		struct job *j;
@@ -224,7 +268,7 @@ static void refuse_busy(struct sbx_deputy *n, struct job *j)
 {
 	struct call c = {.srv = n, .req = &j->req, .pidfd = -1, .sock_fd = -1, .path_fd = -1};
 	char why[160];
-	struct sbx_netlog_entry e = {.posture = "open", .proto = proto_of(&j->req), .error = why};
+	struct sbx_netlog_entry e = {.posture = sbx_posture_name(n->posture), .proto = proto_of(&j->req), .error = why};
 
 	/* n_workers changes only on this thread. */
 	snprintf(why, sizeof(why), "sbx is busy: no worker of %u came free in %u ms (answered ENOBUFS)", n->n_workers,
@@ -344,23 +388,25 @@ static void *receiver_main(void *arg)
 }
 
 /**
- * sbx_deputy_new() - prepare the open posture's supervisor side.
+ * sbx_deputy_new() - prepare the supervisor's side of the payload's notification filter.
  * @loop: the supervisor's event loop (name refreshes run on it)
- * @policy: the built policy (posture open); must outlive the result
+ * @cfg: the configuration (posture, --allow-unix); must outlive the result
+ * @policy: the built policy in open posture (must outlive the result), else NULL
  * @log: the decision log, or NULL
  * @out: the new object
  * @err: one user-facing line on refusal
  * @errlen: size of @err
  *
- * Refuses wildcard deny rules (they cannot be enforced against a payload
- * that resolves names itself) and resolves every exact-name deny rule once,
+ * Resolves every --allow-unix path to its socket. In open posture, refuses
+ * wildcard deny rules (they cannot be enforced against a payload that
+ * resolves names itself) and resolves every exact-name deny rule once,
  * before the payload starts.
  *
  * Context: the supervisor, before clone.
  * Return: 0, -EINVAL with @err set, or a negative errno.
  */
-int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_jsonl *log,
-		   struct sbx_deputy **out, char *err, size_t errlen)
+int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
+		   struct sbx_jsonl *log, struct sbx_deputy **out, char *err, size_t errlen)
 {
 	struct sbx_deputy *n = calloc(1, sizeof(*n));
 	struct sigaction sa = {.sa_handler = on_deputy_sig};
@@ -370,7 +416,8 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_policy *policy, struc
 	if (!n)
 		return -ENOMEM;
 	n->loop = loop;
-	n->policy = policy;
+	n->posture = cfg->posture;
+	n->policy = cfg->posture == SBX_POSTURE_OPEN ? policy : NULL;
 	n->log = log;
 	n->listener_fd = -1;
 	pthread_mutex_init(&n->mu, NULL);
@@ -380,34 +427,59 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_policy *policy, struc
 	sigemptyset(&sa.sa_mask);
 	sigaction(deputy_sig(), &sa, NULL);
 
-	r = sbx_names_new(loop, policy, &n->names, err, errlen);
+	r = sbx_unix_new(cfg, &n->doors, err, errlen);
+	if (r == 0 && n->policy)
+		r = sbx_names_new(loop, policy, &n->names, err, errlen);
 	if (r < 0)
 		goto fail;
 	*out = n;
 	return 0;
 fail:
 	if (r != -EINVAL)
-		snprintf(err, errlen, "preparing the open posture: %s", strerror(-r));
+		snprintf(err, errlen, "preparing the seccomp notification server: %s", strerror(-r));
 	sbx_deputy_free(n);
 	return r;
+}
+
+/**
+ * sbx_deputy_add_tmpfs() - st_dev values of tmpfs mounts sandbox init made (SBX_REPORT_TMPFS).
+ * @n: from sbx_deputy_new()
+ * @devs: the values
+ * @n_devs: how many
+ *
+ * A unix socket on one of them was made inside the sandbox.
+ *
+ * Context: the supervisor's event loop, before sbx_deputy_start().
+ * Return: 0, -EBUSY once started, or -ENOMEM.
+ */
+int sbx_deputy_add_tmpfs(struct sbx_deputy *n, const uint64_t *devs, size_t n_devs)
+{
+	if (n->listener_fd >= 0)
+		return -EBUSY;
+	return sbx_unix_add_tmpfs(n->doors, devs, n_devs);
 }
 
 /**
  * sbx_deputy_start() - serve the payload's seccomp listener.
  * @n: from sbx_deputy_new()
  * @listener_fd: the listener (ownership taken)
+ * @diag_fd: a NETLINK_SOCK_DIAG socket of the payload's network namespace
+ *           (ownership taken), or -1
  *
  * Context: the supervisor's event loop, when sandbox init hands the listener over.
  * Return: 0, -EBUSY if already started, or a negative errno.
  */
-int sbx_deputy_start(struct sbx_deputy *n, int listener_fd)
+int sbx_deputy_start(struct sbx_deputy *n, int listener_fd, int diag_fd)
 {
 	int r;
 
 	if (n->listener_fd >= 0) {
 		close(listener_fd);
+		if (diag_fd >= 0)
+			close(diag_fd);
 		return -EBUSY;
 	}
+	sbx_unix_set_diag(n->doors, diag_fd);
 	n->listener_fd = listener_fd;
 	r = pthread_create(&n->receiver, NULL, receiver_main, n);
 	if (r != 0)
@@ -458,6 +530,7 @@ void sbx_deputy_free(struct sbx_deputy *n)
 		free(j);
 	}
 	sbx_names_free(n->names);
+	sbx_unix_free(n->doors);
 	if (n->listener_fd >= 0)
 		close(n->listener_fd);
 	pthread_cond_destroy(&n->cv);

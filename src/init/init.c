@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -44,18 +46,24 @@
  *    the network namespace and brings its loopback up (net.c); init joins
  *    it with setns() once both are done, then sets the hostname. The two
  *    are independent and each costs about a millisecond of kernel work.
- * 4. Spawn the payload with clone(CLONE_VM|CLONE_VFORK): the child borrows
- *    init's memory until execve, so nothing is copied. In the child, in this
- *    order: the caller's signal mask, new session (no controlling terminal: TIOCSTI has nothing
- *    to push into), close every descriptor but 0-2 and --pass-fd ones, chdir,
- *    drop all capabilities, no_new_privs, load seccomp, execvp. A failure is
- *    written to a close-on-exec pipe; EOF on it means exec succeeded.
- *    Open posture (no network namespace: the thread of step 3 is skipped)
- *    uses a fork-like clone instead, because init must act while the child
- *    waits: the child adds Landlock scopes and a second, user-notification
- *    filter, publishes the listener's number on the pipe and blocks; init
- *    copies the listener out with pidfd_getfd(), hands it to the supervisor
- *    (SBX_REPORT_NOTIFY) and lets the child close its copy and exec.
+ * 4. Spawn the payload with clone(CLONE_VM|CLONE_VFORK|CLONE_FILES): the
+ *    child borrows init's memory and descriptor table until execve, so
+ *    nothing is copied. In the child, in this order: the caller's signal
+ *    mask, new session (no controlling terminal: TIOCSTI has nothing to push
+ *    into), close every descriptor but 0-2, --pass-fd ones and init's own
+ *    (close-on-exec, they go at execve), chdir, drop all capabilities,
+ *    no_new_privs, Landlock (pathname unix sockets where the kernel has ABI 9;
+ *    open posture: scopes), the base seccomp filter, then the
+ *    user-notification filter (every posture: the supervisor performs the
+ *    payload's connect/send/bind, src/deputy/), execvp. A failure is written
+ *    to a close-on-exec pipe; EOF on it means exec succeeded. The
+ *    notification filter's listener lands in the table the child shares with
+ *    init, and the child leaves its number in init's memory: execve gives the
+ *    payload a private copy of the table without it (close-on-exec), init
+ *    keeps it and hands it to the supervisor (SBX_REPORT_NOTIFY, after the
+ *    st_dev values of its tmpfs mounts, SBX_REPORT_TMPFS). The payload never
+ *    holds the listener; a call it makes before the supervisor serves the
+ *    listener simply waits.
  * 5. Serve as PID 1: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
  *    SIGUSR2, SIGWINCH to the payload; reap every child. When the payload
  *    is reaped, SIGKILL and reap everything left, then report the payload's
@@ -100,15 +108,10 @@ static int write_proc_file(const char *path, const char *value)
 	return 0;
 }
 
-/*
- * A failing step in the payload child: tell init through the pipe and die.
- * In open posture the same pipe first carries {SBX_STAGE_NOTIFY, listener
- * fd number, Landlock result} while the child waits for init's go.
- */
+/* A failing step in the payload child: tell init through the pipe and die. */
 struct exec_failure {
 	int32_t stage;
 	int32_t err;
-	int32_t landlock; /* open posture: 0 scoped, else negative errno of sbx_landlock_scope() */
 };
 
 /* The payload child runs on sbx_payload_stack: keep ASan's stack tracking out of it. */
@@ -172,15 +175,18 @@ SBX_CHILD_CODE static int exec_search(char *const argv[], char *const envp[])
 
 /*
  * Close every descriptor but 0, 1, 2, the --pass-fd ones (at most
- * SBX_MAX_PASS_FDS, the parser's limit) and @own, @own2. No allocation.
+ * SBX_MAX_PASS_FDS, the parser's limit) and the @n_own (at most 4) of @own.
+ * No allocation.
  */
-SBX_CHILD_CODE static int close_all_but(const struct sbx_config *cfg, int own, int own2)
+SBX_CHILD_CODE static int close_all_but(const struct sbx_config *cfg, const int *own, size_t n_own)
 {
-	int keep[SBX_MAX_PASS_FDS + 5] = {0, 1, 2, own, own2};
-	size_t n_keep = 5;
+	int keep[SBX_MAX_PASS_FDS + 7] = {0, 1, 2};
+	size_t n_keep = 3;
 
-	if (cfg->n_pass_fds > SBX_MAX_PASS_FDS)
+	if (cfg->n_pass_fds > SBX_MAX_PASS_FDS || n_own > 4)
 		return -E2BIG;
+	for (size_t i = 0; i < n_own; i++)
+		keep[n_keep++] = own[i];
 	for (size_t i = 0; i < cfg->n_pass_fds; i++)
 		keep[n_keep++] = cfg->pass_fds[i];
 	return sbx_fds_close_except(keep, n_keep);
@@ -213,44 +219,35 @@ SBX_CHILD_CODE static int set_pids_limit(unsigned long pids)
 
 struct payload_args {
 	const struct sbx_init_args *a;
-	int pipe_fd;
-	int go_fd; /* open posture: read end of init's "listener taken" pipe, else -1 */
+	int pipe_fd;	 /* the write end */
+	int init_fds[4]; /* init's own descriptors in the table the child shares: kept, close-on-exec */
+	/* Written by the child, read by init once the child has exec'd (CLONE_VM|CLONE_VFORK). */
+	int listener;	   /* the notification filter's listener, in the shared table */
+	int landlock;	   /* open posture: sbx_landlock_scope()'s result */
+	int landlock_unix; /* sbx_landlock_unix()'s result */
 };
 
 /*
- * Open posture, in the payload child after no_new_privs: Landlock scopes,
- * the base filter, then the notification filter. Its listener must reach the
- * supervisor but never the payload: the child publishes the descriptor's
- * number, init copies it out with pidfd_getfd() and says go, the child
- * closes its copy and execs. read() and write() are not trapped, so this
- * hand-over cannot wait on the listener it is handing over.
+ * In the payload child after no_new_privs: Landlock, the base filter, then
+ * the notification filter, whose listener is left to init (see step 4).
  */
-SBX_CHILD_CODE static void payload_open_filters(const struct payload_args *p)
+SBX_CHILD_CODE static void payload_filters(struct payload_args *p)
 {
-	struct exec_failure f = {.stage = SBX_STAGE_NOTIFY};
-	int listener, r;
-	char go;
+	bool open = p->a->cfg->posture == SBX_POSTURE_OPEN;
+	int r;
 
-	f.landlock = sbx_landlock_scope();
-	if (f.landlock < 0 && f.landlock != -EOPNOTSUPP)
-		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, f.landlock);
+	p->landlock_unix = sbx_landlock_unix();
+	if (p->landlock_unix < 0 && p->landlock_unix != -EOPNOTSUPP)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, p->landlock_unix);
+	p->landlock = open ? sbx_landlock_scope() : -EOPNOTSUPP;
+	if (p->landlock < 0 && p->landlock != -EOPNOTSUPP)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, p->landlock);
 	r = sbx_seccomp_load();
 	if (r < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
-	/* Init's PR_SET_DUMPABLE 0 was inherited: without this, pidfd_getfd() from init
-	 * would need CAP_SYS_PTRACE over the host user namespace. execve() resets it. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		child_fail(p->pipe_fd, SBX_STAGE_NOTIFY, -errno);
-	listener = sbx_seccomp_load_notify();
-	if (listener < 0)
-		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, listener);
-	f.err = listener;
-	if (write(p->pipe_fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
-		_exit(SBX_EXIT_FAILURE);
-	if (read(p->go_fd, &go, 1) != 1)
-		_exit(SBX_EXIT_FAILURE); /* init failed to hand it over and reported why */
-	close(listener);
-	close(p->go_fd);
+	p->listener = sbx_seccomp_load_notify(open);
+	if (p->listener < 0)
+		child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, p->listener);
 }
 
 /*
@@ -261,7 +258,7 @@ SBX_CHILD_CODE static void payload_open_filters(const struct payload_args *p)
  */
 SBX_CHILD_CODE static int payload_exec(void *arg)
 {
-	const struct payload_args *p = arg;
+	struct payload_args *p = arg;
 	const struct sbx_init_args *a = p->a;
 	const struct sbx_config *cfg = a->cfg;
 	int r;
@@ -276,7 +273,7 @@ SBX_CHILD_CODE static int payload_exec(void *arg)
 		if (r < 0)
 			child_fail(p->pipe_fd, SBX_STAGE_RLIMITS, r);
 	}
-	r = close_all_but(cfg, p->pipe_fd, p->go_fd);
+	r = close_all_but(cfg, p->init_fds, SBX_ARRAY_SIZE(p->init_fds));
 	if (r < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_FDS, r);
 
@@ -287,13 +284,7 @@ SBX_CHILD_CODE static int payload_exec(void *arg)
 		child_fail(p->pipe_fd, SBX_STAGE_CAPS, r);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(p->pipe_fd, SBX_STAGE_NO_NEW_PRIVS, -errno);
-	if (p->go_fd >= 0) {
-		payload_open_filters(p);
-	} else {
-		r = sbx_seccomp_load();
-		if (r < 0)
-			child_fail(p->pipe_fd, SBX_STAGE_SECCOMP_LOAD, r);
-	}
+	payload_filters(p);
 
 	child_fail(p->pipe_fd, SBX_STAGE_EXEC, exec_search(cfg->argv, a->envp));
 }
@@ -361,26 +352,40 @@ static void *net_main(void *arg)
 }
 
 /*
- * Open posture: copy the payload child's seccomp listener out of it and hand
- * it to the supervisor, with the Landlock outcome for --json-status-fd.
+ * The payload was executed: hand the supervisor the st_dev of every tmpfs
+ * init mounted (a unix socket on one was made in the sandbox), then the
+ * notification filter's listener the child left in init's table, a
+ * NETLINK_SOCK_DIAG socket of the payload's network namespace (@diag_fd, or
+ * -1: the supervisor learns which inode a socket the payload binds was bound
+ * to) and the Landlock outcomes for --json-status-fd.
  */
-static void send_notify_listener(int report_fd, pid_t child, const struct exec_failure *f)
+static void send_notify_listener(int report_fd, const struct payload_args *p, const dev_t *devs, size_t n_devs,
+				 int diag_fd)
 {
 	struct sbx_report rep = {.type = SBX_REPORT_NOTIFY,
-				 .err = f->landlock < 0 ? -f->landlock : 0,
+				 .err = p->landlock < 0 ? -p->landlock : 0,
+				 .landlock_unix = p->landlock_unix < 0 ? -p->landlock_unix : 0,
 				 .status = sbx_landlock_abi()};
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-	_cleanup_close_ int listener = -1;
+	int fds[2] = {p->listener, diag_fd};
+	int r;
 
-	if (pidfd < 0)
-		init_fail(report_fd, SBX_STAGE_NOTIFY, -errno, "pidfd_open");
-	listener = (int)syscall(SYS_pidfd_getfd, pidfd, f->err, 0);
-	if (listener < 0)
-		init_fail(report_fd, SBX_STAGE_NOTIFY, -errno, "pidfd_getfd");
-	int r = sbx_fdpass_send(report_fd, &rep, sizeof(rep), &listener, 1, 0);
+	for (size_t i = 0; i < n_devs; i += SBX_REPORT_TMPFS_MAX) {
+		struct sbx_report t = {.type = SBX_REPORT_TMPFS};
+		uint64_t chunk[SBX_REPORT_TMPFS_MAX];
 
+		t.status = (int32_t)(n_devs - i < SBX_REPORT_TMPFS_MAX ? n_devs - i : SBX_REPORT_TMPFS_MAX);
+		for (int32_t k = 0; k < t.status; k++)
+			chunk[k] = (uint64_t)devs[i + (size_t)k];
+		memcpy(t.detail, chunk, (size_t)t.status * sizeof(uint64_t));
+		r = sbx_fdpass_send(report_fd, &t, sizeof(t), NULL, 0, 0);
+		if (r < 0)
+			init_fail(report_fd, SBX_STAGE_NOTIFY, r,
+				  "handing the sandbox's tmpfs mounts to the supervisor");
+	}
+	r = sbx_fdpass_send(report_fd, &rep, sizeof(rep), fds, diag_fd >= 0 ? 2 : 1, 0);
 	if (r < 0)
 		init_fail(report_fd, SBX_STAGE_NOTIFY, r, "handing the seccomp listener to the supervisor");
+	close(p->listener);
 }
 
 /* Hand the gateway's listening sockets to the supervisor, which serves them. */
@@ -405,10 +410,14 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 {
 	const struct sbx_config *cfg = a->cfg;
 	struct sbx_report rep = {0};
-	int pipe_fds[2], go_fds[2] = {-1, -1};
+	dev_t *tmpfs_devs = NULL;
+	size_t n_tmpfs = 0;
+	int diag_fd = -1;
+	int pipe_fds[2];
 	struct net_job net = {.posture = cfg->posture,
 			      .gw = {.sandbox_ns_fd = -1, .listen_fds = {-1, -1, -1, -1, -1, -1, -1}}};
 	pthread_t net_thread;
+	struct payload_args pa = {.a = a, .listener = -1};
 	char go;
 	pid_t child;
 	int r;
@@ -433,7 +442,7 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	}
 	/* Nothing of the caller's leaks further than init; --pass-fd ones are kept for the payload.
 	 * Before any thread exists: the descriptor table is shared with it. */
-	r = close_all_but(cfg, a->report_fd, -1);
+	r = close_all_but(cfg, &a->report_fd, 1);
 	if (r < 0)
 		init_fail(a->report_fd, SBX_STAGE_FDS, r, NULL);
 
@@ -458,7 +467,7 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 		init_fail(a->report_fd, SBX_STAGE_USERNS_LIMIT, r, "/proc/sys/user/max_user_namespaces");
 
 	/* 3 */
-	r = sbx_mounts_setup(a, &rep);
+	r = sbx_mounts_setup(a, &rep, &tmpfs_devs, &n_tmpfs);
 	if (cfg->posture != SBX_POSTURE_OPEN)
 		pthread_join(net_thread, NULL);
 	if (r < 0)
@@ -476,6 +485,9 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 		if (r < 0)
 			init_fail(a->report_fd, rep.stage, rep.err, rep.detail);
 	}
+	/* In the payload's network namespace (the host's in open posture). Without it the supervisor only
+	 * lets the payload reach the unix sockets on its tmpfs mounts, never one it bound elsewhere. */
+	diag_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0) {
 		char q[SBX_QUOTE_LEN];
 
@@ -489,20 +501,13 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 	/* 4 */
 	if (pipe2(pipe_fds, O_CLOEXEC) < 0)
 		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
-	if (cfg->posture == SBX_POSTURE_OPEN) {
-		/* A fork-like child (no CLONE_VM|CLONE_VFORK): init must act while it waits. */
-		struct payload_args pa = {.a = a, .pipe_fd = pipe_fds[1]};
-
-		if (pipe2(go_fds, O_CLOEXEC) < 0)
-			init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
-		pa.go_fd = go_fds[0];
-		child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack), SIGCHLD, &pa);
-		close(go_fds[0]);
-	} else {
-		struct payload_args pa = {.a = a, .pipe_fd = pipe_fds[1], .go_fd = -1};
-		child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack),
-			      CLONE_VM | CLONE_VFORK | SIGCHLD, &pa);
-	}
+	pa.pipe_fd = pipe_fds[1];
+	pa.init_fds[0] = a->report_fd;
+	pa.init_fds[1] = pipe_fds[0];
+	pa.init_fds[2] = pipe_fds[1];
+	pa.init_fds[3] = diag_fd;
+	child = clone(payload_exec, sbx_payload_stack + sizeof(sbx_payload_stack),
+		      CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &pa);
 	if (child < 0)
 		init_fail(a->report_fd, SBX_STAGE_FORK, -errno, NULL);
 	close(pipe_fds[1]);
@@ -513,16 +518,6 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 		do
 			n = read(pipe_fds[0], &f, sizeof(f));
 		while (n < 0 && errno == EINTR);
-		if (n == (ssize_t)sizeof(f) && f.stage == SBX_STAGE_NOTIFY && go_fds[1] >= 0) {
-			send_notify_listener(a->report_fd, child, &f);
-			if (write(go_fds[1], "g", 1) != 1)
-				init_fail(a->report_fd, SBX_STAGE_NOTIFY, -errno, NULL);
-			do
-				n = read(pipe_fds[0], &f, sizeof(f));
-			while (n < 0 && errno == EINTR);
-		}
-		if (go_fds[1] >= 0)
-			close(go_fds[1]);
 		close(pipe_fds[0]);
 		if (n == (ssize_t)sizeof(f)) {
 			char q[sizeof(rep.detail)];
@@ -535,6 +530,10 @@ _Noreturn void sbx_init_main(const struct sbx_init_args *a)
 					  : NULL);
 		}
 	}
+	send_notify_listener(a->report_fd, &pa, tmpfs_devs, n_tmpfs, diag_fd);
+	free(tmpfs_devs);
+	if (diag_fd >= 0)
+		close(diag_fd);
 	rep = (struct sbx_report){.type = SBX_REPORT_STARTED, .ns_pid = child};
 	send_report(a->report_fd, &rep, child);
 

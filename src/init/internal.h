@@ -12,7 +12,9 @@ struct sbx_gateway_fds {
 	int listen_fds[SBX_GW_N_FDS]; /* the listeners, then the sock_diag socket (lib/topology.h) */
 };
 
-int sbx_mounts_setup(const struct sbx_init_args *args, struct sbx_report *rep);
+#include <sys/types.h>
+
+int sbx_mounts_setup(const struct sbx_init_args *args, struct sbx_report *rep, dev_t **devs_out, size_t *n_devs_out);
 int sbx_mounts_sysfs(struct sbx_report *rep);
 
 int sbx_net_new_blocked(int *ns_fd);
@@ -23,9 +25,10 @@ int sbx_caps_prepare(void);
 int sbx_caps_drop_all(void);
 
 int sbx_seccomp_load(void);
-int sbx_seccomp_load_notify(void);
+int sbx_seccomp_load_notify(bool open);
 
 int sbx_landlock_abi(void);
 int sbx_landlock_scope(void);
+int sbx_landlock_unix(void);
 
 #endif

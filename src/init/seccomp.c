@@ -35,22 +35,25 @@ int sbx_seccomp_load(void)
 }
 
 /**
- * sbx_seccomp_load_notify() - install the open posture's notification filter.
+ * sbx_seccomp_load_notify() - install the user-notification filter.
+ * @open: the open posture's filter (notify.def with its SBX_NT_OPEN_* entries)
  *
  * Compiled from seccomp/notify.def like the base filter. Loaded after it,
  * with SECCOMP_FILTER_FLAG_NEW_LISTENER: the calls it traps wait for the
- * supervisor, which holds the only other copy of the listener. The caller
- * must close its copy before execve() (a payload holding the listener could
- * approve its own calls); the kernel opens it close-on-exec as well.
+ * supervisor, which holds the only other copy of the listener. The payload
+ * must never hold it (it could approve its own calls): the kernel opens it
+ * close-on-exec, and the caller's copy goes at execve() (init.c).
  *
- * Context: the open posture's payload child, after sbx_seccomp_load().
+ * Context: the payload child, after sbx_seccomp_load(), allocation-free.
  * Return: the listener descriptor, or a negative errno.
  */
-int sbx_seccomp_load_notify(void)
+int sbx_seccomp_load_notify(bool open)
 {
 	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof(sbx_seccomp_notify_bpf) / sizeof(sbx_seccomp_notify_bpf[0])),
-		.filter = (struct sock_filter *)sbx_seccomp_notify_bpf,
+		.len = open ? (unsigned short)(sizeof(sbx_seccomp_notify_open_bpf) /
+					       sizeof(sbx_seccomp_notify_open_bpf[0]))
+			    : (unsigned short)(sizeof(sbx_seccomp_notify_bpf) / sizeof(sbx_seccomp_notify_bpf[0])),
+		.filter = (struct sock_filter *)(open ? sbx_seccomp_notify_open_bpf : sbx_seccomp_notify_bpf),
 	};
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 

@@ -363,6 +363,20 @@ uint64_t sbx_jsonl_dropped(struct sbx_jsonl *j)
 }
 
 /**
+ * sbx_jsonl_fd() - the descriptor the writer writes through.
+ * @j: the writer, or NULL
+ *
+ * A thread with a descriptor table of its own (the deputy's workers) keeps
+ * this one in it. It stays the same until sbx_jsonl_free().
+ *
+ * Return: the descriptor, or -1 for NULL.
+ */
+int sbx_jsonl_fd(const struct sbx_jsonl *j)
+{
+	return j ? j->w.fd : -1;
+}
+
+/**
  * sbx_jsonl_free() - give a slow reader a last chance, then close.
  * @j: the writer, or NULL
  * @drain_ms: how long to wait for the reader to take the backlog

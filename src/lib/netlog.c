@@ -55,6 +55,10 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 		} else {
 			snprintf(src, sizeof(src), "built-in default");
 		}
+	} else if (e->reason) {
+		snprintf(explain, sizeof(explain), "%s", e->reason);
+		sbx_json_escape(rule, sizeof(rule), e->rule ? e->rule : "");
+		sbx_json_escape(src, sizeof(src), e->source ? e->source : "built-in default");
 	}
 	sbx_json_escape(why, sizeof(why), explain);
 	sbx_json_escape(err, sizeof(err), e->error ? e->error : "");
@@ -66,9 +70,11 @@ void sbx_netlog_write(struct sbx_jsonl *log, const struct sbx_netlog_entry *e)
 				      "],\"checked\":\"%s\",\"verdict\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\","
 				      "\"reason\":\"%s\",\"error\":\"%s\",\"bytes_up\":%llu,\"bytes_down\":%llu,"
 				      "\"duration_ms\":%llu}\n",
-				      checked, e->d && e->d->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", rule, src,
-				      why, err, (unsigned long long)e->bytes_up, (unsigned long long)e->bytes_down,
-				      (unsigned long long)e->duration_ms);
+				      checked,
+				      (e->d ? e->d->verdict == SBX_VERDICT_ALLOW : e->reason && e->allow) ? "allow"
+													  : "deny",
+				      rule, src, why, err, (unsigned long long)e->bytes_up,
+				      (unsigned long long)e->bytes_down, (unsigned long long)e->duration_ms);
 	if (o < sizeof(line) - 1 && line[o - 2] == '}') {
 		/* Attribution, last: "pid" and "comm" of the process inside, null when unknown. */
 		char comm[64];

@@ -118,6 +118,11 @@ static void network(struct out *o, const struct sbx_config *cfg, const struct sb
 {
 	begin_list(o, "network");
 	item(o, "what", "posture", "posture", sbx_posture_name(cfg->posture), NULL);
+	/* Issue 9: every posture (src/deputy/unix.c). */
+	item(o, "what", "unix-sockets", "origin",
+	     "host unix sockets refused (EACCES); the sandbox's own and --allow-unix ones reachable", NULL);
+	for (size_t i = 0; i < cfg->n_allow_unix; i++)
+		item(o, "what", "allow-unix", "path", cfg->allow_unix[i], "origin", "--allow-unix", NULL);
 	if (!p)
 		return;
 	for (size_t i = 0; i < sbx_policy_rule_count(p); i++) {

@@ -155,7 +155,7 @@ struct supervisor {
 	struct sbx_policy *policy;	 /* allowlist and open */
 	struct sbx_allowlist *allowlist; /* allowlist: proxy and DNS stub, once init sent the listeners */
 	struct sbx_uplink *uplink;	 /* allowlist: --upstream-proxy, or NULL */
-	struct sbx_deputy *deputy;	 /* open: serves the payload's seccomp listener */
+	struct sbx_deputy *deputy;	 /* serves the payload's seccomp listener, every posture */
 	struct sbx_jsonl *status;	 /* --json-status-fd, or NULL */
 	struct sbx_jsonl *log;		 /* the decision log, or NULL (may be @status) */
 	char id[72];			 /* on every line of both streams */
@@ -323,22 +323,38 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 		}
 		for (size_t i = 0; i < n_fds; i++)
 			fds[i] = -1; /* the gateway owns them now */
-		sbx_status_network(s->status);
+		break;
+	case SBX_REPORT_TMPFS:
+		if (rep->status < 0 || (size_t)rep->status > SBX_REPORT_TMPFS_MAX) {
+			set_failure(s->out, SBX_STAGE_NOTIFY, EPROTO, "tmpfs mounts from sandbox init");
+			s->have_result = true;
+			break;
+		}
+		{
+			uint64_t devs[SBX_REPORT_TMPFS_MAX];
+
+			memcpy(devs, rep->detail, (size_t)rep->status * sizeof(uint64_t));
+			s->loop_err = sbx_deputy_add_tmpfs(s->deputy, devs, (size_t)rep->status);
+		}
+		if (s->loop_err < 0) {
+			set_failure(s->out, SBX_STAGE_NOTIFY, -s->loop_err, "tmpfs mounts from sandbox init");
+			s->have_result = true;
+		}
 		break;
 	case SBX_REPORT_NOTIFY:
-		if (n_fds != 1 || !s->deputy) {
+		if (n_fds < 1 || n_fds > 2) {
 			set_failure(s->out, SBX_STAGE_NOTIFY, EPROTO, "seccomp listener from sandbox init");
 			s->have_result = true;
 			break;
 		}
-		s->loop_err = sbx_deputy_start(s->deputy, fds[0]);
-		fds[0] = -1; /* taken, even on failure */
+		s->loop_err = sbx_deputy_start(s->deputy, fds[0], n_fds > 1 ? fds[1] : -1);
+		fds[0] = fds[1] = -1; /* taken, even on failure */
 		if (s->loop_err < 0) {
 			set_failure(s->out, SBX_STAGE_NOTIFY, -s->loop_err, "serving the seccomp listener");
 			s->have_result = true;
 			break;
 		}
-		sbx_status_network_open(s->status, rep->err, rep->status);
+		sbx_status_network(s->status, s->cfg->posture, rep->err, rep->landlock_unix, rep->status);
 		break;
 	case SBX_REPORT_EXITED:
 		if (WIFSIGNALED(rep->status)) {
@@ -613,12 +629,11 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	r = open_streams(&s, log_file_fd);
 	if (r < 0)
 		goto out;
-	if (cfg->posture == SBX_POSTURE_OPEN) {
-		/* Refuses what open posture cannot enforce; resolves exact-name deny rules. */
-		r = sbx_deputy_new(s.loop, s.policy, s.log, &s.deputy, out->message, sizeof(out->message));
-		if (r < 0)
-			goto out;
-	}
+	/* Every posture: resolves --allow-unix; open posture: refuses what it cannot enforce, resolves
+	 * exact-name deny rules. */
+	r = sbx_deputy_new(s.loop, cfg, s.policy, s.log, &s.deputy, out->message, sizeof(out->message));
+	if (r < 0)
+		goto out;
 	r = sbx_env_build(cfg, environ, &args.envp, &env_removed);
 	if (r < 0) {
 		snprintf(out->message, sizeof(out->message), "building the environment: %s", strerror(-r));

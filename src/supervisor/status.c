@@ -107,36 +107,43 @@ void sbx_status_hello(struct sbx_jsonl *j, const char *stream, const char *postu
 }
 
 /**
- * sbx_status_network() - the allowlist gateway is serving (before "started").
+ * sbx_status_network() - the network event: the posture is in force (before "started").
  * @j: the status stream, or NULL
- */
-void sbx_status_network(struct sbx_jsonl *j)
-{
-	emit(j,
-	     "\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4 "\",\"" SBX_GW_ADDR6
-	     "\"],\"sandbox\":[\"" SBX_SANDBOX_ADDR4 "\",\"" SBX_SANDBOX_ADDR6 "\"],\"proxy\":\"" SBX_GW_ADDR4
-	     ":%d\",\"dns\":\"" SBX_GW_ADDR4 ":%d\"}",
-	     SBX_PROXY_PORT, SBX_DNS_PORT);
-}
-
-/**
- * sbx_status_network_open() - the open posture's network event.
- * @j: the status stream, or NULL
- * @landlock_err: 0 if Landlock scoping was applied, else a positive errno
+ * @posture: the posture
+ * @landlock_err: open posture: 0 if Landlock scoping was applied, else a positive errno
+ * @landlock_unix_err: 0 if Landlock's LANDLOCK_ACCESS_FS_RESOLVE_UNIX was applied, else a positive errno
  * @abi: the kernel's Landlock ABI (negative: none)
+ *
+ * Allowlist: the gateway's addresses, proxy and DNS stub; open: the
+ * enforcement and Landlock scoping; every posture: "landlock_unix", the
+ * kernel's second wall around host unix sockets (sbx's own is in every
+ * posture: src/deputy/unix.c).
  */
-void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi)
+void sbx_status_network(struct sbx_jsonl *j, enum sbx_posture posture, int landlock_err, int landlock_unix_err, int abi)
 {
-	if (landlock_err == 0)
+	char lu[48];
+
+	if (abi < 0)
+		abi = 0;
+	snprintf(lu, sizeof(lu), "%s (ABI %d)", landlock_unix_err ? "unavailable" : "applied", abi);
+	switch (posture) {
+	case SBX_POSTURE_ALLOWLIST:
+		emit(j,
+		     "\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4 "\",\"" SBX_GW_ADDR6
+		     "\"],\"sandbox\":[\"" SBX_SANDBOX_ADDR4 "\",\"" SBX_SANDBOX_ADDR6 "\"],\"proxy\":\"" SBX_GW_ADDR4
+		     ":%d\",\"dns\":\"" SBX_GW_ADDR4 ":%d\",\"landlock_unix\":\"%s\"}",
+		     SBX_PROXY_PORT, SBX_DNS_PORT, lu);
+		break;
+	case SBX_POSTURE_OPEN:
 		emit(j,
 		     "\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
-		     "\"landlock\":\"scoped (ABI %d)\"}",
-		     abi);
-	else
-		emit(j,
-		     "\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
-		     "\"landlock\":\"unavailable (ABI %d)\"}",
-		     abi < 0 ? 0 : abi);
+		     "\"landlock\":\"%s (ABI %d)\",\"landlock_unix\":\"%s\"}",
+		     landlock_err ? "unavailable" : "scoped", abi, lu);
+		break;
+	case SBX_POSTURE_BLOCKED:
+		emit(j, "\"event\":\"network\",\"posture\":\"blocked\",\"landlock_unix\":\"%s\"}", lu);
+		break;
+	}
 }
 
 /**

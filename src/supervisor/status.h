@@ -8,12 +8,13 @@
 #include <sys/types.h>
 
 #include "lib/jsonl.h"
+#include "sbx/config.h"
 
 void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid);
 void sbx_status_exited(struct sbx_jsonl *j, int signal, int code, bool killed);
 void sbx_status_timeout(struct sbx_jsonl *j, const char *seconds, bool killed);
-void sbx_status_network(struct sbx_jsonl *j);
-void sbx_status_network_open(struct sbx_jsonl *j, int landlock_err, int abi);
+void sbx_status_network(struct sbx_jsonl *j, enum sbx_posture posture, int landlock_err, int landlock_unix_err,
+			int abi);
 /* The version of the event schema (docs/sbx-events.schema.json, man/sbx-json.7). */
 #define SBX_EVENT_SCHEMA 1
 

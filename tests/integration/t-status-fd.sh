@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# t-status-fd: --json-status-fd writes JSON lines: "started" with pids
-# after the payload was exec'd, then "exited" (code or signal) or "timeout".
+# t-status-fd: --json-status-fd writes JSON lines: "network" (the posture in
+# force, with Landlock's part), "started" with pids after the payload was
+# exec'd, then "exited" (code or signal) or "timeout".
 . "$(dirname "$0")/lib.sh"
 require_userns
 
@@ -23,23 +24,23 @@ rc=$WRC
 tap_diag "status lines: $(cat "$J")"
 tap_diag "payload: $(cat "$W/.t/out")"
 read -r _ _ nspid _ <"$W/.t/out"
-if [ "$rc" = 0 ] && check_json "len(ev) == 2 and all(isinstance(e, dict) for e in ev)"; then
-	tap_ok "two events (after the hello line) for a normal run"
+if [ "$rc" = 0 ] && check_json "len(ev) == 3 and all(isinstance(e, dict) for e in ev) and ev[0]['event'] == 'network' and ev[0]['posture'] == 'blocked' and ev[0]['landlock_unix'].split(' (')[0] in ('applied', 'unavailable')"; then
+	tap_ok "three events (after the hello line) for a normal run: network (blocked), started, exited"
 else
 	tap_diag "stderr: $(cat "$W/.t/err")"
-	tap_fail "want exactly two valid events after the hello line (rc $rc)"
+	tap_fail "want exactly three valid events after the hello line, network first (rc $rc)"
 fi
-if check_json "ev[0]['event'] == 'started' and ev[0]['sbx_pid'] == $spid and all(isinstance(ev[0][k], int) and ev[0][k] > 0 for k in ('init_pid', 'pid', 'ns_pid'))"; then
+if check_json "ev[1]['event'] == 'started' and ev[1]['sbx_pid'] == $spid and all(isinstance(ev[1][k], int) and ev[1][k] > 0 for k in ('init_pid', 'pid', 'ns_pid'))"; then
 	tap_ok "started: event, sbx_pid matches, init_pid/pid/ns_pid are positive ints"
 else
 	tap_fail "started line wrong (sbx pid $spid)"
 fi
-if [ -n "$nspid" ] && check_json "ev[0]['ns_pid'] == $nspid and ev[0]['pid'] != ev[0]['init_pid'] and ev[0]['ns_pid'] != 1"; then
+if [ -n "$nspid" ] && check_json "ev[1]['ns_pid'] == $nspid and ev[1]['pid'] != ev[1]['init_pid'] and ev[1]['ns_pid'] != 1"; then
 	tap_ok "ns_pid is the payload's own getpid() ($nspid), not 1"
 else
 	tap_fail "ns_pid does not match the payload's getpid() ($nspid)"
 fi
-if check_json "ev[1] == {'event': 'exited', 'code': 0}"; then
+if check_json "ev[2] == {'event': 'exited', 'code': 0}"; then
 	tap_ok "exited: code 0"
 else
 	tap_fail "exited line for code 0"
@@ -63,7 +64,7 @@ fi
 
 capture sbx run --json-status-fd 3 --timeout 0.3 -- "$P" sleep 20 3>"$J"
 tap_diag "status lines: $(cat "$J")"
-if [ "$RC" = 124 ] && check_json "ev[0]['event'] == 'started' and ev[-1]['event'] == 'timeout' and not any(e['event'] == 'exited' and e.get('code') == 0 for e in ev)"; then
+if [ "$RC" = 124 ] && check_json "ev[1]['event'] == 'started' and ev[-1]['event'] == 'timeout' and not any(e['event'] == 'exited' and e.get('code') == 0 for e in ev)"; then
 	tap_ok "timeout event after --timeout"
 else
 	show; tap_fail "no timeout event"

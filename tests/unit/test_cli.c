@@ -264,6 +264,28 @@ static void test_open_options(void **state)
 	expect_error("allowlist only", PARSE(&p, "run", "--network=open", "--proxy-idle-timeout", "3", "true"));
 }
 
+static void test_allow_unix(void **state)
+{
+	struct parsed p;
+
+	PARSE(&p, "run", "--allow-unix", "/run/user/1000/bus", "--allow-unix=rel.sock", "--network=open", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.n_allow_unix, 2);
+	assert_string_equal(p.cfg.allow_unix[0], "/run/user/1000/bus");
+	assert_string_equal(p.cfg.allow_unix[1], "rel.sock");
+	sbx_config_free(&p.cfg);
+
+	PARSE(&p, "run", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.n_allow_unix, 0);
+	assert_null(p.cfg.allow_unix);
+	sbx_config_free(&p.cfg);
+
+	expect_error("--allow-unix: empty path", PARSE(&p, "run", "--allow-unix=", "true"));
+	expect_error("needs an argument", PARSE(&p, "run", "--allow-unix"));
+	expect_error("unknown option '--allow-unix'", PARSE(&p, "check", "--allow-unix", "x", "pypi.org"));
+}
+
 /* argv of "sbx run" + @n times "@opt @pre<i+3>@post" + "true". */
 static int build_repeat(char **argv, char (*vals)[32], const char *opt, const char *pre, const char *post, int n)
 {
@@ -501,19 +523,13 @@ static void test_help_and_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_defaults),
-		cmocka_unit_test(test_run_stops_at_first_operand),
-		cmocka_unit_test(test_run_all_options),
-		cmocka_unit_test(test_run_bad_input),
-		cmocka_unit_test(test_repeat_limit),
-		cmocka_unit_test(test_check_and_presets),
-		cmocka_unit_test(test_allowlist_options),
-		cmocka_unit_test(test_open_options),
-		cmocka_unit_test(test_upstream_options),
-		cmocka_unit_test(test_help_and_version),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_sizes_and_pids),
-		cmocka_unit_test(test_messages_quote_values),
+		cmocka_unit_test(test_run_defaults),	  cmocka_unit_test(test_run_stops_at_first_operand),
+		cmocka_unit_test(test_run_all_options),	  cmocka_unit_test(test_run_bad_input),
+		cmocka_unit_test(test_repeat_limit),	  cmocka_unit_test(test_check_and_presets),
+		cmocka_unit_test(test_allowlist_options), cmocka_unit_test(test_open_options),
+		cmocka_unit_test(test_upstream_options),  cmocka_unit_test(test_allow_unix),
+		cmocka_unit_test(test_help_and_version),  cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_sizes_and_pids),	  cmocka_unit_test(test_messages_quote_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ enum sbx_stage {
 	SBX_STAGE_NO_NEW_PRIVS,
 	SBX_STAGE_SECCOMP_LOAD,
 	SBX_STAGE_EXEC,
-	SBX_STAGE_NOTIFY,     /* open posture: handing the seccomp listener to the supervisor */
+	SBX_STAGE_NOTIFY,     /* handing the seccomp listener to the supervisor */
 	SBX_STAGE_RLIMITS,    /* the payload's resource limits (--pids), after the session */
 	SBX_STAGE_MOUNT_HOME, /* $HOME as --home says (after /dev, before the working directory) */
 	SBX_STAGE_MAX,
@@ -55,8 +55,12 @@ enum sbx_report_type {
 	SBX_REPORT_STARTED,   /* payload exec'd: ns_pid; host pid in SCM_CREDENTIALS */
 	SBX_REPORT_EXITED,    /* payload reaped: wait status */
 	SBX_REPORT_NETWORK,   /* allowlist: the gateway listeners, in SCM_RIGHTS (enum sbx_gw_listener order) */
-	SBX_REPORT_NOTIFY,    /* open: the payload's seccomp listener in SCM_RIGHTS; err: Landlock
-				 scoping's result (0 applied, else positive errno), status: Landlock ABI */
+	SBX_REPORT_NOTIFY,    /* every posture, once the payload was executed: in SCM_RIGHTS its seccomp
+				 listener and, when one could be made, a NETLINK_SOCK_DIAG socket of its network
+				 namespace; err: open posture's Landlock scoping (0 applied, else positive errno),
+				 landlock_unix: LANDLOCK_ACCESS_FS_RESOLVE_UNIX (the same), status: Landlock ABI */
+	SBX_REPORT_TMPFS,     /* before NOTIFY, as many as needed: status st_dev values (uint64_t, at most
+				 SBX_REPORT_TMPFS_MAX) in detail, the tmpfs mounts sandbox init made */
 };
 
 /* One message from sandbox init to the supervisor (SOCK_SEQPACKET, one per datagram). */
@@ -66,8 +70,11 @@ struct sbx_report {
 	int32_t err;	/* positive errno */
 	int32_t status; /* wait status for SBX_REPORT_EXITED */
 	int32_t ns_pid; /* payload pid inside the sandbox */
+	int32_t landlock_unix;
 	char detail[256];
 };
+
+#define SBX_REPORT_TMPFS_MAX (sizeof(((struct sbx_report *)0)->detail) / sizeof(uint64_t))
 
 /* Everything sandbox init needs, prepared by the supervisor before clone. */
 struct sbx_init_args {

@@ -25,6 +25,7 @@ int sbx_jsonl_begin(const struct sbx_jsonl *j, char *buf, size_t len);
 void sbx_jsonl_put(struct sbx_jsonl *j, const char *line, size_t len);
 void sbx_jsonl_flush(struct sbx_jsonl *j);
 uint64_t sbx_jsonl_dropped(struct sbx_jsonl *j);
+int sbx_jsonl_fd(const struct sbx_jsonl *j);
 uint64_t sbx_jsonl_free(struct sbx_jsonl *j, int drain_ms);
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef SBX_LIB_NETLOG_H
 #define SBX_LIB_NETLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -11,15 +12,20 @@
 #include "sbx/policy.h"
 
 struct sbx_netlog_entry {
-	const char *posture;	      /* "allowlist" (default when NULL) or "open" */
-	const char *proto;	      /* "connect", "http", "socks5", "dns", "sendto", "sendmsg", "sendmmsg" */
-	const char *host;	      /* as the client named it (name or address text) */
+	const char *posture;	      /* "blocked", "allowlist" (default when NULL) or "open" */
+	const char *proto;	      /* "connect", "http", "socks5", "dns", "sendto", "sendmsg", "sendmmsg", "bind",
+				"unix-connect", "unix-sendto", "unix-sendmsg", "unix-sendmmsg" */
+	const char *host;	      /* as the client named it (name, address text, unix socket path) */
 	uint16_t port;		      /* 0 for DNS */
 	const struct sbx_addr *addrs; /* judged addresses (may be NULL) */
 	size_t n_addrs;
-	const struct sbx_decision *d; /* NULL: refused before the policy was asked (bad request) */
-	const char *error;	      /* why the request failed or was refused outside the policy, or NULL */
-	const char *checked; /* "address", "name", "name+addresses"; NULL: "address" when decided, else "none" */
+	const struct sbx_decision *d; /* NULL: refused before the policy was asked (bad request), or judged
+					 outside it (then @reason is set) */
+	/* With @d NULL and @reason set: a verdict of a judge other than the policy (unix socket paths). */
+	bool allow;
+	const char *rule, *source, *reason;
+	const char *error;   /* why the request failed or was refused outside the policy, or NULL */
+	const char *checked; /* "address", "name", "name+addresses", "path"; NULL: "address" when decided, else "none" */
 	uint64_t bytes_up, bytes_down; /* client -> destination, destination -> client */
 	uint64_t duration_ms;
 	pid_t pid;	  /* the sandbox process that asked, its pid inside the sandbox; 0: unknown */
