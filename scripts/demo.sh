@@ -44,8 +44,8 @@ if command -v npm >/dev/null; then
 			rules+=(--allow "$a:443")
 		fi
 	done
-	sbx run --network=allowlist "${rules[@]}" --setenv HOME=/tmp --log-fd 3 -- sh -c '
-		echo "npm view is-number version -> $(npm view is-number version 2>&1 | tail -n 1)"
+	sbx run --network=allowlist "${rules[@]}" --log-fd 3 -- sh -c '
+		echo "npm view is-number version -> $(npm view is-number version 2>/dev/null | tail -n 1) (\$HOME is writable: ~/.npm, discarded at exit)"
 		printf "curl https://example.com/ -> proxy answered %s\n" "$(curl -s -o /dev/null -w "%{http_connect}" https://example.com/)"
 		printf "raw TCP to 1.1.1.1:443 -> "; timeout 3 bash -c "exec 3<>/dev/tcp/1.1.1.1/443" 2>&1 | sed "s/.*: //" | tail -n 1' \
 		3> >(sed 's/^/   log: /' >&2) || true

@@ -119,6 +119,13 @@ static bool covers(const char *dir, const char *path)
 	return strncmp(dir, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+static bool owned_by_caller(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_uid == getuid();
+}
+
 static void find_home(struct sbx_plan *p)
 {
 	const char *h = getenv("HOME");
@@ -177,6 +184,14 @@ int sbx_plan_build(const struct sbx_config *cfg, const char *cwd, struct sbx_pla
 	memset(p, 0, sizeof(*p));
 	find_home(p);
 	p->home_model = p->home[0] ? cfg->home : SBX_HOME_RO;
+	/*
+	 * A $HOME that is not the caller's (sudo's HOME=/root, a service
+	 * account's shared directory) cannot take the caller's writes, and its
+	 * files are not the caller's to show: unless --home says otherwise, the
+	 * sandbox gets an empty private one at that path.
+	 */
+	if (p->home[0] && !cfg->home_set && !owned_by_caller(p->home))
+		p->home_model = SBX_HOME_TMPFS;
 	/* 1. credentials */
 	for (size_t i = 0; p->home[0] && !cfg->no_default_hide && sbx_doors_home_secrets[i]; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", p->home, sbx_doors_home_secrets[i]) >= (int)sizeof(path))
