@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 require_userns
 
-tap_plan 14
+tap_plan 15
 H=$HOME
 if [ -z "$H" ] || ! as_user test -w "$H"; then
 	tap_skip_all no-writable-home "HOME=${HOME:-unset}"
@@ -129,7 +129,20 @@ else
 fi
 as_user rm -f "$H/sbx-cwd-file"
 
-# 14. the credential lists cost nothing when the paths are missing
+# 14. a $HOME that is not the caller's (sudo's HOME=/root): an empty private one
+if [ "$IS_ROOT" = 1 ]; then
+	mkdir -p "$W/roothome" && chmod 0700 "$W/roothome" && echo r >"$W/roothome/rootfile"
+	capture as_user env HOME="$W/roothome" "$W/sbx" run -- sh -c 'ls -A "$HOME" | wc -l; echo w >"$HOME/f" && echo wrote'
+	if [ "$OUT" = "$(printf '0\nwrote')" ] && [ ! -e "$W/roothome/f" ]; then
+		tap_ok "a \$HOME owned by someone else becomes an empty private one"
+	else
+		show; tap_fail "a \$HOME not the caller's"
+	fi
+else
+	tap_skip "a \$HOME owned by someone else becomes an empty private one" not-root "needs a directory of another owner"
+fi
+
+# 15. the credential lists cost nothing when the paths are missing
 as_user rm -rf "$H/.ssh" "$H/.aws" "$H/.netrc"
 capture sbx run -- true
 if [ "$RC" = 0 ]; then tap_ok "missing credential paths are skipped"; else show; tap_fail "missing paths: rc $RC"; fi
