@@ -297,26 +297,30 @@ static void deny(struct sbx_conn *c)
 }
 
 /*
- * The target itself is refused before the policy is asked: a numeric
- * spelling other than canonical address text (2130706433, 0x7f.1, 127.1),
- * or a malformed name. Answered and logged like a policy denial.
+ * A target refused before the policy is asked (a numeric spelling other
+ * than canonical address text such as 2130706433, 0x7f.1 or 127.1; a
+ * malformed name; the upstream proxy itself): answered and logged like a
+ * policy denial, with @why in the 403's header and body and @advice after it.
  */
-static void refuse_spelling(struct sbx_conn *c, const char *why)
+static void refuse_before_policy(struct sbx_conn *c, const char *why, const char *logged, const char *advice)
 {
-	char body[600];
+	char body[1400];
 
-	c->error = why;
+	c->error = logged;
 	conn_log(c, false);
 	if (c->proto == P_SOCKS) {
 		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
 	} else {
-		snprintf(body, sizeof(body),
-			 "sbx: %s %s:%u denied: %s\nNo rule can allow it: name the host by its name or its canonical "
-			 "address.\n",
-			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, why);
+		snprintf(body, sizeof(body), "sbx: %s %s:%u denied: %s\nNo rule can allow it: %s\n",
+			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, why, advice);
 		http_reply(c, 403, why, body);
 	}
 	conn_close(c);
+}
+
+static void refuse_spelling(struct sbx_conn *c, const char *why)
+{
+	refuse_before_policy(c, why, why, "name the host by its name or its canonical address.");
 }
 
 /* A failure that is not a policy decision (bad request, unreachable, timeout). */
@@ -874,22 +878,12 @@ static void uplink_event(struct sbx_conn *c, uint32_t events)
  */
 static void refuse_uplink_itself(struct sbx_conn *c)
 {
-	char body[1400], hdr[700];
+	char why[700];
 
-	snprintf(hdr, sizeof(hdr), "%s:%u is the upstream proxy (--upstream-proxy %s)", c->host, c->port,
+	snprintf(why, sizeof(why), "%s:%u is the upstream proxy (--upstream-proxy %s)", c->host, c->port,
 		 c->px->ctx->uplink->shown);
-	c->error = "the upstream proxy itself: sbx speaks to it, the payload never does";
-	conn_log(c, false);
-	if (c->proto == P_SOCKS) {
-		socks_reply(c, SBX_SOCKS5_REP_NOT_ALLOWED, NULL);
-	} else {
-		snprintf(body, sizeof(body),
-			 "sbx: %s %s:%u denied: %s\nNo rule can allow it: sbx speaks to the upstream proxy on the "
-			 "payload's behalf.\n",
-			 c->http_forward ? "request to" : "CONNECT", c->host, c->port, hdr);
-		http_reply(c, 403, hdr, body);
-	}
-	conn_close(c);
+	refuse_before_policy(c, why, "the upstream proxy itself: sbx speaks to it, the payload never does",
+			     "sbx speaks to the upstream proxy on the payload's behalf.");
 }
 
 /* Local resolution failed: hand the name to the upstream (only the name and port were judged). */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lib/procinfo.h"
 
 /*
  * In open posture the payload shares the host's network namespace, and with
@@ -82,27 +83,13 @@ static int unprivileged_port_start(void)
  */
 static void take_umask(const struct call *c)
 {
-	char path[64], buf[1024];
+	char v[32];
 	mode_t m = 0077;
-	ssize_t k;
-	int fd;
 
 	if (!sbx_deputy_own_fs)
 		return;
-	snprintf(path, sizeof(path), "/proc/%u/status", c->req->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		k = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (k > 0) {
-			char *u;
-
-			buf[k] = '\0';
-			u = strstr(buf, "\nUmask:");
-			if (u)
-				m = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
-		}
-	}
+	if (sbx_procinfo_status_field((pid_t)c->req->pid, "Umask", v, sizeof(v)) == 0)
+		m = (mode_t)strtoul(v, NULL, 8) & 0777;
 	umask(m);
 }
 

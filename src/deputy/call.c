@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "lib/procinfo.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
@@ -84,23 +85,11 @@ static int thread_pidfd(struct call *c)
 	c->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)c->req->pid, PIDFD_THREAD);
 	if (c->pidfd < 0 && errno == EINVAL) {
 		/* Kernel before 6.9: the thread group's pidfd (threads normally share the table). */
-		char path[64], buf[512];
-		int fd, tgid = -1;
-		ssize_t k;
+		char v[32];
+		int tgid = -1;
 
-		snprintf(path, sizeof(path), "/proc/%u/status", c->req->pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			k = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (k > 0) {
-				char *t;
-				buf[k] = '\0';
-				t = strstr(buf, "\nTgid:");
-				if (t)
-					tgid = atoi(t + 6);
-			}
-		}
+		if (sbx_procinfo_status_field((pid_t)c->req->pid, "Tgid", v, sizeof(v)) == 0)
+			tgid = atoi(v);
 		if (tgid > 0)
 			c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
 	}

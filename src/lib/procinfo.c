@@ -13,6 +13,55 @@
 
 #include "lib/procinfo.h"
 
+/* /proc/PID/status into @buf (NUL-terminated, the fields sbx reads are near its start). */
+static int read_status(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ESRCH;
+	buf[n] = '\0';
+	return 0;
+}
+
+/**
+ * sbx_procinfo_status_field() - one field of /proc/PID/status as text ("Umask", "Tgid").
+ * @pid: a pid or thread id in the supervisor's PID namespace
+ * @key: the field's name, without the colon
+ * @out: its value, blanks trimmed
+ * @len: size of @out
+ *
+ * Return: 0, -ENOENT when the field is absent, or the error of reading the file.
+ */
+int sbx_procinfo_status_field(pid_t pid, const char *key, char *out, size_t len)
+{
+	char buf[2048], *line;
+	size_t k = strlen(key);
+	int r = read_status(pid, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	for (line = buf; line; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		if (strncmp(line, key, k) == 0 && line[k] == ':') {
+			char *v = line + k + 1;
+
+			v += strspn(v, " \t");
+			snprintf(out, len, "%.*s", (int)strcspn(v, "\n"), v);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /**
  * sbx_procinfo_read() - the sandbox's view of a process the supervisor sees.
  * @pid: a pid or thread id in the supervisor's PID namespace
@@ -27,21 +76,14 @@
  */
 int sbx_procinfo_read(pid_t pid, struct sbx_procinfo *info)
 {
-	char path[64], buf[2048];
-	ssize_t n;
-	int fd;
+	char buf[2048];
+	int r;
 
 	info->ns_pid = 0;
 	info->comm[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -ESRCH;
-	buf[n] = '\0';
+	r = read_status(pid, buf, sizeof(buf));
+	if (r < 0)
+		return r;
 	for (char *line = buf, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)

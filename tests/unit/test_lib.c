@@ -2,6 +2,7 @@
 /* Unit tests for src/lib: address conversion, descriptor passing, the list, the loop, the JSON-lines writer. */
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "lib/fdpass.h"
 #include "lib/jsonl.h"
 #include "lib/list.h"
+#include "lib/procinfo.h"
 #include "lib/loop.h"
 #include "lib/sockaddr.h"
 #include "sbx/util.h"
@@ -334,6 +336,20 @@ static void test_loop_pause_silences_hup(void **state)
 	sbx_loop_free(loop);
 }
 
+static void test_status_field(void **state)
+{
+	char v[32];
+	mode_t old = umask(0027);
+
+	(void)state;
+	assert_int_equal(sbx_procinfo_status_field(getpid(), "Umask", v, sizeof(v)), 0);
+	assert_string_equal(v, "0027");
+	assert_int_equal(sbx_procinfo_status_field(getpid(), "Tgid", v, sizeof(v)), 0);
+	assert_int_equal(atoi(v), getpid());
+	assert_int_equal(sbx_procinfo_status_field(getpid(), "NoSuchField", v, sizeof(v)), -ENOENT);
+	umask(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_from_addrinfo_dedupes),
 		cmocka_unit_test(test_fdpass_round_trip),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_status_field),
 		cmocka_unit_test(test_loop_pause_silences_hup),
 		cmocka_unit_test(test_jsonl_full_pipe),
 		cmocka_unit_test(test_jsonl_full_file),

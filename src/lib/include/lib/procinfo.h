@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Command names are at most 15 bytes (TASK_COMM_LEN - 1). */
@@ -16,6 +17,7 @@ struct sbx_procinfo {
 };
 
 int sbx_procinfo_read(pid_t pid, struct sbx_procinfo *info);
+int sbx_procinfo_status_field(pid_t pid, const char *key, char *out, size_t len);
 int sbx_procinfo_inode_owner(pid_t init_pid, unsigned long inode, struct sbx_procinfo *info);
 int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16_t port, struct sbx_procinfo *info);
 
