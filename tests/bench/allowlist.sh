@@ -49,13 +49,8 @@ if [[ ${1:-} != --fakehost ]]; then
 	cp "$build/cmd/sbx" "$build/tests/bench/launch" "$build/tests/bench/abt" "$work/" || exit 2
 	cp "${BASH_SOURCE[0]}" "$work/allowlist.sh" || exit 2
 	chmod 0755 "$work" "$work"/*
-	as_user=()
-	if [[ $(id -u) -eq 0 ]]; then
-		uid=${SBX_TEST_UID:-23456}
-		chown -R "$uid:$uid" "$work"
-		# keep the bounding set: the fake host's root configures its own namespaces
-		as_user=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --)
-	fi
+	. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+	bench_as_user "$work"
 	# PID 1 of the fake host is our script: when it (or unshare) dies, the
 	# PID namespace takes every server, proxy and sandbox with it.
 	"${as_user[@]}" unshare -Urnm -p --fork --kill-child=SIGKILL --mount-proc --propagation private \

@@ -7,6 +7,7 @@
 # Usage: tests/bench/doors.sh BUILDDIR [CONNECTS_PER_RUN]   (best of SBX_BENCH_ROUNDS=3 interleaved rounds)
 # Traffic stays on 127.0.0.1 and unix sockets.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build=${1:?usage: doors.sh BUILDDIR [N]}
 n=${2:-10000}
 rounds=${SBX_BENCH_ROUNDS:-3}
@@ -15,12 +16,7 @@ work=$(mktemp -d /var/tmp/sbx-bench-doors.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp "$build/cmd/sbx" "$build/tests/bench/connbench" "$work/"
 chmod 0755 "$work" "$work/sbx" "$work/connbench"
-as_user=()
-if [[ $(id -u) -eq 0 ]]; then
-	uid=${SBX_TEST_UID:-23456}
-	as_user=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all)
-	chown "$uid:$uid" "$work"
-fi
+bench_as_user "$work"
 cd "$work"
 
 labels=(unix-direct unix-tmp unix-cwd tcp-direct tcp-blocked tcp-allowlist tcp-open)

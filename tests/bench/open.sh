@@ -5,6 +5,7 @@
 # Usage: tests/bench/open.sh BUILDDIR [SECONDS_PER_RATE_RUN] [MIB_PER_BULK_RUN]
 # Traffic stays on 127.0.0.1.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build=${1:?usage: open.sh BUILDDIR [SECS] [MIB]}
 secs=${2:-3}
 mib=${3:-4096}
@@ -12,12 +13,7 @@ mib=${3:-4096}
 work=$(mktemp -d /var/tmp/sbx-bench-open.XXXXXX)
 cp "$build/cmd/sbx" "$build/tests/bench/netbench" "$work/"
 chmod 0755 "$work" "$work/sbx" "$work/netbench"
-as_user=()
-if [[ $(id -u) -eq 0 ]]; then
-	uid=${SBX_TEST_UID:-23456}
-	as_user=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all)
-	chown "$uid:$uid" "$work"
-fi
+bench_as_user "$work"
 cd "$work"
 # 1,000 deny rules that never match the sink (documentation-free private /24s).
 for i in $(seq 0 999); do echo "deny 10.$((i / 250)).$((i % 250)).0/24"; done >deny1000.policy

@@ -35,12 +35,8 @@ if [[ ${1:-} != --fakehost ]]; then
 	trap 'rm -rf "$work"' EXIT
 	cp "$build/cmd/sbx" "$build/tests/bench/abt" "${BASH_SOURCE[0]}" "$work/" || exit 2
 	chmod 0755 "$work" "$work"/*
-	as_user=()
-	if [[ $(id -u) -eq 0 ]]; then
-		uid=${SBX_TEST_UID:-23456}
-		chown -R "$uid:$uid" "$work"
-		as_user=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --)
-	fi
+	. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+	bench_as_user "$work"
 	"${as_user[@]}" unshare -Urnm -p --fork --kill-child=SIGKILL --mount-proc --propagation private \
 		-- /bin/bash "$work/soak.sh" --fakehost "$work" "$secs" </dev/null
 	exit $?

@@ -3,6 +3,7 @@
 # Start-up benchmark: sbx blocked vs bwrap --unshare-all vs unshare -Urnpf, side by side, as an unprivileged user.
 # Usage: tests/bench/startup.sh BUILDDIR [RUNS]   (prints medians, ratios, supervisor RSS, launches/s)
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 build=${1:?usage: startup.sh BUILDDIR [RUNS]}
 runs=${2:-200}
 conc=${SBX_BENCH_CONCURRENT:-200}
@@ -12,11 +13,7 @@ trap 'rm -rf "$work"' EXIT
 cp "$build/cmd/sbx" "$build/tests/bench/launch" "$work/"
 chmod 0755 "$work" "$work/sbx" "$work/launch"
 cd "$work"
-as_user=()
-if [[ $(id -u) -eq 0 ]]; then
-	uid=${SBX_TEST_UID:-23456}
-	as_user=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all)
-fi
+bench_as_user "$work"
 have_bwrap=0
 command -v bwrap >/dev/null && have_bwrap=1
 
