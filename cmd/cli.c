@@ -67,6 +67,11 @@ const char sbx_cli_usage_run[] =
 	"                          from sbx's environment: SBX_UPSTREAM_PROXY_AUTH)\n"
 	"  --allow-unix PATH       let COMMAND connect to the host's unix socket at PATH\n"
 	"                          (default: no host unix socket, in every posture)\n"
+	"  --ask-fd FD|IN,OUT      allowlist: ask on FD (or write questions to OUT, read\n"
+	"                          answers from IN) about destinations no rule decides\n"
+	"  --ask-timeout SECONDS   deny a question not answered in time (default 5)\n"
+	"  --control-fd FD|IN,OUT  read policy commands (list, allow, deny, remove,\n"
+	"                          posture) and write replies; see sbx-json(7)\n"
 	"\n"
 	"Identity:\n"
 	"  --uid N                 user id inside the sandbox (default: yours)\n"
@@ -183,6 +188,9 @@ enum opt_id {
 	OPT_UPSTREAM_PROXY,
 	OPT_UPSTREAM_PROXY_AUTH_FILE,
 	OPT_ALLOW_UNIX,
+	OPT_CONTROL_FD,
+	OPT_ASK_FD,
+	OPT_ASK_TIMEOUT,
 };
 
 /* Which commands accept an option. */
@@ -240,6 +248,9 @@ static const struct opt sbx_opts[] = {
 	{"--upstream-proxy", OPT_UPSTREAM_PROXY, true, FOR_RUN},
 	{"--upstream-proxy-auth-file", OPT_UPSTREAM_PROXY_AUTH_FILE, true, FOR_RUN},
 	{"--allow-unix", OPT_ALLOW_UNIX, true, FOR_RUN},
+	{"--control-fd", OPT_CONTROL_FD, true, FOR_RUN},
+	{"--ask-fd", OPT_ASK_FD, true, FOR_RUN},
+	{"--ask-timeout", OPT_ASK_TIMEOUT, true, FOR_RUN},
 };
 
 __attribute__((format(printf, 3, 4))) static int usage_error(char *err, size_t errlen, const char *fmt, ...)
@@ -360,6 +371,30 @@ static int parse_duration(const char *opt, const char *value, uint64_t min_ms, b
 	if ((ms || finer) && ms < min_ms)
 		return usage_error(err, errlen, "%s: %s is below %s", opt, q, why_min);
 	*out = ms + (finer ? 1 : 0);
+	return 0;
+}
+
+/* FD (read and written), or IN,OUT: sbx reads IN and writes OUT. */
+static int parse_fd_pair(const char *opt, const char *value, int *in, int *out, char *err, size_t errlen)
+{
+	const char *comma = strchr(value, ',');
+	char q[SBX_QUOTE_LEN], first[24];
+	unsigned long a, b;
+
+	sbx_quote(q, sizeof(q), value);
+	if (!comma) {
+		if (parse_uint(value, INT_MAX, &a) < 0)
+			return usage_error(err, errlen, "%s: %s is not a descriptor number (FD or IN,OUT)", opt, q);
+		*in = *out = (int)a;
+		return 0;
+	}
+	if ((size_t)(comma - value) >= sizeof(first))
+		return usage_error(err, errlen, "%s: %s is not FD or IN,OUT", opt, q);
+	snprintf(first, sizeof(first), "%.*s", (int)(comma - value), value);
+	if (parse_uint(first, INT_MAX, &a) < 0 || parse_uint(comma + 1, INT_MAX, &b) < 0)
+		return usage_error(err, errlen, "%s: %s is not FD or IN,OUT (two descriptor numbers)", opt, q);
+	*in = (int)a;
+	*out = (int)b;
 	return 0;
 }
 
@@ -746,6 +781,13 @@ static int set_option(struct sbx_config *cfg, const struct opt *o, char *value, 
 			return usage_error(err, errlen, "--allow-unix: empty path");
 		r = push((void **)&cfg->allow_unix, &cfg->n_allow_unix, sizeof(value), &value);
 		break;
+	case OPT_CONTROL_FD:
+		return parse_fd_pair(o->name, value, &cfg->control_in_fd, &cfg->control_out_fd, err, errlen);
+	case OPT_ASK_FD:
+		return parse_fd_pair(o->name, value, &cfg->ask_in_fd, &cfg->ask_out_fd, err, errlen);
+	case OPT_ASK_TIMEOUT:
+		return parse_duration(o->name, value, 1, false, "1 ms, the resolution of --ask-timeout",
+				      &cfg->ask_timeout_ms, err, errlen);
 	case OPT_LOG_FD:
 		if (parse_uint(value, INT_MAX, &n) < 0)
 			return usage_error(err, errlen, "--log-fd: %s is not a descriptor number", q);
@@ -801,6 +843,8 @@ static void config_init(struct sbx_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->json_status_fd = -1;
 	cfg->log_fd = -1;
+	cfg->control_in_fd = cfg->control_out_fd = -1;
+	cfg->ask_in_fd = cfg->ask_out_fd = -1;
 	cfg->hostname = "sbx";
 }
 
@@ -895,6 +939,15 @@ int sbx_cli_check_run(const struct sbx_config *cfg, char *err, size_t errlen)
 		return usage_error(err, errlen, "--upstream-proxy-auth-file needs --upstream-proxy");
 	if (cfg->log_fd >= 0 && cfg->log_file)
 		return usage_error(err, errlen, "give --log-fd or --log-file, not both");
+	if (cfg->ask_in_fd >= 0 && cfg->posture != SBX_POSTURE_ALLOWLIST)
+		return usage_error(err, errlen,
+				   "--ask-fd applies to --network=allowlist only (blocked denies everything; open "
+				   "allows what no rule denies, so nothing is left to ask)");
+	if (cfg->ask_timeout_ms && cfg->ask_in_fd < 0)
+		return usage_error(err, errlen, "--ask-timeout needs --ask-fd");
+	if (cfg->ask_in_fd >= 0 && cfg->control_in_fd >= 0 &&
+	    (cfg->ask_in_fd == cfg->control_in_fd || cfg->ask_out_fd == cfg->control_out_fd))
+		return usage_error(err, errlen, "--ask-fd and --control-fd need descriptors of their own");
 	return 0;
 }
 

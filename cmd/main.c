@@ -108,6 +108,19 @@ static int cmd_run(const struct sbx_config *cfg)
 		return report_failure("--json-status-fd %d: not an open descriptor", cfg->json_status_fd);
 	if (cfg->log_fd >= 0 && !fd_is_open(cfg->log_fd))
 		return report_failure("--log-fd %d: not an open descriptor", cfg->log_fd);
+	{
+		const struct {
+			const char *name;
+			int fd;
+		} more[] = {{"--control-fd", cfg->control_in_fd},
+			    {"--control-fd", cfg->control_out_fd},
+			    {"--ask-fd", cfg->ask_in_fd},
+			    {"--ask-fd", cfg->ask_out_fd}};
+
+		for (size_t i = 0; i < SBX_ARRAY_SIZE(more); i++)
+			if (more[i].fd >= 0 && !fd_is_open(more[i].fd))
+				return report_failure("%s %d: not an open descriptor", more[i].name, more[i].fd);
+	}
 	for (size_t i = 0; i < cfg->n_pass_fds; i++) {
 		if (!fd_is_open(cfg->pass_fds[i]))
 			return report_failure("--pass-fd %d: not an open descriptor", cfg->pass_fds[i]);

@@ -20,6 +20,8 @@
 #define SBX_MAX_SECONDS 1000000000ull
 /* --kill-after when not given: how long --timeout's SIGTERM may take before SIGKILL. */
 #define SBX_DEFAULT_KILL_AFTER_MS 5000u
+/* --ask-timeout: how long a question waits for the orchestrator before it is a deny. */
+#define SBX_DEFAULT_ASK_TIMEOUT_MS 5000u
 
 /* tmpfs sizes (bytes): /tmp and each --tmpfs unless --tmp-size; /dev/shm always. */
 #define SBX_DEFAULT_TMP_SIZE (1ull << 30)
@@ -181,6 +183,9 @@ struct sbx_config {
 	int json_status_fd; /* -1 when unset */
 	int log_fd;	    /* --log-fd, -1 when unset */
 	const char *log_file;
+	int control_in_fd, control_out_fd; /* --control-fd: commands in, replies out; -1 when unset */
+	int ask_in_fd, ask_out_fd;	   /* --ask-fd: answers in, questions out; -1 when unset */
+	uint64_t ask_timeout_ms;	   /* --ask-timeout, 0: SBX_DEFAULT_ASK_TIMEOUT_MS */
 
 	/* run: the upstream proxy (allowlist), or NULL: dial directly */
 	const char *upstream_proxy;	      /* --upstream-proxy URL (never with credentials) */

@@ -110,6 +110,10 @@ enum sbx_reason {
 	SBX_REASON_METADATA_NAME,   /* host name of a cloud metadata service */
 	SBX_REASON_HOST_SERVICE,    /* @rule, one address and one port, opens that service of the host itself */
 	SBX_REASON_HOST_ADDRESS, /* an address of the host itself (@classes, @addr) that no host-service rule opens */
+	/* Decided by the orchestrator (--ask-fd) for a destination no rule decides: */
+	SBX_REASON_GRANTED,    /* allowed once by its answer */
+	SBX_REASON_REFUSED,    /* denied once by its answer */
+	SBX_REASON_UNANSWERED, /* no answer in time, or no one left to ask */
 };
 
 /**
@@ -201,6 +205,8 @@ enum sbx_rule_origin_kind {
 	SBX_ORIGIN_FLAG,    /* --allow / --deny */
 	SBX_ORIGIN_FILE,    /* policy file @file line @line */
 	SBX_ORIGIN_BUILTIN, /* built into sbx */
+	SBX_ORIGIN_CONTROL, /* --control-fd, request @line */
+	SBX_ORIGIN_ASK,	    /* an answer on --ask-fd to question @line */
 };
 
 struct sbx_rule_origin {
@@ -314,6 +320,87 @@ int sbx_policy_rule_host(const struct sbx_rule *r, char *host, size_t len, bool 
  * Return: true if it does.
  */
 bool sbx_policy_rule_port_match(const struct sbx_rule *r, uint16_t port);
+
+/* ---- Changing a policy while the payload runs (--control-fd, --ask-fd) -- */
+
+/*
+ * A policy in use is never changed: a change builds a new one (a copy,
+ * then edits on the copy) and the caller swaps it in (lib/livepolicy.h).
+ * Rule ids survive copies, so an id read from one version names the same
+ * rule in the next.
+ */
+
+/**
+ * sbx_policy_copy() - a new policy with the same posture and rules, minus some.
+ * @p: the policy.
+ * @skip: ids of rules to leave out (may be NULL).
+ * @n_skip: how many.
+ * @out: the copy, to be released with sbx_policy_free().
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sbx_policy_copy(const struct sbx_policy *p, const uint32_t *skip, size_t n_skip, struct sbx_policy **out);
+
+/**
+ * sbx_policy_set_posture() - change the posture of a policy nobody uses yet.
+ * @p: a fresh copy.
+ * @posture: the new posture.
+ */
+void sbx_policy_set_posture(struct sbx_policy *p, enum sbx_posture posture);
+
+/**
+ * sbx_policy_rule_id() - a rule's id: unique in the run, kept by copies.
+ * @r: the rule.
+ *
+ * Return: the id (1 or more).
+ */
+uint32_t sbx_policy_rule_id(const struct sbx_rule *r);
+
+/**
+ * sbx_policy_rule_by_id() - the rule with an id.
+ * @p: the policy.
+ * @id: from sbx_policy_rule_id().
+ *
+ * Return: the rule, or NULL when @p has none with @id.
+ */
+const struct sbx_rule *sbx_policy_rule_by_id(const struct sbx_policy *p, uint32_t id);
+
+/**
+ * sbx_policy_rule_preset() - the preset a rule came from.
+ * @r: the rule.
+ *
+ * Return: the preset's name (without '@'), or NULL.
+ */
+const char *sbx_policy_rule_preset(const struct sbx_rule *r);
+
+/**
+ * sbx_policy_askable() - whether a decision is one the orchestrator may be asked about.
+ * @d: a decision of this engine.
+ *
+ * Only a destination no rule decides is asked about: allowlist posture,
+ * nothing allows it. A deny rule, a special-purpose or metadata address, an
+ * address of the host itself and posture blocked are floors, never asked.
+ *
+ * Return: true if so.
+ */
+bool sbx_policy_askable(const struct sbx_decision *d);
+
+/**
+ * sbx_policy_judge_granted() - judge a destination the orchestrator allowed once.
+ * @p: the policy.
+ * @dest: the destination asked about (a name or an address, with its port;
+ *	port 0 and a name: a DNS question, as sbx_policy_judge_dns()).
+ * @addrs: the addresses a name resolved to (NULL, 0: the name alone).
+ * @n: number of @addrs.
+ * @d: the decision: SBX_REASON_GRANTED when allowed.
+ *
+ * The answer stands in for the missing allow rule and nothing more: deny
+ * rules, special-purpose ranges and the host's own addresses still deny.
+ *
+ * Return: the verdict (also in @d).
+ */
+enum sbx_verdict sbx_policy_judge_granted(const struct sbx_policy *p, const struct sbx_dest *dest,
+					  const struct sbx_addr *addrs, size_t n, struct sbx_decision *d);
 
 /* ---- Judging ----------------------------------------------------------- */
 

@@ -29,6 +29,9 @@
  *  3. the answer holds only the judged records of the asked type, with a
  *     short TTL. Other types (MX, TXT, HTTPS, ...) get an empty answer for
  *     allowed names: they are not forwarded.
+ * A name no rule decides is put to the orchestrator when --ask-fd is given
+ * (ask.c); the query waits for the answer alone, and a policy change
+ * releases it when a new rule decides the name.
  * Queries are parsed strictly (src/proto/dns.c); malformed ones get FORMERR
  * or nothing. UDP and TCP are served; both are bounded.
  */
@@ -65,7 +68,9 @@ struct dns_q {
 	uint8_t msg[SBX_DNS_UDP_MAX];
 	size_t msg_len;
 	struct sbx_resolve_req *rq;
-	uint64_t deadline_ms;
+	uint64_t deadline_ms;	  /* UINT64_MAX while it waits for the orchestrator (ask.c keeps the time) */
+	struct sbx_ask_wait ask;  /* --ask-fd: waiting for an answer */
+	bool granted;		  /* allowed once by the orchestrator */
 };
 
 struct sbx_dnsstub {
@@ -140,12 +145,26 @@ static void log_dns(struct dns_q *dq, const struct sbx_decision *d, const struct
 
 static void dq_free(struct dns_q *dq)
 {
+	sbx_ask_cancel(dq->ds->ctx->ask, &dq->ask);
 	if (dq->rq)
 		sbx_resolver_cancel(dq->rq);
 	sbx_list_del(&dq->link);
 	if (!dq->tcp)
 		dq->ds->udp_inflight--;
 	free(dq);
+}
+
+/* The name, and the addresses it resolved to, as the query was let through: by a rule, or once by the orchestrator. */
+static enum sbx_verdict judge_answer(const struct dns_q *dq, const struct sbx_addr *addrs, size_t n,
+				     struct sbx_decision *d)
+{
+	const struct sbx_policy *p = sbx_livepolicy_peek(dq->ds->ctx->live);
+	struct sbx_dest dest = {.is_addr = false, .port = 0}; /* port 0 and a name: a DNS question */
+
+	if (!dq->granted)
+		return sbx_policy_judge_dns(p, dq->host, addrs, n, d);
+	snprintf(dest.host, sizeof(dest.host), "%s", dq->host);
+	return sbx_policy_judge_granted(p, &dest, addrs, n, d);
 }
 
 static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
@@ -160,7 +179,7 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 	} else if (err < 0) {
 		log_dns(dq, NULL, NULL, 0, "resolution failed");
 		answer(dq, SBX_DNS_SERVFAIL, NULL, 0);
-	} else if (sbx_policy_judge_dns(dq->ds->ctx->policy, dq->host, addrs, n, &d) == SBX_VERDICT_DENY) {
+	} else if (judge_answer(dq, addrs, n, &d) == SBX_VERDICT_DENY) {
 		log_dns(dq, &d, addrs, n, NULL);
 		answer(dq, SBX_DNS_REFUSED, NULL, 0);
 	} else {
@@ -176,7 +195,7 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 				"out of file descriptors: sbx could not re-read the host's addresses (ulimit -n)");
 			answer(dq, SBX_DNS_SERVFAIL, NULL, 0);
 		} else if (self) {
-			sbx_policy_judge_host(dq->ds->ctx->policy, self, 0, false, &d);
+			sbx_policy_judge_host(sbx_livepolicy_peek(dq->ds->ctx->live), self, 0, false, &d);
 			log_dns(dq, &d, addrs, n, "host address");
 			answer(dq, SBX_DNS_REFUSED, NULL, 0);
 		} else {
@@ -185,6 +204,53 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 		}
 	}
 	dq_free(dq);
+}
+
+static void refuse(struct dns_q *dq, const struct sbx_decision *d, const char *error)
+{
+	log_dns(dq, d, NULL, 0, error);
+	answer(dq, SBX_DNS_REFUSED, NULL, 0);
+	dq_free(dq);
+}
+
+static void go_on(struct dns_q *dq);
+
+/* The orchestrator answered (ask.c), or could not. */
+static void dns_answered(struct sbx_ask_wait *w, enum sbx_ask_result res, const char *why)
+{
+	struct dns_q *dq = sbx_container_of(w, struct dns_q, ask);
+	struct sbx_decision d = {.verdict = SBX_VERDICT_DENY};
+
+	sbx_list_del(&dq->link); /* off the pending list: go_on() puts it back while it resolves */
+	dq->deadline_ms = sbx_loop_now_ms() + SBX_DNS_TIMEOUT_MS;
+	if (res == SBX_ASK_ALLOW)
+		dq->granted = true;
+	if (res == SBX_ASK_DENY || res == SBX_ASK_UNANSWERED) {
+		d.reason = res == SBX_ASK_DENY ? SBX_REASON_REFUSED : SBX_REASON_UNANSWERED;
+		refuse(dq, &d, why);
+	} else if (judge_answer(dq, NULL, 0, &d) == SBX_VERDICT_DENY) {
+		refuse(dq, &d, NULL); /* the answer's rule does not cover the name */
+	} else {
+		go_on(dq);
+	}
+}
+
+/* No rule decides the name: ask the orchestrator, if there is one. Return: true when the query waits. */
+static bool dns_ask(struct dns_q *dq, struct sbx_decision *d)
+{
+	struct sbx_dest dest = {.is_addr = false, .port = 0};
+
+	if (!dq->ds->ctx->ask || !sbx_policy_askable(d))
+		return false;
+	snprintf(dest.host, sizeof(dest.host), "%s", dq->host);
+	dq->ask.done = dns_answered;
+	if (!sbx_ask_submit(dq->ds->ctx->ask, "dns", "dns", &dest, &dq->who, &dq->ask)) {
+		d->reason = SBX_REASON_UNANSWERED;
+		return false;
+	}
+	dq->deadline_ms = UINT64_MAX;
+	sbx_list_add_tail(&dq->ds->pending, &dq->link);
+	return true;
 }
 
 /* One complete query message from @peer (UDP) or @tcp. */
@@ -250,12 +316,20 @@ static void handle_query(struct sbx_dnsstub *ds, int udp_fd, struct dns_tcp *tcp
 		dq_free(dq);
 		return;
 	}
-	if (sbx_policy_judge_dns(ds->ctx->policy, dq->host, NULL, 0, &d) == SBX_VERDICT_DENY) {
-		log_dns(dq, &d, NULL, 0, NULL);
-		answer(dq, SBX_DNS_REFUSED, NULL, 0);
-		dq_free(dq);
+	if (judge_answer(dq, NULL, 0, &d) == SBX_VERDICT_DENY) {
+		if (!dns_ask(dq, &d))
+			refuse(dq, &d, NULL);
 		return;
 	}
+	go_on(dq);
+}
+
+/* The name is allowed: answer it, from the cache or once the resolver has. */
+static void go_on(struct dns_q *dq)
+{
+	struct sbx_dnsstub *ds = dq->ds;
+	int r;
+
 	if (dq->q.qtype != SBX_DNS_TYPE_A && dq->q.qtype != SBX_DNS_TYPE_AAAA) {
 		answer(dq, SBX_DNS_NOERROR, NULL, 0); /* allowed name, type not served: empty answer */
 		dq_free(dq);
@@ -419,8 +493,37 @@ void sbx_dnsstub_tick(struct sbx_dnsstub *ds, uint64_t now)
 	{
 		struct dns_tcp *t = sbx_list_entry(pos, struct dns_tcp, link);
 
-		if (now >= t->deadline_ms)
+		if (now >= t->deadline_ms && !t->busy) /* a query in progress keeps its own deadline */
 			tcp_close(t);
+	}
+}
+
+/**
+ * sbx_dnsstub_policy_changed() - release the queries waiting for an answer that a new rule decides.
+ * @ds: the DNS stub
+ *
+ * Context: the supervisor's event loop (lib/livepolicy.c's watchers).
+ */
+void sbx_dnsstub_policy_changed(struct sbx_dnsstub *ds)
+{
+	struct sbx_list *pos, *tmp;
+
+	sbx_list_for_each_safe(pos, tmp, &ds->pending)
+	{
+		struct dns_q *dq = sbx_list_entry(pos, struct dns_q, link);
+		struct sbx_decision d;
+
+		if (!dq->ask.q)
+			continue; /* being resolved: judged with the version in force when the answer comes */
+		if (judge_answer(dq, NULL, 0, &d) == SBX_VERDICT_DENY && sbx_policy_askable(&d))
+			continue;
+		sbx_ask_cancel(ds->ctx->ask, &dq->ask);
+		sbx_list_del(&dq->link);
+		dq->deadline_ms = sbx_loop_now_ms() + SBX_DNS_TIMEOUT_MS;
+		if (d.verdict == SBX_VERDICT_DENY)
+			refuse(dq, &d, NULL);
+		else
+			go_on(dq);
 	}
 }
 

@@ -56,7 +56,17 @@ struct sbx_allowlist {
 	struct sbx_watch tick_w; /* 1 s timerfd for deadlines */
 	struct sbx_watch rest_w; /* one-shot timerfd: the TCP listeners rest after a starved accept */
 	bool resting;
+	struct sbx_livepolicy_watcher watcher; /* --control-fd and --ask-fd changes */
 };
+
+/* A new policy version: both services close or release what it now decides. */
+static void policy_changed(struct sbx_livepolicy_watcher *w, const struct sbx_policy *now)
+{
+	struct sbx_allowlist *al = sbx_container_of(w, struct sbx_allowlist, watcher);
+
+	sbx_proxy_policy_changed(al->proxy);
+	sbx_dnsstub_policy_changed(al->dns);
+}
 
 #define SBX_DEFAULT_MAX_CONNS 1024
 #define SBX_DEFAULT_MAX_HEAD 16384
@@ -236,7 +246,8 @@ void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct so
  * sbx_allowlist_start() - serve the proxy and DNS listeners of an allowlist sandbox.
  * @loop: the supervisor's loop
  * @cfg: limits (--proxy-*)
- * @policy: the policy every decision uses
+ * @live: the policy in force, watched for changes; must outlive the services
+ * @id: the sandbox id, for --ask-fd's lines
  * @uplink: the upstream proxy to dial through (--upstream-proxy), or NULL;
  *	must outlive the services
  * @log: the decision log, or NULL
@@ -248,8 +259,8 @@ void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct so
  * Context: the supervisor, when sandbox init reports its network ready.
  * Return: 0, or a negative errno.
  */
-int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
-			const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid, int *fds,
+int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, struct sbx_livepolicy *live,
+			const char *id, const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid, int *fds,
 			struct sbx_allowlist **out)
 {
 	struct sbx_allowlist *al = calloc(1, sizeof(*al));
@@ -261,7 +272,8 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 		return -ENOMEM;
 	ctx = &al->ctx;
 	ctx->loop = loop;
-	ctx->policy = policy;
+	ctx->live = live;
+	sbx_list_init(&al->watcher.link);
 	ctx->uplink = uplink;
 	ctx->log = log;
 	ctx->sandbox_pid = sandbox_pid;
@@ -289,6 +301,14 @@ int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, con
 	r = sbx_dnsstub_new(ctx, &al->dns);
 	if (r < 0)
 		goto fail;
+	if (cfg->ask_in_fd >= 0) {
+		r = sbx_ask_new(ctx, cfg->ask_in_fd, cfg->ask_out_fd, id,
+				cfg->ask_timeout_ms ? cfg->ask_timeout_ms : SBX_DEFAULT_ASK_TIMEOUT_MS, &ctx->ask);
+		if (r < 0)
+			goto fail;
+	}
+	al->watcher.changed = policy_changed;
+	sbx_livepolicy_watch(live, &al->watcher);
 	al->tick_w =
 		(struct sbx_watch){.cb = tick_cb, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
 	if (al->tick_w.fd < 0 || timerfd_settime(al->tick_w.fd, 0, &its, NULL) < 0) {
@@ -335,8 +355,10 @@ void sbx_allowlist_free(struct sbx_allowlist *al)
 {
 	if (!al)
 		return;
+	sbx_livepolicy_unwatch(&al->watcher);
 	sbx_proxy_free(al->proxy);
 	sbx_dnsstub_free(al->dns);
+	sbx_ask_free(al->ctx.ask); /* after the services: their waiters are gone */
 	for (size_t i = 0; i < SBX_GW_N_LISTENERS; i++) {
 		if (al->listeners[i].w.fd >= 0) {
 			sbx_loop_unwatch(al->ctx.loop, &al->listeners[i].w);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "lib/jsonl.h"
+#include "lib/list.h"
+#include "lib/livepolicy.h"
 #include "lib/loop.h"
 #include "lib/procinfo.h"
 #include "lib/resolver.h"
@@ -86,7 +88,8 @@ void sbx_uplink_hs_free(struct sbx_uplink_hs *hs);
  */
 struct sbx_gw_ctx {
 	struct sbx_loop *loop;
-	const struct sbx_policy *policy;
+	struct sbx_livepolicy *live; /* the policy in force (lib/livepolicy.h) */
+	struct sbx_ask *ask;	     /* --ask-fd, or NULL */
 	struct sbx_resolver *resolver;
 	struct sbx_hostaddr *host;	 /* the one member a check writes (a cache) */
 	struct sbx_jsonl *log;		 /* the decision log, or NULL */
@@ -113,10 +116,32 @@ static inline bool sbx_gw_accept_starved(int err)
 void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct sockaddr *peer,
 		     const struct sockaddr *local, struct sbx_procinfo *who);
 
+/* --ask-fd (ask.c): a destination no rule decides waits for the orchestrator. */
+struct sbx_ask;
+enum sbx_ask_result {
+	SBX_ASK_ALLOW,	    /* allowed once */
+	SBX_ASK_DENY,	    /* denied once */
+	SBX_ASK_RULE,	    /* the answer added a rule: judge again (it may still not decide) */
+	SBX_ASK_UNANSWERED, /* timed out, or the answers ended: deny */
+};
+struct sbx_ask_wait {
+	struct sbx_list link;
+	void *q; /* the question waited on, or NULL */
+	/* @why: for SBX_ASK_UNANSWERED, what happened (for the log) */
+	void (*done)(struct sbx_ask_wait *w, enum sbx_ask_result res, const char *why);
+};
+int sbx_ask_new(const struct sbx_gw_ctx *ctx, int in_fd, int out_fd, const char *id, uint64_t timeout_ms,
+		struct sbx_ask **out);
+bool sbx_ask_submit(struct sbx_ask *a, const char *kind, const char *proto, const struct sbx_dest *dest,
+		    const struct sbx_procinfo *who, struct sbx_ask_wait *w);
+void sbx_ask_cancel(struct sbx_ask *a, struct sbx_ask_wait *w);
+void sbx_ask_free(struct sbx_ask *a);
+
 struct sbx_proxy;
 int sbx_proxy_new(const struct sbx_gw_ctx *ctx, struct sbx_proxy **out);
 int sbx_proxy_accept(struct sbx_proxy *px, int listen_fd);
 void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now);
+void sbx_proxy_policy_changed(struct sbx_proxy *px);
 void sbx_proxy_free(struct sbx_proxy *px);
 
 struct sbx_dnsstub;
@@ -124,6 +149,7 @@ int sbx_dnsstub_new(const struct sbx_gw_ctx *ctx, struct sbx_dnsstub **out);
 void sbx_dnsstub_udp_ready(struct sbx_dnsstub *ds, int fd);
 int sbx_dnsstub_tcp_accept(struct sbx_dnsstub *ds, int listen_fd);
 void sbx_dnsstub_tick(struct sbx_dnsstub *ds, uint64_t now);
+void sbx_dnsstub_policy_changed(struct sbx_dnsstub *ds);
 void sbx_dnsstub_free(struct sbx_dnsstub *ds);
 
 #endif

@@ -31,6 +31,8 @@
  *
  *   HEAD      read the request: first byte 0x05 is SOCKS5, 0x04 SOCKS4
  *             (refused), anything else HTTP. Bounded in size and time.
+ *   ASK       no rule decides the target and --ask-fd is given: the request
+ *             waits for the orchestrator's answer (ask.c), alone.
  *   RESOLVE   the target is a name the policy allows: one getaddrinfo() on a
  *             resolver thread; every returned address is judged (one denied
  *             address denies the request) and the host's own addresses are
@@ -57,6 +59,12 @@
  * blames the destination; an accept that fails so makes the gateway rest its
  * listeners for a moment (sbx_proxy_accept()'s return) instead of spinning.
  *
+ * A policy change (--control-fd, an --ask-fd answer that adds a rule) judges
+ * every request again with the new version: one it now denies is refused,
+ * an open tunnel is reset, and a request waiting for an answer that a new
+ * rule decides goes on at once. A connection keeps a reference on the
+ * version its decision came from (c->pol), for the log line at its end.
+ *
  * A denied name is never resolved. Denials answer 403 with X-Sbx-Denied (HTTP)
  * or REP 0x02 (SOCKS5). Every decision is logged once: denials at once,
  * allowed connections when they close, with their byte counts.
@@ -68,7 +76,7 @@
  * destination that was judged.)
  */
 
-enum conn_state { S_HEAD, S_RESOLVE, S_CONNECT, S_UPLINK, S_TUNNEL };
+enum conn_state { S_HEAD, S_ASK, S_RESOLVE, S_CONNECT, S_UPLINK, S_TUNNEL };
 enum conn_proto { P_UNKNOWN, P_HTTP, P_SOCKS };
 
 struct dir {
@@ -101,6 +109,9 @@ struct sbx_conn {
 	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
 	size_t n_addrs, next_addr;
 	struct sbx_decision d;
+	const struct sbx_policy *pol; /* the version @d points into (a reference), or NULL */
+	struct sbx_ask_wait ask;      /* S_ASK */
+	bool granted;		      /* the orchestrator allowed it once: judged with sbx_policy_judge_granted() */
 	struct sbx_resolve_req *rq;
 	const char *checked; /* what the policy judged: "address", "name" or "name+addresses" (the log) */
 	/* through the upstream proxy (--upstream-proxy, uplink.c) */
@@ -166,10 +177,19 @@ static void conn_log(struct sbx_conn *c, bool decided)
 	sbx_netlog_write(c->px->ctx->log, &e);
 }
 
+/* The current policy version, held for as long as c->d may point into it. */
+static const struct sbx_policy *judging(struct sbx_conn *c)
+{
+	sbx_livepolicy_put(c->px->ctx->live, c->pol);
+	c->pol = sbx_livepolicy_get(c->px->ctx->live);
+	return c->pol;
+}
+
 static void conn_free(void *arg)
 {
 	struct sbx_conn *c = arg;
 
+	sbx_livepolicy_put(c->px->ctx->live, c->pol);
 	free(c->why);
 	free(c->in);
 	free(c->up.pend);
@@ -188,6 +208,7 @@ static void conn_close(struct sbx_conn *c)
 	if (c->rq)
 		sbx_resolver_cancel(c->rq);
 	c->rq = NULL;
+	sbx_ask_cancel(px->ctx->ask, &c->ask);
 	sbx_uplink_hs_free(c->hs);
 	c->hs = NULL;
 	if (c->state == S_TUNNEL)
@@ -375,7 +396,7 @@ static bool refuse_self(struct sbx_conn *c, const struct sbx_addr *a)
 		fail_request(c, 503, SBX_SOCKS5_REP_GENERAL_FAILURE, nofd_reason(h->stale_err), true);
 		return true;
 	}
-	if (sbx_policy_judge_host(c->px->ctx->policy, a, c->port, c->dest.is_addr, &d) == SBX_VERDICT_ALLOW) {
+	if (sbx_policy_judge_host(judging(c), a, c->port, c->dest.is_addr, &d) == SBX_VERDICT_ALLOW) {
 		c->d = d; /* the log names the host-service rule */
 		return false;
 	}
@@ -956,18 +977,75 @@ static void resolved(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 	memcpy(c->addrs, addrs, n * sizeof(*addrs));
 	c->n_addrs = n;
 	c->checked = "name+addresses";
-	if (sbx_policy_judge_resolved(c->px->ctx->policy, c->dest.host, c->port, addrs, n, &c->d) == SBX_VERDICT_DENY) {
+	if (c->granted)
+		sbx_policy_judge_granted(judging(c), &c->dest, addrs, n, &c->d);
+	else
+		sbx_policy_judge_resolved(judging(c), c->dest.host, c->port, addrs, n, &c->d);
+	if (c->d.verdict == SBX_VERDICT_DENY) {
 		deny(c);
 		return;
 	}
 	dial(c);
 }
 
+static void go_on(struct sbx_conn *c);
+
+/* The orchestrator answered (ask.c), or could not: go on, or refuse. */
+static void answered(struct sbx_ask_wait *w, enum sbx_ask_result res, const char *why)
+{
+	struct sbx_conn *c = sbx_container_of(w, struct sbx_conn, ask);
+
+	if (c->dead)
+		return;
+	switch (res) {
+	case SBX_ASK_ALLOW:
+		c->granted = true;
+		sbx_policy_judge_granted(judging(c), &c->dest, NULL, 0, &c->d);
+		break;
+	case SBX_ASK_RULE:
+		sbx_policy_judge_dest(judging(c), &c->dest, &c->d); /* the rule may not cover it: then denied */
+		break;
+	case SBX_ASK_DENY:
+	case SBX_ASK_UNANSWERED:
+		memset(&c->d, 0, sizeof(c->d));
+		c->d.verdict = SBX_VERDICT_DENY;
+		c->d.reason = res == SBX_ASK_DENY ? SBX_REASON_REFUSED : SBX_REASON_UNANSWERED;
+		c->error = why;
+		break;
+	}
+	if (c->d.verdict == SBX_VERDICT_DENY)
+		deny(c);
+	else
+		go_on(c);
+}
+
+/*
+ * No rule decides the target (c->d): put it to the orchestrator when there
+ * is one to ask. Return: true when the request now waits (S_ASK), false
+ * when it is to be refused now (c->d says why).
+ */
+static bool ask(struct sbx_conn *c)
+{
+	struct sbx_ask *a = c->px->ctx->ask;
+
+	if (!a || !sbx_policy_askable(&c->d))
+		return false;
+	c->ask.done = answered;
+	if (!sbx_ask_submit(a, "connect", proto_name(c), &c->dest, &c->who, &c->ask)) {
+		c->d.reason = SBX_REASON_UNANSWERED;
+		c->error = "nothing was asked: the orchestrator's answers ended, or too many questions wait";
+		return false;
+	}
+	c->state = S_ASK;
+	c->deadline_ms = UINT64_MAX; /* ask.c keeps --ask-timeout */
+	update_interest(c);
+	return true;
+}
+
 /* The request named @text:@port: judge it, then resolve or dial. */
 static void have_target(struct sbx_conn *c, const char *text, bool is_v6, uint16_t port)
 {
 	const char *why = NULL;
-	int r;
 
 	snprintf(c->host, sizeof(c->host), "%s", text);
 	c->port = port;
@@ -977,10 +1055,19 @@ static void have_target(struct sbx_conn *c, const char *text, bool is_v6, uint16
 	}
 	c->dest.port = port;
 	c->checked = c->dest.is_addr ? "address" : "name";
-	if (sbx_policy_judge_dest(c->px->ctx->policy, &c->dest, &c->d) == SBX_VERDICT_DENY) {
-		deny(c);
+	if (sbx_policy_judge_dest(judging(c), &c->dest, &c->d) == SBX_VERDICT_DENY) {
+		if (!ask(c))
+			deny(c);
 		return;
 	}
+	go_on(c);
+}
+
+/* The target is allowed (by a rule, or once by the orchestrator): dial an address, resolve a name. */
+static void go_on(struct sbx_conn *c)
+{
+	int r;
+
 	if (c->dest.is_addr) {
 		c->addrs[0] = c->dest.addr;
 		c->n_addrs = 1;
@@ -1274,6 +1361,74 @@ void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now)
 					     c->state == S_RESOLVE ? "name resolution timed out"
 								   : "connection timed out",
 					     true);
+		}
+	}
+}
+
+/* Judge an allowed request again with @p, as it was judged the first time. */
+static enum sbx_verdict rejudge(const struct sbx_conn *c, const struct sbx_policy *p, struct sbx_decision *d)
+{
+	if (c->granted)
+		return sbx_policy_judge_granted(p, &c->dest, c->n_addrs && !c->dest.is_addr ? c->addrs : NULL,
+						c->dest.is_addr ? 0 : c->n_addrs, d);
+	if (c->d.reason == SBX_REASON_HOST_SERVICE)
+		return sbx_policy_judge_host(p, &c->dest.addr, c->port, true, d);
+	if (!c->dest.is_addr && c->n_addrs && !c->by_name)
+		return sbx_policy_judge_resolved(p, c->dest.host, c->port, c->addrs, c->n_addrs, d);
+	return sbx_policy_judge_dest(p, &c->dest, d);
+}
+
+/**
+ * sbx_proxy_policy_changed() - apply a new policy version to every request and tunnel.
+ * @px: the proxy
+ *
+ * A request waiting for an answer that a rule now decides goes on (or is
+ * refused) at once; one being resolved or dialled that is now denied is
+ * refused; a tunnel that is now denied is reset and logged with the
+ * decision that closed it.
+ *
+ * Context: the supervisor's event loop (lib/livepolicy.c's watchers).
+ */
+void sbx_proxy_policy_changed(struct sbx_proxy *px)
+{
+	const struct sbx_policy *p = sbx_livepolicy_peek(px->ctx->live);
+	struct sbx_list *pos, *tmp;
+
+	sbx_list_for_each_safe(pos, tmp, &px->conns)
+	{
+		struct sbx_conn *c = sbx_list_entry(pos, struct sbx_conn, link);
+		struct sbx_decision d;
+
+		if (c->dead || c->state == S_HEAD)
+			continue;
+		if (c->state == S_ASK) {
+			if (sbx_policy_judge_dest(p, &c->dest, &d) == SBX_VERDICT_DENY && sbx_policy_askable(&d))
+				continue; /* still the orchestrator's to answer */
+			sbx_ask_cancel(px->ctx->ask, &c->ask);
+			judging(c);
+			c->d = d;
+			if (d.verdict == SBX_VERDICT_DENY)
+				deny(c);
+			else
+				go_on(c);
+			continue;
+		}
+		if (rejudge(c, p, &d) == SBX_VERDICT_ALLOW)
+			continue; /* the decision that let it through stands, in the log too */
+		judging(c);
+		c->d = d;
+		if (c->state != S_TUNNEL) {
+			deny(c); /* no reply was sent yet: a 403 / REP 0x02 */
+			continue;
+		}
+		{
+			struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+			c->error = "closed: a policy change denies it";
+			setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			if (c->uw.fd >= 0)
+				setsockopt(c->uw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			conn_close(c);
 		}
 	}
 }

@@ -137,6 +137,7 @@ static int judge_unix(struct call *c, struct sockaddr_storage *ss, socklen_t *le
  */
 int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, bool is_send, int deny_err)
 {
+	const struct sbx_policy *p;
 	struct sbx_decision d;
 	struct sbx_addr a = {0};
 	uint16_t port;
@@ -172,15 +173,16 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 	} else {
 		return 0; /* AF_UNSPEC connect (dissolve), netlink...: no network destination */
 	}
-	if (sbx_policy_judge_addr(c->srv->policy, &a, port, &d) == SBX_VERDICT_ALLOW)
-		sbx_names_deny(c->srv->names, &a, port, &d);
-	if (d.verdict == SBX_VERDICT_DENY) {
+	/* The version in force, held while the decision (and its rule) is in use. */
+	p = sbx_livepolicy_get(c->srv->live);
+	if (sbx_policy_judge_addr(p, &a, port, &d) == SBX_VERDICT_ALLOW)
+		sbx_names_deny(c->srv->names, p, &a, port, &d);
+	if (d.verdict == SBX_VERDICT_DENY)
 		log_decision(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, -deny_err, 0);
-		return deny_err;
-	}
-	if (c->srv->log)
+	else if (c->srv->log)
 		log_decision(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, 0, 0);
-	return 0;
+	sbx_livepolicy_put(c->srv->live, p);
+	return d.verdict == SBX_VERDICT_DENY ? deny_err : 0;
 }
 
 /**

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The open posture's exact-name deny rules: enforced by their addresses, resolved at start and again every minute. */
+/* The open posture's exact-name deny rules: enforced by their addresses, resolved at start, on a change and every minute. */
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,13 +23,19 @@
  * lift a deny. Wildcard deny rules cannot be enforced this way (the payload
  * reaches subdomains sbx never saw) and are refused before anything starts.
  *
+ * A deny name added while the payload runs (--control-fd) is resolved on
+ * the pool, and the connections already open to its addresses are closed
+ * once they are known (server.c's sweep).
+ *
  * Workers read the addresses under a read lock; the loop replaces them
- * under the write lock.
+ * under the write lock. An entry names its rule by id, and a worker takes
+ * the rule from the policy version it holds, so no entry points into a
+ * version that may be freed.
  */
 
 struct deny_name {
 	char host[SBX_POLICY_HOST_MAX];
-	const struct sbx_rule *rule;
+	uint32_t rule_id; /* looked up in the caller's policy version: no pointer into one is kept */
 	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
 	size_t n_addrs;
 	struct sbx_resolve_req *pending;
@@ -38,26 +44,33 @@ struct deny_name {
 
 struct sbx_names {
 	struct sbx_loop *loop;
-	pthread_rwlock_t lock;
-	struct deny_name *names;
+	pthread_rwlock_t lock; /* @names, @n and every entry's addresses */
+	struct deny_name **names;
 	size_t n;
-	struct sbx_resolver *resolver;
-	struct sbx_watch timer_w; /* fd -1 when there is no name */
+	struct sbx_resolver *resolver; /* NULL until a name needs one */
+	struct sbx_watch timer_w;      /* fd -1 until a name needs it */
+	void (*learned)(void *arg);    /* a name's addresses changed: connections to them may need closing */
+	void *learned_arg;
 };
 
 static void on_refreshed(void *ctx, int err, const struct sbx_addr *addrs, size_t n)
 {
 	struct deny_name *dn = ctx;
+	struct sbx_names *nm = dn->owner;
+	bool changed;
 
 	dn->pending = NULL;
 	if (err < 0 || n == 0)
 		return; /* keep what we had */
 	if (n > SBX_RESOLVE_MAX_ADDRS)
 		n = SBX_RESOLVE_MAX_ADDRS;
-	pthread_rwlock_wrlock(&dn->owner->lock);
+	pthread_rwlock_wrlock(&nm->lock);
+	changed = n != dn->n_addrs || memcmp(dn->addrs, addrs, n * sizeof(*addrs)) != 0;
 	memcpy(dn->addrs, addrs, n * sizeof(*addrs));
 	dn->n_addrs = n;
-	pthread_rwlock_unlock(&dn->owner->lock);
+	pthread_rwlock_unlock(&nm->lock);
+	if (changed && nm->learned)
+		nm->learned(nm->learned_arg);
 }
 
 static void on_refresh_timer(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
@@ -68,51 +81,136 @@ static void on_refresh_timer(struct sbx_loop *loop, struct sbx_watch *w, uint32_
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0)
 		return;
 	for (size_t i = 0; i < nm->n; i++) {
-		struct deny_name *dn = &nm->names[i];
+		struct deny_name *dn = nm->names[i];
 
 		if (!dn->pending)
 			sbx_resolver_submit(nm->resolver, dn->host, on_refreshed, dn, &dn->pending);
 	}
 }
 
-/* Collect exact-name deny rules; refuse wildcard deny rules, which cannot be enforced. */
-static int collect(struct sbx_names *nm, const struct sbx_policy *policy, char *err, size_t errlen)
+/**
+ * sbx_names_check() - refuse a policy whose name rules open posture cannot enforce.
+ * @policy: a policy version
+ * @err: the message (the command line's and --control-fd's)
+ * @errlen: size of @err
+ *
+ * Return: 0, or -EINVAL for a wildcard deny rule.
+ */
+int sbx_names_check(const struct sbx_policy *policy, char *err, size_t errlen)
 {
 	size_t count = sbx_policy_rule_count(policy);
 
-	nm->names = calloc(count ? count : 1, sizeof(*nm->names));
-	if (!nm->names)
-		return -ENOMEM;
 	for (size_t i = 0; i < count; i++) {
 		const struct sbx_rule *r = sbx_policy_rule_at(policy, i);
+		char host[SBX_POLICY_HOST_MAX], q[SBX_QUOTE_LEN];
+		bool wild;
+
+		if (!sbx_policy_rule_is_deny(r) || sbx_policy_rule_host(r, host, sizeof(host), &wild) != 1 || !wild)
+			continue;
+		snprintf(err, errlen,
+			 "--network=open cannot enforce the wildcard deny rule %s: a payload that does its own DNS "
+			 "reaches subdomains sbx never saw; deny their addresses or exact names, or use "
+			 "--network=allowlist",
+			 sbx_quote(q, sizeof(q), sbx_policy_rule_text(r)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct deny_name *find_host(struct deny_name **names, size_t n, const char *host)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i]->host, host) == 0)
+			return names[i];
+	return NULL;
+}
+
+/* The resolver and the refresh timer, made when the first name needs them. */
+static int need_refresh(struct sbx_names *nm)
+{
+	struct itimerspec its = {.it_interval = {.tv_sec = SBX_DEPUTY_REFRESH_SEC},
+				 .it_value = {.tv_sec = SBX_DEPUTY_REFRESH_SEC}};
+	int r;
+
+	if (!nm->resolver && (r = sbx_resolver_new(nm->loop, &nm->resolver)) < 0)
+		return r;
+	if (nm->timer_w.fd >= 0)
+		return 0;
+	nm->timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (nm->timer_w.fd < 0 || timerfd_settime(nm->timer_w.fd, 0, &its, NULL) < 0)
+		return -errno;
+	return sbx_loop_watch(nm->loop, &nm->timer_w, EPOLLIN);
+}
+
+/*
+ * The entries for @policy's exact-name deny rules: a name known already keeps
+ * its addresses; a new one is resolved now (@block: before the payload
+ * starts) or on the resolver pool (a change while it runs).
+ */
+static int rebuild(struct sbx_names *nm, const struct sbx_policy *policy, bool block)
+{
+	size_t count = sbx_policy_rule_count(policy), n = 0;
+	struct deny_name **names = calloc(count ? count : 1, sizeof(*names)), **old;
+	size_t n_old;
+	int r = 0;
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < count && r == 0; i++) {
+		const struct sbx_rule *rule = sbx_policy_rule_at(policy, i);
+		struct deny_name *dn, *known;
 		char host[SBX_POLICY_HOST_MAX];
 		bool wild;
 
-		if (!sbx_policy_rule_is_deny(r) || sbx_policy_rule_host(r, host, sizeof(host), &wild) != 1)
+		if (!sbx_policy_rule_is_deny(rule) || sbx_policy_rule_host(rule, host, sizeof(host), &wild) != 1 || wild)
 			continue;
-		if (wild) {
-			char q[SBX_QUOTE_LEN];
-
-			snprintf(err, errlen,
-				 "--network=open cannot enforce the wildcard deny rule %s: a payload that does its "
-				 "own DNS reaches subdomains sbx never saw; deny their addresses or exact names, or "
-				 "use --network=allowlist",
-				 sbx_quote(q, sizeof(q), sbx_policy_rule_text(r)));
-			return -EINVAL;
+		dn = calloc(1, sizeof(*dn));
+		if (!dn) {
+			r = -ENOMEM;
+			break;
 		}
-		struct deny_name *dn = &nm->names[nm->n++];
 		snprintf(dn->host, sizeof(dn->host), "%s", host);
-		dn->rule = r;
+		dn->rule_id = sbx_policy_rule_id(rule);
 		dn->owner = nm;
-		sbx_sockaddr_resolve(host, dn->addrs, SBX_RESOLVE_MAX_ADDRS, &dn->n_addrs);
+		names[n++] = dn;
+		known = find_host(nm->names, nm->n, host);
+		if (known) {
+			memcpy(dn->addrs, known->addrs, sizeof(dn->addrs));
+			dn->n_addrs = known->n_addrs;
+		} else if (block) {
+			sbx_sockaddr_resolve(host, dn->addrs, SBX_RESOLVE_MAX_ADDRS, &dn->n_addrs);
+		}
 	}
+	if (r == 0 && n)
+		r = need_refresh(nm);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return r;
+	}
+	pthread_rwlock_wrlock(&nm->lock);
+	old = nm->names;
+	n_old = nm->n;
+	nm->names = names;
+	nm->n = n;
+	pthread_rwlock_unlock(&nm->lock);
+	for (size_t i = 0; i < n_old; i++) {
+		if (old[i]->pending)
+			sbx_resolver_cancel(old[i]->pending);
+		free(old[i]);
+	}
+	free(old);
+	for (size_t i = 0; i < n && !block; i++)
+		if (!names[i]->n_addrs)
+			sbx_resolver_submit(nm->resolver, names[i]->host, on_refreshed, names[i], &names[i]->pending);
 	return 0;
 }
 
 /**
  * sbx_names_new() - resolve the policy's exact-name deny rules and keep them fresh.
  * @loop: the supervisor's event loop (refreshes run on it)
- * @policy: the built policy; must outlive the result
+ * @policy: the policy the run starts with
  * @out: the names
  * @err: one user-facing line when a wildcard deny rule is refused
  * @errlen: size of @err
@@ -123,30 +221,19 @@ static int collect(struct sbx_names *nm, const struct sbx_policy *policy, char *
 int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_names **out, char *err,
 		  size_t errlen)
 {
-	struct sbx_names *nm = calloc(1, sizeof(*nm));
-	struct itimerspec its = {.it_interval = {.tv_sec = SBX_DEPUTY_REFRESH_SEC},
-				 .it_value = {.tv_sec = SBX_DEPUTY_REFRESH_SEC}};
-	int r;
+	struct sbx_names *nm;
+	int r = sbx_names_check(policy, err, errlen);
 
 	*out = NULL;
+	if (r < 0)
+		return r;
+	nm = calloc(1, sizeof(*nm));
 	if (!nm)
 		return -ENOMEM;
 	nm->loop = loop;
 	nm->timer_w = (struct sbx_watch){.cb = on_refresh_timer, .fd = -1};
 	pthread_rwlock_init(&nm->lock, NULL);
-	r = collect(nm, policy, err, errlen);
-	if (r < 0 || nm->n == 0)
-		goto out;
-	r = sbx_resolver_new(loop, &nm->resolver);
-	if (r < 0)
-		goto out;
-	nm->timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (nm->timer_w.fd < 0 || timerfd_settime(nm->timer_w.fd, 0, &its, NULL) < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = sbx_loop_watch(loop, &nm->timer_w, EPOLLIN);
-out:
+	r = rebuild(nm, policy, true);
 	if (r < 0) {
 		sbx_names_free(nm);
 		return r;
@@ -156,8 +243,26 @@ out:
 }
 
 /**
+ * sbx_names_update() - follow a new policy version's exact-name deny rules.
+ * @nm: the names
+ * @policy: the version now in force
+ * @learned: called (on the loop) when a name's addresses change; may be NULL
+ * @arg: for @learned
+ *
+ * Context: the supervisor's event loop.
+ * Return: 0 or -ENOMEM (the previous names stay).
+ */
+int sbx_names_update(struct sbx_names *nm, const struct sbx_policy *policy, void (*learned)(void *arg), void *arg)
+{
+	nm->learned = learned;
+	nm->learned_arg = arg;
+	return rebuild(nm, policy, false);
+}
+
+/**
  * sbx_names_deny() - whether @a:@port is an address of an exact-name deny rule.
  * @nm: the names
+ * @policy: the version the caller judges with (and holds): the rule comes from it
  * @a: the destination (IPv4-mapped IPv6 is compared as its IPv4 address)
  * @port: its port
  * @d: set to a deny decision naming the rule when it is
@@ -165,19 +270,21 @@ out:
  * Context: any worker thread.
  * Return: true when denied.
  */
-bool sbx_names_deny(struct sbx_names *nm, const struct sbx_addr *a, uint16_t port, struct sbx_decision *d)
+bool sbx_names_deny(struct sbx_names *nm, const struct sbx_policy *policy, const struct sbx_addr *a, uint16_t port,
+		    struct sbx_decision *d)
 {
 	struct sbx_addr u;
 	bool hit = false;
 
-	if (!nm || !nm->n)
+	if (!nm)
 		return false;
 	sbx_sockaddr_unmap(a, &u);
 	pthread_rwlock_rdlock(&nm->lock);
 	for (size_t i = 0; i < nm->n && !hit; i++) {
-		const struct deny_name *dn = &nm->names[i];
+		const struct deny_name *dn = nm->names[i];
+		const struct sbx_rule *rule = sbx_policy_rule_by_id(policy, dn->rule_id);
 
-		if (!sbx_policy_rule_port_match(dn->rule, port))
+		if (!rule || !sbx_policy_rule_port_match(rule, port))
 			continue;
 		for (size_t k = 0; k < dn->n_addrs; k++) {
 			if (dn->addrs[k].family == u.family &&
@@ -185,7 +292,7 @@ bool sbx_names_deny(struct sbx_names *nm, const struct sbx_addr *a, uint16_t por
 				memset(d, 0, sizeof(*d));
 				d->verdict = SBX_VERDICT_DENY;
 				d->reason = SBX_REASON_RULE;
-				d->rule = dn->rule;
+				d->rule = rule;
 				d->has_addr = true;
 				d->addr = u;
 				hit = true;
@@ -205,9 +312,11 @@ void sbx_names_free(struct sbx_names *nm)
 {
 	if (!nm)
 		return;
-	for (size_t i = 0; i < nm->n; i++)
-		if (nm->names[i].pending)
-			sbx_resolver_cancel(nm->names[i].pending);
+	for (size_t i = 0; i < nm->n; i++) {
+		if (nm->names[i]->pending)
+			sbx_resolver_cancel(nm->names[i]->pending);
+		free(nm->names[i]);
+	}
 	sbx_resolver_free(nm->resolver);
 	if (nm->timer_w.fd >= 0) {
 		sbx_loop_unwatch(nm->loop, &nm->timer_w);

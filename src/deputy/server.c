@@ -387,11 +387,43 @@ static void *receiver_main(void *arg)
 	return NULL;
 }
 
+/* A new version open posture cannot enforce is refused, in the command line's words. */
+static int policy_check(struct sbx_livepolicy_watcher *w, const struct sbx_policy *next, char *err, size_t errlen)
+{
+	return sbx_names_check(next, err, errlen);
+}
+
+static void names_learned(void *arg)
+{
+	sbx_sweep_denied(arg);
+}
+
+/* A new version is in force: follow its deny names, and shut what it denies. */
+static void policy_changed(struct sbx_livepolicy_watcher *w, const struct sbx_policy *now)
+{
+	struct sbx_deputy *n = sbx_container_of(w, struct sbx_deputy, watcher);
+
+	sbx_names_update(n->names, now, names_learned, n);
+	sbx_sweep_denied(n);
+}
+
+/**
+ * sbx_deputy_set_sandbox() - the sandbox's init, whose PID namespace holds the payload.
+ * @n: from sbx_deputy_new()
+ * @init_pid: sandbox init's pid in sbx's PID namespace
+ *
+ * Open posture: a policy change looks there for connections to shut.
+ */
+void sbx_deputy_set_sandbox(struct sbx_deputy *n, pid_t init_pid)
+{
+	n->sandbox_pid = init_pid;
+}
+
 /**
  * sbx_deputy_new() - prepare the supervisor's side of the payload's notification filter.
  * @loop: the supervisor's event loop (name refreshes run on it)
  * @cfg: the configuration (posture, --allow-unix); must outlive the result
- * @policy: the built policy in open posture (must outlive the result), else NULL
+ * @live: the policy in force (must outlive the result); used in open posture only
  * @log: the decision log, or NULL
  * @out: the new object
  * @err: one user-facing line on refusal
@@ -405,7 +437,7 @@ static void *receiver_main(void *arg)
  * Context: the supervisor, before clone.
  * Return: 0, -EINVAL with @err set, or a negative errno.
  */
-int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
+int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, struct sbx_livepolicy *live,
 		   struct sbx_jsonl *log, struct sbx_deputy **out, char *err, size_t errlen)
 {
 	struct sbx_deputy *n = calloc(1, sizeof(*n));
@@ -417,7 +449,8 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, const st
 		return -ENOMEM;
 	n->loop = loop;
 	n->posture = cfg->posture;
-	n->policy = cfg->posture == SBX_POSTURE_OPEN ? policy : NULL;
+	n->live = cfg->posture == SBX_POSTURE_OPEN ? live : NULL;
+	sbx_list_init(&n->watcher.link);
 	n->log = log;
 	n->listener_fd = -1;
 	pthread_mutex_init(&n->mu, NULL);
@@ -428,10 +461,15 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, const st
 	sigaction(deputy_sig(), &sa, NULL);
 
 	r = sbx_unix_new(cfg, &n->doors, err, errlen);
-	if (r == 0 && n->policy)
-		r = sbx_names_new(loop, policy, &n->names, err, errlen);
+	if (r == 0 && n->live)
+		r = sbx_names_new(loop, sbx_livepolicy_peek(live), &n->names, err, errlen);
 	if (r < 0)
 		goto fail;
+	if (n->live) {
+		n->watcher.check = policy_check;
+		n->watcher.changed = policy_changed;
+		sbx_livepolicy_watch(live, &n->watcher);
+	}
 	*out = n;
 	return 0;
 fail:
@@ -511,6 +549,7 @@ void sbx_deputy_free(struct sbx_deputy *n)
 {
 	if (!n)
 		return;
+	sbx_livepolicy_unwatch(&n->watcher);
 	pthread_mutex_lock(&n->mu);
 	__atomic_store_n(&n->stopping, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&n->cv);

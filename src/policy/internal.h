@@ -30,6 +30,7 @@ struct sbx_rule {
 	unsigned line;
 	const char *preset; /* static preset name, or NULL */
 	uint32_t next;	    /* next rule with the same key / trie node */
+	uint32_t id;	    /* stable for the run: kept by sbx_policy_copy() */
 };
 
 /* Host key table: one slot per distinct normalised name. */
@@ -69,6 +70,7 @@ struct sbx_policy {
 	struct sbx_trie t4, t6;
 	char **files;
 	size_t n_files;
+	uint32_t last_id;	  /* the highest rule id given out */
 	bool posture_locked;	  /* --network given, or a file named the posture */
 	char posture_origin[300]; /* "--network=allowlist" or "FILE:LINE" */
 };

@@ -163,6 +163,7 @@ static int insert(struct sbx_policy *p, bool deny, const char *text, const struc
 	r->line = origin ? origin->line : 0;
 	r->preset = preset;
 	r->next = SBX_NONE;
+	r->id = ++p->last_id;
 	p->n_rules++;
 	if (s->kind == SBX_RULE_CIDR)
 		return sbx_policy_trie_add(p, s->addr.family == AF_INET ? &p->t4 : &p->t6, s->addr.b, s->plen, idx);
@@ -202,6 +203,79 @@ int sbx_policy_add_rule(struct sbx_policy *p, bool deny, const char *text, const
 		}
 	}
 	return 0;
+}
+
+/* ---- changes while the payload runs: copies ------------------------------ */
+
+static bool skipped(uint32_t id, const uint32_t *skip, size_t n_skip)
+{
+	for (size_t i = 0; i < n_skip; i++)
+		if (skip[i] == id)
+			return true;
+	return false;
+}
+
+int sbx_policy_copy(const struct sbx_policy *p, const uint32_t *skip, size_t n_skip, struct sbx_policy **out)
+{
+	struct sbx_policy *c;
+	int r = sbx_policy_new(p->posture, p->no_default_deny, &c);
+
+	*out = NULL;
+	if (r < 0)
+		return r;
+	c->posture_locked = p->posture_locked;
+	memcpy(c->posture_origin, p->posture_origin, sizeof(c->posture_origin));
+	r = sbx_policy_reserve(c, p->n_rules);
+	for (size_t i = 0; r == 0 && i < p->n_rules; i++) {
+		const struct sbx_rule *src = &p->rules[i];
+		struct sbx_rule_origin o = {.kind = src->origin, .file = src->file, .line = src->line};
+		struct sbx_rule_spec spec;
+		const char *file = NULL;
+		char err[160];
+
+		if (skipped(src->id, skip, n_skip))
+			continue;
+		/* The text was parsed when the rule was added: it parses again. */
+		r = sbx_policy_rule_parse(src->text, &spec, err, sizeof(err));
+		if (r == 0 && spec.preset)
+			r = -EINVAL;
+		if (r == 0 && src->file && !(file = intern_file(c, src->file)))
+			r = -ENOMEM;
+		if (r == 0)
+			r = insert(c, src->deny, src->text, &spec, &o, file, src->preset);
+		if (r == 0)
+			c->rules[c->n_rules - 1].id = src->id;
+	}
+	c->last_id = p->last_id;
+	if (r < 0) {
+		sbx_policy_free(c);
+		return r == -EINVAL ? -ENOMEM : r;
+	}
+	*out = c;
+	return 0;
+}
+
+void sbx_policy_set_posture(struct sbx_policy *p, enum sbx_posture posture)
+{
+	p->posture = posture;
+}
+
+uint32_t sbx_policy_rule_id(const struct sbx_rule *r)
+{
+	return r->id;
+}
+
+const struct sbx_rule *sbx_policy_rule_by_id(const struct sbx_policy *p, uint32_t id)
+{
+	for (size_t i = 0; i < p->n_rules; i++) /* rules are added in id order */
+		if (p->rules[i].id == id)
+			return &p->rules[i];
+	return NULL;
+}
+
+const char *sbx_policy_rule_preset(const struct sbx_rule *r)
+{
+	return r->preset;
 }
 
 /* ---- evaluation ---------------------------------------------------------- */
@@ -613,6 +687,37 @@ enum sbx_verdict sbx_policy_judge_dns(const struct sbx_policy *p, const char *ho
 	return judge_resolved(p, host, SBX_PORT_DNS, addrs, n, d);
 }
 
+bool sbx_policy_askable(const struct sbx_decision *d)
+{
+	return d->verdict == SBX_VERDICT_DENY && d->reason == SBX_REASON_NOT_ALLOWED;
+}
+
+enum sbx_verdict sbx_policy_judge_granted(const struct sbx_policy *p, const struct sbx_dest *dest,
+					  const struct sbx_addr *addrs, size_t n, struct sbx_decision *d)
+{
+	int32_t port = !dest->is_addr && dest->port == 0 ? SBX_PORT_DNS : dest->port;
+
+	if (dest->is_addr)
+		judge_address(p, &dest->addr, port, true, false, d);
+	else
+		judge_name(p, dest->host, port, d);
+	if (d->verdict == SBX_VERDICT_ALLOW || !sbx_policy_askable(d))
+		return d->verdict; /* a rule decided after all, or a floor */
+	for (size_t i = 0; i < n; i++) {
+		struct sbx_decision ad;
+
+		if (judge_address(p, &addrs[i], port, false, false, &ad) == SBX_VERDICT_DENY) {
+			*d = ad;
+			d->has_addr = true;
+			d->addr = addrs[i];
+			return d->verdict;
+		}
+	}
+	memset(d, 0, sizeof(*d));
+	decide(d, SBX_VERDICT_ALLOW, SBX_REASON_GRANTED, NULL);
+	return d->verdict;
+}
+
 enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct sbx_dest *dest, struct sbx_decision *d)
 {
 	if (dest->is_addr)
@@ -642,6 +747,12 @@ int sbx_policy_rule_source(const struct sbx_rule *r, char *buf, size_t len)
 		break;
 	case SBX_ORIGIN_FILE:
 		snprintf(where, sizeof(where), "%s:%u", r->file ? r->file : "?", r->line);
+		break;
+	case SBX_ORIGIN_CONTROL:
+		snprintf(where, sizeof(where), "control:%u", r->line);
+		break;
+	case SBX_ORIGIN_ASK:
+		snprintf(where, sizeof(where), "ask:%u", r->line);
 		break;
 	default:
 		snprintf(where, sizeof(where), "built-in default");
@@ -687,6 +798,14 @@ int sbx_policy_explain(const struct sbx_decision *d, char *buf, size_t len)
 		return snprintf(buf, len, "%scloud metadata host name (built-in default)", pre);
 	case SBX_REASON_HOST_SERVICE:
 		return snprintf(buf, len, "%srule \"%s\" (%s) opens a host service (%s)", pre, d->rule->text, src, cls);
+	case SBX_REASON_GRANTED:
+		return snprintf(buf, len, "%sallowed once by the orchestrator's answer (--ask-fd)", pre);
+	case SBX_REASON_REFUSED:
+		return snprintf(buf, len, "%sdenied once by the orchestrator's answer (--ask-fd)", pre);
+	case SBX_REASON_UNANSWERED:
+		return snprintf(buf, len,
+				"%sno allow rule matches and the orchestrator gave no answer (--ask-fd, --ask-timeout)",
+				pre);
 	case SBX_REASON_HOST_ADDRESS: {
 		char a[SBX_POLICY_ADDR_STRLEN];
 

@@ -33,6 +33,7 @@
 #include "deputy/deputy.h"
 #include "sbx/policy.h"
 #include "sbx/util.h"
+#include "control.h"
 #include "status.h"
 #include "supervisor/supervisor.h"
 
@@ -152,7 +153,8 @@ struct supervisor {
 	const struct sbx_config *cfg;
 	struct sbx_outcome *out;
 	struct sbx_loop *loop;
-	struct sbx_policy *policy;	 /* allowlist and open */
+	struct sbx_livepolicy *policy;	 /* allowlist and open, and any posture with --control-fd */
+	struct sbx_control *control;	 /* --control-fd, or NULL */
 	struct sbx_allowlist *allowlist; /* allowlist: proxy and DNS stub, once init sent the listeners */
 	struct sbx_uplink *uplink;	 /* allowlist: --upstream-proxy, or NULL */
 	struct sbx_deputy *deputy;	 /* serves the payload's seccomp listener, every posture */
@@ -261,6 +263,29 @@ static int open_streams(struct supervisor *s, int log_file_fd)
 }
 
 /*
+ * --control-fd. Replies given the status stream's or the log's descriptor
+ * share that writer, so lines never interleave mid-line.
+ */
+static int start_control(struct supervisor *s, int log_file_fd)
+{
+	const struct sbx_config *cfg = s->cfg;
+	struct sbx_jsonl *out = NULL;
+	int r;
+
+	if (cfg->control_in_fd < 0)
+		return 0;
+	if (s->status && cfg->control_out_fd == cfg->json_status_fd)
+		out = s->status;
+	else if (s->log && log_file_fd < 0 && cfg->control_out_fd == cfg->log_fd)
+		out = s->log;
+	r = sbx_control_new(s->loop, cfg->control_in_fd, out, cfg->control_out_fd, s->id, s->policy, &s->control);
+	if (r < 0)
+		snprintf(s->out->message, sizeof(s->out->message), "--control-fd %d,%d: %s", cfg->control_in_fd,
+			 cfg->control_out_fd, r == -EBADF ? "not open for reading" : strerror(-r));
+	return r;
+}
+
+/*
  * The sandbox's id on every line of both streams: --id NAME, or one made up
  * here ("sbx-" and 12 random hex digits) that is unique enough to tell the
  * sandboxes of one orchestrator apart.
@@ -314,7 +339,7 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 			s->have_result = true;
 			break;
 		}
-		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->uplink, s->log, s->init_pid, fds,
+		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->id, s->uplink, s->log, s->init_pid, fds,
 						  &s->allowlist);
 		if (s->loop_err < 0) {
 			set_failure(s->out, SBX_STAGE_NETWORK, -s->loop_err, "starting the proxy");
@@ -603,11 +628,18 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	args.home_model = plan.home_model;
 	args.mounts = plan.mounts;
 	args.n_mounts = plan.n_mounts;
-	if (cfg->posture == SBX_POSTURE_ALLOWLIST || cfg->posture == SBX_POSTURE_OPEN) {
+	if (cfg->posture == SBX_POSTURE_ALLOWLIST || cfg->posture == SBX_POSTURE_OPEN || cfg->control_in_fd >= 0) {
+		struct sbx_policy *built;
+
 		/* Every policy error is found here, before anything starts. */
-		r = sbx_policy_build(cfg, &s.policy, out->message, sizeof(out->message));
+		r = sbx_policy_build(cfg, &built, out->message, sizeof(out->message));
 		if (r < 0)
 			goto out;
+		r = sbx_livepolicy_new(built, &s.policy);
+		if (r < 0) {
+			snprintf(out->message, sizeof(out->message), "out of memory");
+			goto out;
+		}
 	}
 	if (cfg->log_file) {
 		r = open_log_file(cfg->log_file, out->message, sizeof(out->message));
@@ -627,6 +659,11 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	}
 	make_id(&s);
 	r = open_streams(&s, log_file_fd);
+	if (r < 0)
+		goto out;
+	if (s.policy)
+		sbx_livepolicy_set_log(s.policy, s.log);
+	r = start_control(&s, log_file_fd);
 	if (r < 0)
 		goto out;
 	/* Every posture: resolves --allow-unix; open posture: refuses what it cannot enforce, resolves
@@ -684,6 +721,7 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	close(sv[1]);
 	s.pidfd = pidfd;
 	s.init_pid = (pid_t)pid;
+	sbx_deputy_set_sandbox(s.deputy, s.init_pid);
 	s.report_fd = report_fd;
 
 	r = write_id_maps(s.init_pid, cfg->uid_set ? cfg->uid : getuid(), getuid(), cfg->gid_set ? cfg->gid : getgid(),
@@ -722,13 +760,14 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 	}
 	r = 0;
 out:
+	sbx_control_free(s.control);
 	sbx_deputy_free(s.deputy);
 	sbx_allowlist_free(s.allowlist);
 	sbx_uplink_free(s.uplink);
 	/* After the services: they log the connections they close. */
 	close_streams(&s);
 	sbx_loop_free(s.loop);
-	sbx_policy_free(s.policy);
+	sbx_livepolicy_free(s.policy);
 	sbx_env_free(args.envp);
 	sbx_env_free(env_removed);
 	sbx_plan_free(&plan);

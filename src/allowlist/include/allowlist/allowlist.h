@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "lib/jsonl.h"
+#include "lib/livepolicy.h"
 #include "lib/loop.h"
 #include "lib/topology.h"
 #include "sbx/config.h"
@@ -20,8 +21,8 @@ struct sbx_uplink;
 int sbx_uplink_load(const struct sbx_config *cfg, struct sbx_uplink **out, char *err, size_t errlen);
 void sbx_uplink_free(struct sbx_uplink *up);
 
-int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, const struct sbx_policy *policy,
-			const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid, int *fds,
+int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, struct sbx_livepolicy *live,
+			const char *id, const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid, int *fds,
 			struct sbx_allowlist **out);
 void sbx_allowlist_free(struct sbx_allowlist *al);
 bool sbx_allowlist_is_host_address(const struct sbx_addr *a);

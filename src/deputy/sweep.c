@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Open posture: after a policy change, shut the payload's connections that the new version denies. */
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lib/netlog.h"
+#include "lib/procinfo.h"
+#include "lib/sockaddr.h"
+
+/*
+ * In open posture the payload owns its sockets: sbx performed each connect
+ * but keeps no copy (a copy would keep a connection the payload closed
+ * alive). When a change denies a destination, sbx walks the processes in
+ * the sandbox's PID namespace, takes a copy of each connected inet socket
+ * (pidfd_getfd(): sbx is their ancestor and owns their user namespace),
+ * judges its peer with the new version, and shuts a denied one down both
+ * ways: the payload reads end of stream and its writes fail with EPIPE.
+ * Each socket is judged once however many descriptors share it. The walk
+ * is bounded by what the sandbox has open and runs only on a change.
+ */
+
+#define SBX_SWEEP_MAX_SOCKETS 65536
+
+struct seen {
+	ino_t *ino;
+	size_t n, cap;
+};
+
+/* Whether @ino was judged already; notes it if not. */
+static bool seen_before(struct seen *s, ino_t ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->ino[i] == ino)
+			return true;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		ino_t *n;
+
+		if (cap > SBX_SWEEP_MAX_SOCKETS || !(n = realloc(s->ino, cap * sizeof(*n))))
+			return true; /* judged enough: the rest on the next change */
+		s->ino = n;
+		s->cap = cap;
+	}
+	s->ino[s->n++] = ino;
+	return false;
+}
+
+static void log_closed(struct sbx_deputy *srv, pid_t pid, int type, const struct sbx_addr *a, uint16_t port,
+		       const struct sbx_decision *d)
+{
+	char host[SBX_POLICY_ADDR_STRLEN] = "";
+	struct sbx_procinfo who;
+	struct sbx_netlog_entry e = {
+		.posture = sbx_posture_name(srv->posture),
+		.proto = type == SOCK_STREAM ? "connect" : "sendto",
+		.host = host,
+		.port = port,
+		.addrs = a,
+		.n_addrs = 1,
+		.d = d,
+		.error = "closed: a policy change denies it",
+	};
+
+	sbx_policy_addr_format(a, host, sizeof(host));
+	if (sbx_procinfo_read(pid, &who) == 0) {
+		e.pid = who.ns_pid;
+		e.comm = who.comm;
+	}
+	sbx_netlog_write(srv->log, &e);
+}
+
+/* Judge one descriptor of @pid: shut it down when it is a connected inet socket the policy now denies. */
+static void judge_fd(struct sbx_deputy *srv, const struct sbx_policy *p, pid_t pid, int pidfd, int fd)
+{
+	union sbx_sockaddr peer;
+	socklen_t len = sizeof(peer);
+	struct sbx_decision d;
+	struct sbx_addr a = {0};
+	uint16_t port;
+	int sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0), type = 0;
+	socklen_t tl = sizeof(type);
+
+	if (sfd < 0)
+		return;
+	if (getpeername(sfd, &peer.sa, &len) < 0 || getsockopt(sfd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+	    (peer.sa.sa_family != AF_INET && peer.sa.sa_family != AF_INET6)) {
+		close(sfd);
+		return;
+	}
+	if (peer.sa.sa_family == AF_INET) {
+		a.family = AF_INET;
+		memcpy(a.b, &peer.in.sin_addr, 4);
+		port = ntohs(peer.in.sin_port);
+	} else {
+		a.family = AF_INET6;
+		memcpy(a.b, &peer.in6.sin6_addr, 16);
+		port = ntohs(peer.in6.sin6_port);
+	}
+	if (sbx_policy_judge_addr(p, &a, port, &d) == SBX_VERDICT_ALLOW)
+		sbx_names_deny(srv->names, p, &a, port, &d);
+	if (d.verdict == SBX_VERDICT_DENY) {
+		shutdown(sfd, SHUT_RDWR);
+		log_closed(srv, pid, type, &a, port, &d);
+	}
+	close(sfd);
+}
+
+static void sweep_process(struct sbx_deputy *srv, const struct sbx_policy *p, pid_t pid, struct seen *seen)
+{
+	char path[64], link[64];
+	struct dirent *de;
+	DIR *dir;
+	int pidfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	while (pidfd >= 0 && (de = readdir(dir))) {
+		ssize_t n;
+		unsigned long long ino;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		n = readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (sscanf(link, "socket:[%llu]", &ino) != 1 || seen_before(seen, (ino_t)ino))
+			continue;
+		fd = atoi(de->d_name);
+		judge_fd(srv, p, pid, pidfd, fd);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	closedir(dir);
+}
+
+/**
+ * sbx_sweep_denied() - shut every connection of the payload that the policy in force denies.
+ * @srv: the server (open posture)
+ *
+ * Context: the supervisor's event loop, after a change (and when a new
+ * deny name's addresses become known).
+ */
+void sbx_sweep_denied(struct sbx_deputy *srv)
+{
+	struct seen seen = {0};
+	const struct sbx_policy *p;
+	struct stat ns;
+	char path[64];
+	struct dirent *de;
+	DIR *proc;
+
+	if (!srv->live || srv->sandbox_pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)srv->sandbox_pid);
+	if (stat(path, &ns) < 0)
+		return; /* the sandbox is gone */
+	proc = opendir("/proc");
+	if (!proc)
+		return;
+	p = sbx_livepolicy_get(srv->live);
+	while ((de = readdir(proc))) {
+		struct stat st;
+		int pid = atoi(de->d_name);
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+		/* Another user's process cannot be read, and is not in the sandbox. */
+		if (stat(path, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
+			continue;
+		sweep_process(srv, p, (pid_t)pid, &seen);
+	}
+	sbx_livepolicy_put(srv->live, p);
+	closedir(proc);
+	free(seen.ino);
+}
