@@ -178,7 +178,7 @@ static void exact_rule(const struct sbx_dest *d, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", a, d->port);
 }
 
-static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool too_long)
+static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad)
 {
 	struct sbx_ask *a = sbx_container_of(in, struct sbx_ask, in);
 	char *w[5], *save = NULL, *end, err[768], q[SBX_QUOTE_LEN], rule[SBX_POLICY_HOST_MAX + 16];
@@ -188,8 +188,8 @@ static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool too
 	size_t n = 0;
 	bool deny;
 
-	if (too_long) {
-		snprintf(err, sizeof(err), "answer longer than %d bytes: ignored", SBX_LINEIN_MAX);
+	if (bad) {
+		snprintf(err, sizeof(err), "answer longer than %d bytes, or with a NUL byte: ignored", SBX_LINEIN_MAX);
 		ask_error(a, lineno, err);
 		return;
 	}

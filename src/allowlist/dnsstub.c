@@ -275,7 +275,7 @@ static void handle_query(struct sbx_dnsstub *ds, int udp_fd, struct dns_tcp *tcp
 	if (peer) {
 		memcpy(&dq->peer, peer, peer_len);
 		dq->peer_len = peer_len;
-		if (ds->ctx->log) {
+		if (ds->ctx->log || ds->ctx->ask) { /* who asked: for the log, and for a question */
 			union {
 				struct sockaddr sa;
 				struct sockaddr_storage ss;

@@ -1305,7 +1305,7 @@ int sbx_proxy_accept(struct sbx_proxy *px, int listen_fd)
 		c->cw = (struct sbx_watch){.cb = client_cb, .fd = fd};
 		c->uw = (struct sbx_watch){.cb = upstream_cb, .fd = -1};
 		c->start_ms = c->last_ms = sbx_loop_now_ms();
-		if (px->ctx->log) {
+		if (px->ctx->log || px->ctx->ask) { /* who asked: for the log, and for a question */
 			union sbx_sockaddr peer, local;
 			socklen_t plen = sizeof(peer), llen = sizeof(local);
 

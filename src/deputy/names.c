@@ -24,8 +24,10 @@
  * reaches subdomains sbx never saw) and are refused before anything starts.
  *
  * A deny name added while the payload runs (--control-fd) is resolved on
- * the pool, and the connections already open to its addresses are closed
- * once they are known (server.c's sweep).
+ * the loop before the change is acknowledged (the deputy's workers keep
+ * serving the payload meanwhile), then the connections already open to its
+ * addresses are shut (sweep.c); a refresh that finds new addresses shuts
+ * those too.
  *
  * Workers read the addresses under a read lock; the loop replaces them
  * under the write lock. An entry names its rule by id, and a worker takes
@@ -249,14 +251,15 @@ int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct
  * @learned: called (on the loop) when a name's addresses change; may be NULL
  * @arg: for @learned
  *
- * Context: the supervisor's event loop.
+ * Context: the supervisor's event loop; blocks while a new name resolves.
  * Return: 0 or -ENOMEM (the previous names stay).
  */
 int sbx_names_update(struct sbx_names *nm, const struct sbx_policy *policy, void (*learned)(void *arg), void *arg)
 {
 	nm->learned = learned;
 	nm->learned_arg = arg;
-	return rebuild(nm, policy, false);
+	/* Resolved before the change is acknowledged, so the reply means "enforced". */
+	return rebuild(nm, policy, true);
 }
 
 /**

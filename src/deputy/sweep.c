@@ -21,8 +21,8 @@
 /*
  * In open posture the payload owns its sockets: sbx performed each connect
  * but keeps no copy (a copy would keep a connection the payload closed
- * alive). When a change denies a destination, sbx walks the processes in
- * the sandbox's PID namespace, takes a copy of each connected inet socket
+ * alive). When a change denies a destination, sbx walks the sandbox's
+ * process tree (lib/procinfo.c), takes a copy of each connected inet socket
  * (pidfd_getfd(): sbx is their ancestor and owns their user namespace),
  * judges its peer with the new version, and shuts a denied one down both
  * ways: the payload reads end of stream and its writes fail with EPIPE.
@@ -31,6 +31,7 @@
  */
 
 #define SBX_SWEEP_MAX_SOCKETS 65536
+#define SBX_SWEEP_MAX_PROCS 4096
 
 struct seen {
 	ino_t *ino;
@@ -149,44 +150,35 @@ static void sweep_process(struct sbx_deputy *srv, const struct sbx_policy *p, pi
 	closedir(dir);
 }
 
+struct sweep {
+	struct sbx_deputy *srv;
+	const struct sbx_policy *p;
+	struct seen seen;
+};
+
+static bool sweep_one(pid_t pid, void *arg)
+{
+	struct sweep *sw = arg;
+
+	sweep_process(sw->srv, sw->p, pid, &sw->seen);
+	return false;
+}
+
 /**
  * sbx_sweep_denied() - shut every connection of the payload that the policy in force denies.
  * @srv: the server (open posture)
  *
- * Context: the supervisor's event loop, after a change (and when a new
- * deny name's addresses become known).
+ * Context: the supervisor's event loop, after a change (and when a deny
+ * name's addresses change).
  */
 void sbx_sweep_denied(struct sbx_deputy *srv)
 {
-	struct seen seen = {0};
-	const struct sbx_policy *p;
-	struct stat ns;
-	char path[64];
-	struct dirent *de;
-	DIR *proc;
+	struct sweep sw = {.srv = srv};
 
 	if (!srv->live || srv->sandbox_pid <= 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)srv->sandbox_pid);
-	if (stat(path, &ns) < 0)
-		return; /* the sandbox is gone */
-	proc = opendir("/proc");
-	if (!proc)
-		return;
-	p = sbx_livepolicy_get(srv->live);
-	while ((de = readdir(proc))) {
-		struct stat st;
-		int pid = atoi(de->d_name);
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-		/* Another user's process cannot be read, and is not in the sandbox. */
-		if (stat(path, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev)
-			continue;
-		sweep_process(srv, p, (pid_t)pid, &seen);
-	}
-	sbx_livepolicy_put(srv->live, p);
-	closedir(proc);
-	free(seen.ino);
+	sw.p = sbx_livepolicy_get(srv->live);
+	sbx_procinfo_walk(srv->sandbox_pid, SBX_SWEEP_MAX_PROCS, sweep_one, &sw);
+	sbx_livepolicy_put(srv->live, sw.p);
+	free(sw.seen.ino);
 }

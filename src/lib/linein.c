@@ -27,7 +27,7 @@ static void deliver(struct sbx_linein *in, char *line, size_t len)
 	if (len && line[len - 1] == '\r')
 		len--;
 	line[len] = '\0';
-	in->line(in, in->lineno, line, false);
+	in->line(in, in->lineno, line, memchr(line, '\0', len) != NULL);
 }
 
 static void on_readable(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)

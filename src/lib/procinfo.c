@@ -160,21 +160,21 @@ static bool holds_socket(pid_t pid, unsigned long inode)
 	return found;
 }
 
-/* Depth-first over the children of @pid (every thread's), at most @budget processes. */
-static pid_t find_holder(pid_t pid, unsigned long inode, int *budget)
+/* Depth-first over @pid and its descendants (every thread's children); stops when @fn returns true. */
+static bool walk(pid_t pid, int *budget, bool (*fn)(pid_t pid, void *arg), void *arg)
 {
 	char path[64], buf[4096];
 	struct dirent *d;
 	DIR *tasks;
 
 	if (--*budget < 0)
-		return 0;
-	if (holds_socket(pid, inode))
-		return pid;
+		return false;
+	if (fn(pid, arg))
+		return true;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	tasks = opendir(path);
 	if (!tasks)
-		return 0;
+		return false;
 	while ((d = readdir(tasks))) {
 		char cpath[320];
 		ssize_t n;
@@ -191,17 +191,57 @@ static pid_t find_holder(pid_t pid, unsigned long inode, int *budget)
 		if (n <= 0)
 			continue;
 		buf[n] = '\0';
-		for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
-			pid_t found = find_holder((pid_t)atoi(tok), inode, budget);
-
-			if (found) {
+		for (char *save = NULL, *tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+			if (walk((pid_t)atoi(tok), budget, fn, arg)) {
 				closedir(tasks);
-				return found;
+				return true;
 			}
 		}
 	}
 	closedir(tasks);
-	return 0;
+	return false;
+}
+
+/**
+ * sbx_procinfo_walk() - visit sandbox init and its descendants, depth-first.
+ * @init_pid: sandbox init's pid (the supervisor's view)
+ * @budget: at most this many processes
+ * @fn: called for each; returning true stops the walk
+ * @arg: for @fn
+ *
+ * Every process of the sandbox descends from its init (the PID namespace's
+ * reaper adopts orphans). Children are read from /proc/PID/task/TID/children,
+ * which needs no ptrace access to init (it is not dumpable).
+ *
+ * Return: true if @fn stopped the walk.
+ */
+bool sbx_procinfo_walk(pid_t init_pid, int budget, bool (*fn)(pid_t pid, void *arg), void *arg)
+{
+	return walk(init_pid, &budget, fn, arg);
+}
+
+struct holder {
+	unsigned long inode;
+	pid_t found;
+};
+
+static bool is_holder(pid_t pid, void *arg)
+{
+	struct holder *h = arg;
+
+	if (!holds_socket(pid, h->inode))
+		return false;
+	h->found = pid;
+	return true;
+}
+
+/* The first process of the sandbox found holding socket @inode, or 0. */
+static pid_t find_holder(pid_t init_pid, unsigned long inode, int budget)
+{
+	struct holder h = {.inode = inode};
+
+	sbx_procinfo_walk(init_pid, budget, is_holder, &h);
+	return h.found;
 }
 
 /**
@@ -226,7 +266,6 @@ int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16
 {
 	char file[8];
 	unsigned long inode;
-	int budget = 256;
 	pid_t holder;
 
 	info->ns_pid = 0;
@@ -235,7 +274,7 @@ int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16
 	inode = socket_inode(init_pid, file, port);
 	if (!inode)
 		return -ESRCH;
-	holder = find_holder(init_pid, inode, &budget);
+	holder = find_holder(init_pid, inode, 256);
 	return holder ? sbx_procinfo_read(holder, info) : -ESRCH;
 }
 
@@ -249,8 +288,7 @@ int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16
  */
 int sbx_procinfo_inode_owner(pid_t init_pid, unsigned long inode, struct sbx_procinfo *info)
 {
-	int budget = 256;
-	pid_t holder = find_holder(init_pid, inode, &budget);
+	pid_t holder = find_holder(init_pid, inode, 256);
 
 	info->ns_pid = 0;
 	info->comm[0] = '\0';

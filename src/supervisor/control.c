@@ -212,15 +212,15 @@ static size_t words(char *line, char **w, size_t max)
 	return n;
 }
 
-static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool too_long)
+static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad)
 {
 	struct sbx_control *c = sbx_container_of(in, struct sbx_control, in);
 	char *w[4] = {NULL}, q[SBX_QUOTE_LEN], err[512];
 	size_t n;
 
-	if (too_long) {
-		snprintf(err, sizeof(err), "request longer than %d bytes: ignored", SBX_LINEIN_MAX);
-		reply_error(c, lineno, "unknown", "too-long", err);
+	if (bad) {
+		snprintf(err, sizeof(err), "request longer than %d bytes, or with a NUL byte: ignored", SBX_LINEIN_MAX);
+		reply_error(c, lineno, "unknown", "bad-line", err);
 		return;
 	}
 	while (*line == ' ' || *line == '\t')

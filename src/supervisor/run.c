@@ -263,6 +263,35 @@ static int open_streams(struct supervisor *s, int log_file_fd)
 }
 
 /*
+ * --control-fd and --ask-fd read lines as they come: a pipe or a socket
+ * (epoll cannot wait on a regular file, and a terminal is no orchestrator).
+ */
+static int check_channel(const char *opt, int in_fd, int out_fd, char *msg, size_t msglen)
+{
+	struct stat st;
+	int fl;
+
+	if (in_fd < 0)
+		return 0;
+	if (fstat(in_fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		snprintf(msg, msglen, "%s %d: must be a pipe or a socket (sbx reads lines from it as they come)", opt,
+			 in_fd);
+		return -EINVAL;
+	}
+	fl = fcntl(in_fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY) {
+		snprintf(msg, msglen, "%s %d: not open for reading", opt, in_fd);
+		return -EBADF;
+	}
+	fl = fcntl(out_fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
+		snprintf(msg, msglen, "%s %d: not open for writing", opt, out_fd);
+		return -EBADF;
+	}
+	return 0;
+}
+
+/*
  * --control-fd. Replies given the status stream's or the log's descriptor
  * share that writer, so lines never interleave mid-line.
  */
@@ -641,6 +670,11 @@ int sbx_supervisor_run(const struct sbx_config *cfg, struct sbx_outcome *out)
 			goto out;
 		}
 	}
+	r = check_channel("--control-fd", cfg->control_in_fd, cfg->control_out_fd, out->message, sizeof(out->message));
+	if (r == 0)
+		r = check_channel("--ask-fd", cfg->ask_in_fd, cfg->ask_out_fd, out->message, sizeof(out->message));
+	if (r < 0)
+		goto out;
 	if (cfg->log_file) {
 		r = open_log_file(cfg->log_file, out->message, sizeof(out->message));
 		if (r < 0)

@@ -21,6 +21,9 @@ Each OP is one argument, fields separated by spaces, the first field an id:
   "ID udp HOST PORT TOKEN"        connected UDP socket, send TOKEN, wait 0.5 s
   "ID scan HOST PORTSPEC"         TCP connect to every port (1-1024,3128,...)
   "ID direct HOST PORT TOKEN"     plain HTTP GET /TOKEN straight to HOST
+  "ID hold proxy|direct HOST PORT TOKEN"  a kept-alive HTTP connection: one
+                                  GET, "READY" on stdout, a line from stdin,
+                                  a second GET; class open or closed
 One line per OP on stdout: ID <TAB> CLASS <TAB> JSON details. CLASS is
   allowed        the world answered through the proxy (status 200)
   denied         HTTP 403 with X-Sbx-Denied / SOCKS5 reply 2
@@ -366,7 +369,47 @@ def op_direct(host, port, token):
     return ("allowed" if st == 200 else "http-%d" % st), {"body": body[:300]}
 
 
-OPS = {"connect": lambda h, p, t: op_connect(h, p, t), "connect-tls": lambda h, p: op_connect(h, p),
+def keepalive_get(s, host, token):
+    """One GET on a kept-alive connection; returns the status (0: nothing came back)."""
+    s.sendall(("GET /%s HTTP/1.1\r\nHost: %s\r\n\r\n" % (token, host)).encode())
+    head, rest = read_head(s)
+    st, hdrs, _ = parse_head(head)
+    need = int(hdrs.get("content-length", "0") or 0) - len(rest)
+    while need > 0:
+        d = s.recv(need)
+        if not d:
+            return 0
+        need -= len(d)
+    return st
+
+
+def op_hold(how, host, port, token):
+    """A connection that stays open: one request, READY on stdout, wait for a
+    line on stdin (the test changes the policy meanwhile), then a second
+    request on the same connection: "open" if it is answered, "closed" if
+    the connection was shut (end of stream, reset, broken pipe)."""
+    port = int(port)
+    if how == "proxy":
+        s = dial(*PROXY)
+        a = authority(host, port)
+        s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (a, a)).encode())
+        head, _ = read_head(s)
+        if parse_head(head)[0] != 200:
+            return "denied", {"first": head[:200]}
+    else:
+        s = dial(host.strip("[]"), port)
+    first = keepalive_get(s, host, token + "-1")
+    sys.stdout.write("READY\n")
+    sys.stdout.flush()
+    sys.stdin.readline()
+    try:
+        second = keepalive_get(s, host, token + "-2")
+    except OSError as e:
+        return "closed", {"first": first, "errno": errno.errorcode.get(e.errno, str(e.errno))}
+    return ("open" if second == 200 else "closed"), {"first": first, "second": second}
+
+
+OPS = {"connect": lambda h, p, t: op_connect(h, p, t), "hold": op_hold, "connect-tls": lambda h, p: op_connect(h, p),
        "get": op_get, "socks": op_socks, "socks-cmd": op_socks_cmd, "socks4": op_socks4,
        "dns": op_dns, "tcp": op_tcp, "udp": op_udp, "scan": op_scan, "direct": op_direct}
 

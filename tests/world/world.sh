@@ -130,7 +130,7 @@ _world_files() {
 	local e=$WD/etc
 	mkdir -p "$WD/bin" "$WD/log" "$e" "$WD/pypi" "$WD/sites" "$e/sslcerts" || return 1
 	cp "$WORLD_SRC/worldd.py" "$WORLD_SRC/sites.py" "$WORLD_SRC/fakehost.sh" "$WORLD_SRC/netclient.py" \
-		"$WORLD_SRC/upstream.py" "$WD/bin/" || return 1
+		"$WORLD_SRC/upstream.py" "$WORLD_SRC/asker.py" "$WD/bin/" || return 1
 	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$WORLD_DNS" >"$e/resolv.conf"
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$e/hosts"
 	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$e/nsswitch.conf"

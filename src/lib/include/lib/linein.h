@@ -14,10 +14,10 @@
 struct sbx_linein;
 
 /*
- * @line is NUL-terminated, without its "\n" (or "\r\n"); @too_long: the
- * line was longer than SBX_LINEIN_MAX and @line holds nothing.
+ * @line is NUL-terminated, without its "\n" (or "\r\n"); @bad: the line
+ * was longer than SBX_LINEIN_MAX (then @line is empty) or held a NUL byte.
  */
-typedef void (*sbx_linein_line_fn)(struct sbx_linein *in, unsigned lineno, char *line, bool too_long);
+typedef void (*sbx_linein_line_fn)(struct sbx_linein *in, unsigned lineno, char *line, bool bad);
 /* The writer closed its end (@err 0) or reading failed (-errno): no more lines. */
 typedef void (*sbx_linein_end_fn)(struct sbx_linein *in, int err);
 
