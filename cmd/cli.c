@@ -489,8 +489,8 @@ static const struct opt *find_opt(const char *arg, size_t name_len);
 /* Options a profile may not hold: the caller's descriptors, and what sbx does rather than what it builds. */
 static bool profile_forbids(enum opt_id id)
 {
-	return id == OPT_PASS_FD || id == OPT_JSON_STATUS_FD || id == OPT_LOG_FD || id == OPT_PROFILE ||
-	       id == OPT_EXPLAIN || id == OPT_JSON || id == OPT_HELP;
+	return id == OPT_PASS_FD || id == OPT_JSON_STATUS_FD || id == OPT_LOG_FD || id == OPT_CONTROL_FD ||
+	       id == OPT_ASK_FD || id == OPT_PROFILE || id == OPT_EXPLAIN || id == OPT_JSON || id == OPT_HELP;
 }
 
 /*

@@ -10,12 +10,18 @@ bounds the run with --timeout, and reads the exit status as documented
 (124 timeout, 125 sbx refused or failed, 126/127 command not executable or
 not found, 128+N killed by signal N).
 
-    examples/orchestrator.py [--sbx PATH] [--timeout S] [--id NAME] -- SBX_RUN_ARGS...
+With --ask-allow it also answers sbx's questions (--ask-fd, allowlist
+posture): a destination no rule decides is allowed once when its host
+matches one of the globs, and denied otherwise; the summary lists each
+question and its answer.
+
+    examples/orchestrator.py [--sbx PATH] [--timeout S] [--id NAME] [--ask-allow GLOB]... -- SBX_RUN_ARGS...
 
 prints a summary (JSON with --json) and exits with sbx's exit status.
 Standard library only.
 """
 import argparse
+import fnmatch
 import json
 import os
 import selectors
@@ -25,23 +31,32 @@ import sys
 import time
 
 
-def run(sbx, sbx_args, timeout, sandbox_id, hard_deadline):
+def run(sbx, sbx_args, timeout, sandbox_id, hard_deadline, ask_allow):
     status_r, status_w = os.pipe()
     log_r, log_w = os.pipe()
     cmd = [sbx, "run", "--id", sandbox_id, "--json-status-fd", str(status_w), "--log-fd", str(log_w)]
+    ours = [status_w, log_w]
+    if ask_allow is not None:
+        # Questions come on one pipe, answers go back on another.
+        q_r, q_w = os.pipe()
+        a_r, a_w = os.pipe()
+        cmd += ["--ask-fd", "%d,%d" % (a_r, q_w)]
+        ours += [a_r, q_w]
     if timeout:
         cmd += ["--timeout", str(timeout), "--kill-after", "2"]
     cmd += sbx_args
-    proc = subprocess.Popen(cmd, pass_fds=(status_w, log_w), stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    os.close(status_w)
-    os.close(log_w)
+    proc = subprocess.Popen(cmd, pass_fds=ours, stdin=subprocess.DEVNULL, start_new_session=True)
+    for fd in ours:
+        os.close(fd)
 
-    events, decisions, bad = [], [], []
+    events, decisions, questions, bad = [], [], [], []
     buffers = {status_r: b"", log_r: b""}
     sel = selectors.DefaultSelector()
     sel.register(status_r, selectors.EVENT_READ, events)
     sel.register(log_r, selectors.EVENT_READ, decisions)
+    if ask_allow is not None:
+        buffers[q_r] = b""
+        sel.register(q_r, selectors.EVENT_READ, questions)
     deadline = time.monotonic() + hard_deadline
     while sel.get_map():
         left = deadline - time.monotonic()
@@ -58,16 +73,28 @@ def run(sbx, sbx_args, timeout, sandbox_id, hard_deadline):
             *lines, buffers[key.fd] = buffers[key.fd].split(b"\n")
             for line in lines:
                 try:
-                    key.data.append(json.loads(line))
+                    ev = json.loads(line)
                 except ValueError:
                     bad.append(line.decode(errors="replace"))
+                    continue
+                key.data.append(ev)
+                if ev.get("event") == "question":
+                    # The request waits for this line; sbx denies it if none comes in time.
+                    ok = any(fnmatch.fnmatch(ev["host"], g) for g in ask_allow)
+                    ev["answer"] = "allow" if ok else "deny"
+                    try:
+                        os.write(a_w, b"%d %s\n" % (ev["ask"], ev["answer"].encode()))
+                    except BrokenPipeError:
+                        pass
     rc = proc.wait()
-    os.close(status_r)
-    os.close(log_r)
-    return rc, events, decisions, bad
+    for fd in buffers:
+        os.close(fd)
+    if ask_allow is not None:
+        os.close(a_w)
+    return rc, events, decisions, questions, bad
 
 
-def summarize(rc, events, decisions, bad):
+def summarize(rc, events, decisions, questions, bad):
     by_kind = {e.get("event"): e for e in events}
     ended = by_kind.get("exited") or by_kind.get("timeout") or by_kind.get("error")
     allowed = sorted({"%s:%s" % (d["host"], d["port"]) for d in decisions
@@ -85,6 +112,8 @@ def summarize(rc, events, decisions, bad):
         "environment_removed": by_kind.get("environment", {}).get("removed", []),
         "allowed": allowed,
         "denied": denied,
+        "questions": ["%s:%s %s" % (q["host"], q["port"], q.get("answer")) for q in questions
+                      if q.get("event") == "question"],
         "dropped_lines": sum(e.get("lines", 0) for e in events + decisions if e.get("event") == "dropped"),
         "unparsed_lines": len(bad),
     }
@@ -96,13 +125,16 @@ def main():
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--id", default="example-%d" % os.getpid())
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--ask-allow", action="append", metavar="GLOB",
+                    help="answer sbx's questions: allow hosts matching GLOB once, deny the rest")
     ap.add_argument("sbx_args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     args = a.sbx_args[1:] if a.sbx_args[:1] == ["--"] else a.sbx_args
     if not args:
         ap.error("give sbx run's options and the command after --")
-    rc, events, decisions, bad = run(a.sbx, args, a.timeout, a.id, (a.timeout or 3600) + 30)
-    s = summarize(rc, events, decisions, bad)
+    rc, events, decisions, questions, bad = run(a.sbx, args, a.timeout, a.id, (a.timeout or 3600) + 30,
+                                                a.ask_allow)
+    s = summarize(rc, events, decisions, questions, bad)
     if a.json:
         print(json.dumps(s, sort_keys=True))
     else:
@@ -113,6 +145,8 @@ def main():
             print("  allowed %s" % h)
         for h in s["denied"]:
             print("  denied  %s" % h)
+        for q in s["questions"]:
+            print("  asked   %s" % q)
         if s["environment_removed"]:
             print("  credentials kept out: %s" % ", ".join(s["environment_removed"]))
     sys.exit(rc)

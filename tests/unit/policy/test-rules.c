@@ -642,6 +642,127 @@ static void test_enumerate(void **state)
 	sbx_policy_free(p);
 }
 
+/* Issue 13: copies keep ids and verdicts; removal; a narrowed posture; sources of live rules. */
+static void test_copy_and_edit(void **state)
+{
+	struct sbx_policy *p = policy_of(A, false, "allow:pypi.org deny:93.184.0.0/16 allow:@npm"), *c = NULL,
+			  *c2 = NULL;
+	struct sbx_rule_origin ctl = {.kind = SBX_ORIGIN_CONTROL, .line = 7}, ask = {.kind = SBX_ORIGIN_ASK, .line = 3};
+	char why[SBX_POLICY_EXPLAIN_MAX], err[256], src[64];
+	uint32_t skip;
+
+	(void)state;
+	assert_int_equal(sbx_policy_copy(p, NULL, 0, &c), 0);
+	assert_int_equal(sbx_policy_rule_count(c), sbx_policy_rule_count(p));
+	for (size_t i = 0; i < sbx_policy_rule_count(p); i++) {
+		const struct sbx_rule *a = sbx_policy_rule_at(p, i), *b = sbx_policy_rule_at(c, i);
+
+		assert_int_equal(sbx_policy_rule_id(a), sbx_policy_rule_id(b));
+		assert_string_equal(sbx_policy_rule_text(a), sbx_policy_rule_text(b));
+		assert_ptr_equal(sbx_policy_rule_by_id(c, sbx_policy_rule_id(a)), b);
+	}
+	assert_string_equal(sbx_policy_rule_preset(sbx_policy_rule_at(c, 2)), "npm");
+	assert_int_equal(judge(c, "pypi.org:443", why, sizeof(why)), ALLOW);
+	assert_int_equal(judge(c, "93.184.216.34:443", why, sizeof(why)), DENY);
+	assert_int_equal(judge(c, "registry.npmjs.org:443", why, sizeof(why)), ALLOW);
+
+	/* Live rules: ids go on from the last, sources name the request or the question. */
+	assert_int_equal(sbx_policy_add_rule(c, false, "other.test", &ctl, err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_add_rule(c, true, "pypi.org:22", &ask, err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_rule_id(sbx_policy_rule_at(c, sbx_policy_rule_count(c) - 2)),
+			 sbx_policy_rule_id(sbx_policy_rule_at(p, sbx_policy_rule_count(p) - 1)) + 1);
+	sbx_policy_rule_source(sbx_policy_rule_at(c, sbx_policy_rule_count(c) - 2), src, sizeof(src));
+	assert_string_equal(src, "control:7");
+	sbx_policy_rule_source(sbx_policy_rule_at(c, sbx_policy_rule_count(c) - 1), src, sizeof(src));
+	assert_string_equal(src, "ask:3");
+	assert_int_equal(judge(c, "other.test:80", why, sizeof(why)), ALLOW);
+	assert_string_equal(why, "rule \"other.test\" (control:7)");
+	assert_int_equal(judge(p, "other.test:80", why, sizeof(why)), DENY); /* the original is untouched */
+
+	/* Removal: the deny CIDR goes, everything else stays with its id. */
+	skip = sbx_policy_rule_id(sbx_policy_rule_at(c, 1));
+	assert_int_equal(sbx_policy_copy(c, &skip, 1, &c2), 0);
+	assert_int_equal(sbx_policy_rule_count(c2), sbx_policy_rule_count(c) - 1);
+	assert_null(sbx_policy_rule_by_id(c2, skip));
+	assert_int_equal(judge(c2, "93.184.216.34:443", why, sizeof(why)), DENY); /* now: no allow rule */
+	assert_string_equal(why, "no allow rule matches, allowlist posture (built-in default)");
+	assert_int_equal(judge(c2, "other.test:80", why, sizeof(why)), ALLOW);
+	assert_int_equal(judge(c2, "pypi.org:22", why, sizeof(why)), DENY);
+
+	/* A narrowed copy denies everything; the policy it came from does not change. */
+	sbx_policy_set_posture(c2, SBX_POSTURE_BLOCKED);
+	assert_int_equal(judge(c2, "pypi.org:443", why, sizeof(why)), DENY);
+	assert_string_equal(why, "posture blocked");
+	assert_int_equal(judge(c, "pypi.org:443", why, sizeof(why)), ALLOW);
+	sbx_policy_free(c2);
+	sbx_policy_free(c);
+	sbx_policy_free(p);
+}
+
+/* Issue 13: only a destination no rule decides is asked about; an answer stands in for the allow rule only. */
+static void test_askable_and_granted(void **state)
+{
+	struct sbx_policy *p = policy_of(A, false, "allow:pypi.org deny:evil.test deny:198.51.100.0/24");
+	struct sbx_decision d;
+	struct sbx_dest dest;
+	struct sbx_addr addrs[2];
+	char why[SBX_POLICY_EXPLAIN_MAX], err[128];
+
+	(void)state;
+	/* Askable: no rule at all, by name or by address. */
+	assert_int_equal(sbx_policy_dest_parse("other.test:443", &dest, err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_judge_dest(p, &dest, &d), DENY);
+	assert_true(sbx_policy_askable(&d));
+	assert_int_equal(sbx_policy_dest_parse("93.184.216.34:443", &dest, err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_judge_dest(p, &dest, &d), DENY);
+	assert_true(sbx_policy_askable(&d));
+	/* Floors are never askable: deny rules, special and metadata addresses, metadata names, the host. */
+	static const char *const floors[] = {"evil.test:443", "198.51.100.1:80",  "10.0.0.1:80",
+					     "169.254.169.254:80", "metadata.google.internal:80", "127.0.0.1:22",
+					     "[::1]:22", "0.0.0.0:80"};
+	for (size_t i = 0; i < SBX_ARRAY_SIZE(floors); i++) {
+		assert_int_equal(sbx_policy_dest_parse(floors[i], &dest, err, sizeof(err)), 0);
+		assert_int_equal(sbx_policy_judge_dest(p, &dest, &d), DENY);
+		if (sbx_policy_askable(&d))
+			fail_msg("%s would be asked about", floors[i]);
+		assert_int_equal(sbx_policy_judge_granted(p, &dest, NULL, 0, &d), DENY);
+	}
+	/* Posture blocked: never asked. */
+	{
+		struct sbx_policy *b = policy_of(SBX_POSTURE_BLOCKED, false, NULL);
+
+		assert_int_equal(sbx_policy_dest_parse("other.test:443", &dest, err, sizeof(err)), 0);
+		assert_int_equal(sbx_policy_judge_dest(b, &dest, &d), DENY);
+		assert_false(sbx_policy_askable(&d));
+		assert_int_equal(sbx_policy_judge_granted(b, &dest, NULL, 0, &d), DENY);
+		sbx_policy_free(b);
+	}
+
+	/* Granted: the name, then each address it resolves to still passes the floors. */
+	assert_int_equal(sbx_policy_dest_parse("other.test:443", &dest, err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_judge_granted(p, &dest, NULL, 0, &d), ALLOW);
+	sbx_policy_explain(&d, why, sizeof(why));
+	assert_string_equal(why, "allowed once by the orchestrator's answer (--ask-fd)");
+	addr_of("93.184.216.34", &addrs[0]);
+	addr_of("10.1.2.3", &addrs[1]);
+	assert_int_equal(sbx_policy_judge_granted(p, &dest, addrs, 1, &d), ALLOW);
+	assert_int_equal(sbx_policy_judge_granted(p, &dest, addrs, 2, &d), DENY); /* rebinding to a private address */
+	sbx_policy_explain(&d, why, sizeof(why));
+	assert_string_equal(why, "address 10.1.2.3: special-purpose address (private-use) (built-in default)");
+	addr_of("198.51.100.7", &addrs[1]);
+	assert_int_equal(sbx_policy_judge_granted(p, &dest, addrs, 2, &d), DENY); /* a deny CIDR */
+	/* A name a rule allows is judged by the rule, not by the grant. */
+	assert_int_equal(sbx_policy_dest_parse("pypi.org:443", &dest, err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_judge_granted(p, &dest, NULL, 0, &d), ALLOW);
+	assert_int_equal(d.reason, SBX_REASON_RULE);
+	/* A DNS question (a name, port 0) is granted as the DNS stub judges: any port. */
+	memset(&dest, 0, sizeof(dest));
+	snprintf(dest.host, sizeof(dest.host), "other.test");
+	assert_int_equal(sbx_policy_judge_granted(p, &dest, NULL, 0, &d), ALLOW);
+	assert_int_equal(d.reason, SBX_REASON_GRANTED);
+	sbx_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,7 +770,8 @@ int main(void)
 		cmocka_unit_test(test_rule_syntax),  cmocka_unit_test(test_evaluation),
 		cmocka_unit_test(test_resolved),     cmocka_unit_test(test_judge_host),
 		cmocka_unit_test(test_trie_vs_scan), cmocka_unit_test(test_presets_consistent),
-		cmocka_unit_test(test_enumerate),
+		cmocka_unit_test(test_enumerate),    cmocka_unit_test(test_copy_and_edit),
+		cmocka_unit_test(test_askable_and_granted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
