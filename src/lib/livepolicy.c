@@ -280,7 +280,7 @@ static void log_change(struct sbx_livepolicy *lp, const char *op, const char *wh
  * @deny: a deny rule, else an allow rule
  * @text: the rule, as --allow and --deny take it
  * @origin: where it came from (SBX_ORIGIN_CONTROL, SBX_ORIGIN_ASK)
- * @id: set to the new rule's id (the first one, for a preset)
+ * @id: set to the new rule's id (the first one, for a preset) when added
  * @err: one line, as the command line would word it
  * @errlen: size of @err
  *
@@ -294,6 +294,7 @@ int sbx_livepolicy_add_rule(struct sbx_livepolicy *lp, bool deny, const char *te
 	const struct sbx_policy *cur = sbx_livepolicy_peek(lp);
 	struct sbx_policy *next;
 	char why[256], q[SBX_QUOTE_LEN];
+	uint32_t new_id;
 	size_t before;
 	int r;
 
@@ -321,14 +322,15 @@ int sbx_livepolicy_add_rule(struct sbx_livepolicy *lp, bool deny, const char *te
 			snprintf(err, errlen, "out of memory");
 		return r;
 	}
-	*id = sbx_policy_rule_id(sbx_policy_rule_at(next, before));
+	new_id = sbx_policy_rule_id(sbx_policy_rule_at(next, before));
 	r = sbx_livepolicy_propose(lp, next, err, errlen);
 	if (r == 0) {
-		const struct sbx_rule *rule = sbx_policy_rule_by_id(sbx_livepolicy_peek(lp), *id);
+		const struct sbx_rule *rule = sbx_policy_rule_by_id(sbx_livepolicy_peek(lp), new_id);
 		char what[SBX_POLICY_HOST_MAX * 2 + 64], t[SBX_POLICY_HOST_MAX * 2], src[300];
 
 		sbx_json_escape(t, sizeof(t), text);
-		snprintf(what, sizeof(what), "\"rule_id\":%u,\"rule\":\"%s\",", (unsigned)*id, t);
+		*id = new_id;
+		snprintf(what, sizeof(what), "\"rule_id\":%u,\"rule\":\"%s\",", (unsigned)new_id, t);
 		sbx_policy_rule_source(rule, src, sizeof(src));
 		log_change(lp, deny ? "deny" : "allow", what, src);
 	}

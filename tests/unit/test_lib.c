@@ -22,6 +22,8 @@
 
 #include "lib/fdpass.h"
 #include "lib/jsonl.h"
+#include "lib/linein.h"
+#include "lib/livepolicy.h"
 #include "lib/list.h"
 #include "lib/procinfo.h"
 #include "lib/loop.h"
@@ -350,6 +352,184 @@ static void test_status_field(void **state)
 	umask(old);
 }
 
+/* ---- lib/livepolicy.c ---------------------------------------------------- */
+
+struct watch_probe {
+	struct sbx_livepolicy_watcher w;
+	bool refuse;
+	unsigned checks, changes;
+	const struct sbx_policy *seen;
+};
+
+static int probe_check(struct sbx_livepolicy_watcher *w, const struct sbx_policy *next, char *err, size_t errlen)
+{
+	struct watch_probe *p = sbx_container_of(w, struct watch_probe, w);
+
+	p->checks++;
+	if (!p->refuse)
+		return 0;
+	snprintf(err, errlen, "cannot enforce that");
+	return -EINVAL;
+}
+
+static void probe_changed(struct sbx_livepolicy_watcher *w, const struct sbx_policy *now)
+{
+	struct watch_probe *p = sbx_container_of(w, struct watch_probe, w);
+
+	p->changes++;
+	p->seen = now;
+}
+
+static struct sbx_livepolicy *live_of(enum sbx_posture posture, const char *allow)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_livepolicy *lp = NULL;
+	struct sbx_rule_origin o = {.kind = SBX_ORIGIN_FLAG};
+	char err[128];
+
+	assert_int_equal(sbx_policy_new(posture, false, &p), 0);
+	if (allow)
+		assert_int_equal(sbx_policy_add_rule(p, false, allow, &o, err, sizeof(err)), 0);
+	assert_int_equal(sbx_livepolicy_new(p, &lp), 0);
+	return lp;
+}
+
+/* A reader keeps its version (and the rules it points to) across changes; watchers may refuse one. */
+static void test_livepolicy(void **state)
+{
+	struct sbx_livepolicy *lp = live_of(SBX_POSTURE_ALLOWLIST, "pypi.org");
+	struct watch_probe probe = {.w = {.check = probe_check, .changed = probe_changed}};
+	struct sbx_rule_origin o = {.kind = SBX_ORIGIN_CONTROL, .line = 1};
+	const struct sbx_policy *held;
+	const struct sbx_rule *rule;
+	char err[512];
+	uint32_t id = 0, ids[1];
+
+	(void)state;
+	sbx_livepolicy_watch(lp, &probe.w);
+	held = sbx_livepolicy_get(lp);
+	rule = sbx_policy_rule_at(held, 0);
+	assert_int_equal(sbx_livepolicy_version(lp), 1);
+
+	assert_int_equal(sbx_livepolicy_add_rule(lp, false, "other.test", &o, &id, err, sizeof(err)), 0);
+	assert_int_equal(sbx_livepolicy_version(lp), 2);
+	assert_int_equal(probe.checks, 1);
+	assert_int_equal(probe.changes, 1);
+	assert_ptr_equal(probe.seen, sbx_livepolicy_peek(lp));
+	assert_ptr_not_equal(held, sbx_livepolicy_peek(lp));
+	assert_int_equal(sbx_policy_rule_count(sbx_livepolicy_peek(lp)), 2);
+	/* The old version is still whole for its reader (ASan would catch a free). */
+	assert_string_equal(sbx_policy_rule_text(rule), "pypi.org");
+	assert_int_equal(sbx_policy_rule_count(held), 1);
+	sbx_livepolicy_put(lp, held);
+
+	/* A bad rule: the command line's words; nothing changes. */
+	assert_int_equal(sbx_livepolicy_add_rule(lp, true, "0x7f.1", &o, &id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--deny '0x7f.1': "));
+	assert_int_equal(sbx_livepolicy_version(lp), 2);
+
+	/* A watcher that cannot enforce a version refuses it, in its words. */
+	probe.refuse = true;
+	assert_int_equal(sbx_livepolicy_add_rule(lp, true, "evil.test", &o, &id, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "cannot enforce that");
+	assert_int_equal(sbx_livepolicy_version(lp), 2);
+	assert_int_equal(probe.changes, 1);
+	probe.refuse = false;
+
+	/* Removal by id, and an id that names nothing. */
+	ids[0] = id;
+	assert_int_equal(sbx_livepolicy_remove(lp, ids, 1, "control:2", err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_rule_count(sbx_livepolicy_peek(lp)), 1);
+	assert_int_equal(sbx_livepolicy_remove(lp, ids, 1, "control:3", err, sizeof(err)), -ENOENT);
+
+	/* Narrowed and restored, never widened. */
+	assert_int_equal(sbx_livepolicy_set_posture(lp, SBX_POSTURE_BLOCKED, "control:4", err, sizeof(err)), 0);
+	assert_int_equal(sbx_policy_posture(sbx_livepolicy_peek(lp)), SBX_POSTURE_BLOCKED);
+	assert_int_equal(sbx_livepolicy_set_posture(lp, SBX_POSTURE_OPEN, "control:5", err, sizeof(err)), -EPERM);
+	assert_int_equal(sbx_livepolicy_set_posture(lp, SBX_POSTURE_ALLOWLIST, "control:6", err, sizeof(err)), 0);
+	assert_int_equal(sbx_livepolicy_launch_posture(lp), SBX_POSTURE_ALLOWLIST);
+	sbx_livepolicy_unwatch(&probe.w);
+	sbx_livepolicy_free(lp);
+
+	/* A blocked run takes no rule at all. */
+	lp = live_of(SBX_POSTURE_BLOCKED, NULL);
+	assert_int_equal(sbx_livepolicy_add_rule(lp, false, "pypi.org", &o, &id, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no effect with --network=blocked"));
+	sbx_livepolicy_free(lp);
+}
+
+/* ---- lib/linein.c ------------------------------------------------------- */
+
+struct lines {
+	struct sbx_linein in;
+	char got[16][64];
+	bool bad[16];
+	unsigned n, ends;
+	int end_err;
+};
+
+static void on_test_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad)
+{
+	struct lines *l = sbx_container_of(in, struct lines, in);
+
+	assert_int_equal(lineno, l->n + 1);
+	if (l->n < 16) {
+		snprintf(l->got[l->n], sizeof(l->got[0]), "%s", line);
+		l->bad[l->n] = bad;
+	}
+	l->n++;
+}
+
+static void on_test_end(struct sbx_linein *in, int err)
+{
+	struct lines *l = sbx_container_of(in, struct lines, in);
+
+	l->ends++;
+	l->end_err = err;
+	sbx_loop_quit(in->loop);
+}
+
+/* Lines split across writes, CRLF, an overlong line, a NUL byte, a last line without its newline. */
+static void test_linein(void **state)
+{
+	struct sbx_loop *loop = NULL;
+	struct lines l = {0};
+	char *big = malloc(SBX_LINEIN_MAX * 3);
+	int p[2];
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', SBX_LINEIN_MAX * 3);
+	assert_int_equal(sbx_loop_new(&loop), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(sbx_linein_start(&l.in, loop, p[0], on_test_line, on_test_end), 0);
+	assert_int_equal(write(p[1], "li", 2), 2);
+	assert_int_equal(write(p[1], "st\r\nallow a\n", 12), 12);
+	assert_int_equal(write(p[1], big, SBX_LINEIN_MAX * 3), SBX_LINEIN_MAX * 3);
+	assert_int_equal(write(p[1], "\nde\0ny\nlast", 11), 11);
+	close(p[1]);
+	assert_int_equal(sbx_loop_run(loop), 0);
+	assert_int_equal(l.ends, 1);
+	assert_int_equal(l.end_err, 0);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.got[0], "list");
+	assert_false(l.bad[0]);
+	assert_string_equal(l.got[1], "allow a");
+	assert_true(l.bad[2]); /* too long: reported once, skipped to its end */
+	assert_string_equal(l.got[2], "");
+	assert_true(l.bad[3]); /* a NUL byte */
+	assert_string_equal(l.got[4], "last");
+	assert_false(l.bad[4]);
+	close(p[0]);
+	/* A descriptor open only for writing is refused. */
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(sbx_linein_start(&l.in, loop, p[1], on_test_line, on_test_end), -EBADF);
+	close(p[0]);
+	close(p[1]);
+	sbx_loop_free(loop);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +542,8 @@ int main(void)
 		cmocka_unit_test(test_loop_pause_silences_hup),
 		cmocka_unit_test(test_jsonl_full_pipe),
 		cmocka_unit_test(test_jsonl_full_file),
+		cmocka_unit_test(test_livepolicy),
+		cmocka_unit_test(test_linein),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
