@@ -200,8 +200,8 @@ static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad
 	errno = 0;
 	id = strtoul(w[0], &end, 10);
 	if (n < 2 || n > 4 || errno || *end || w[0][0] < '0' || w[0][0] > '9' ||
-	    (strcmp(w[1], "allow") && strcmp(w[1], "deny")) || (n == 3 && strcmp(w[2], "once") && strcmp(w[2], "always")) ||
-	    (n == 4 && strcmp(w[2], "rule"))) {
+	    (strcmp(w[1], "allow") && strcmp(w[1], "deny")) ||
+	    (n == 3 && strcmp(w[2], "once") && strcmp(w[2], "always")) || (n == 4 && strcmp(w[2], "rule"))) {
 		ask_error(a, lineno, "not an answer: ID allow|deny [once|always|rule RULE]");
 		return;
 	}
@@ -273,8 +273,8 @@ int sbx_ask_new(const struct sbx_gw_ctx *ctx, int in_fd, int out_fd, const char 
 	a->timeout_ms = timeout_ms;
 	a->in.w.fd = -1;
 	sbx_list_init(&a->questions);
-	a->timer_w = (struct sbx_watch){.cb = on_timer,
-					.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
+	a->timer_w =
+		(struct sbx_watch){.cb = on_timer, .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
 	if (a->timer_w.fd < 0) {
 		r = -errno;
 		goto fail;

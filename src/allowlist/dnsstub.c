@@ -68,9 +68,9 @@ struct dns_q {
 	uint8_t msg[SBX_DNS_UDP_MAX];
 	size_t msg_len;
 	struct sbx_resolve_req *rq;
-	uint64_t deadline_ms;	  /* UINT64_MAX while it waits for the orchestrator (ask.c keeps the time) */
-	struct sbx_ask_wait ask;  /* --ask-fd: waiting for an answer */
-	bool granted;		  /* allowed once by the orchestrator */
+	uint64_t deadline_ms;	 /* UINT64_MAX while it waits for the orchestrator (ask.c keeps the time) */
+	struct sbx_ask_wait ask; /* --ask-fd: waiting for an answer */
+	bool granted;		 /* allowed once by the orchestrator */
 };
 
 struct sbx_dnsstub {

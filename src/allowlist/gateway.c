@@ -260,8 +260,8 @@ void sbx_gw_identify(const struct sbx_gw_ctx *ctx, int protocol, const struct so
  * Return: 0, or a negative errno.
  */
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, struct sbx_livepolicy *live,
-			const char *id, const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid, int *fds,
-			struct sbx_allowlist **out)
+			const char *id, const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid,
+			int *fds, struct sbx_allowlist **out)
 {
 	struct sbx_allowlist *al = calloc(1, sizeof(*al));
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};

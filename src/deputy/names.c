@@ -164,7 +164,8 @@ static int rebuild(struct sbx_names *nm, const struct sbx_policy *policy, bool b
 		char host[SBX_POLICY_HOST_MAX];
 		bool wild;
 
-		if (!sbx_policy_rule_is_deny(rule) || sbx_policy_rule_host(rule, host, sizeof(host), &wild) != 1 || wild)
+		if (!sbx_policy_rule_is_deny(rule) || sbx_policy_rule_host(rule, host, sizeof(host), &wild) != 1 ||
+		    wild)
 			continue;
 		dn = calloc(1, sizeof(*dn));
 		if (!dn) {

@@ -402,9 +402,10 @@ int sbx_livepolicy_set_posture(struct sbx_livepolicy *lp, enum sbx_posture postu
 	int r;
 
 	if (posture != SBX_POSTURE_BLOCKED && posture != lp->launch) {
-		snprintf(err, errlen, "this run started with --network=%s: it may be narrowed to blocked and "
-			 "restored to %s, never changed to %s", sbx_posture_name(lp->launch),
-			 sbx_posture_name(lp->launch), sbx_posture_name(posture));
+		snprintf(err, errlen,
+			 "this run started with --network=%s: it may be narrowed to blocked and "
+			 "restored to %s, never changed to %s",
+			 sbx_posture_name(lp->launch), sbx_posture_name(lp->launch), sbx_posture_name(posture));
 		return -EPERM;
 	}
 	r = sbx_policy_copy(sbx_livepolicy_peek(lp), NULL, 0, &next);

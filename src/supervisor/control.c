@@ -64,13 +64,15 @@ static void reply_error(struct sbx_control *c, unsigned lineno, const char *op, 
 	char m[1024];
 
 	sbx_json_escape(m, sizeof(m), msg);
-	emit(c, lineno, "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":false,\"code\":\"%s\",\"message\":\"%s\"}",
+	emit(c, lineno,
+	     "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":false,\"code\":\"%s\",\"message\":\"%s\"}",
 	     lineno, op, code, m);
 }
 
 static void reply_ok(struct sbx_control *c, unsigned lineno, const char *op, const char *extra)
 {
-	emit(c, lineno, "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":true,%s\"version\":%u,\"posture\":\"%s\"}",
+	emit(c, lineno,
+	     "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":true,%s\"version\":%u,\"posture\":\"%s\"}",
 	     lineno, op, extra, sbx_livepolicy_version(c->lp),
 	     sbx_posture_name(sbx_policy_posture(sbx_livepolicy_peek(c->lp))));
 }
@@ -88,7 +90,8 @@ static void do_list(struct sbx_control *c, unsigned lineno)
 		sbx_json_escape(t, sizeof(t), sbx_policy_rule_text(r));
 		sbx_policy_rule_source(r, src, sizeof(src));
 		sbx_json_escape(s, sizeof(s), src);
-		emit(c, lineno, "\"event\":\"rule\",\"request\":%u,\"rule_id\":%u,\"action\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\"}",
+		emit(c, lineno,
+		     "\"event\":\"rule\",\"request\":%u,\"rule_id\":%u,\"action\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\"}",
 		     lineno, (unsigned)sbx_policy_rule_id(r), sbx_policy_rule_is_deny(r) ? "deny" : "allow", t, s);
 	}
 	snprintf(extra, sizeof(extra), "\"rules\":%zu,", n);

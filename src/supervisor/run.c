@@ -368,8 +368,8 @@ static void handle_report(struct supervisor *s, const struct sbx_report *rep, pi
 			s->have_result = true;
 			break;
 		}
-		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->id, s->uplink, s->log, s->init_pid, fds,
-						  &s->allowlist);
+		s->loop_err = sbx_allowlist_start(s->loop, s->cfg, s->policy, s->id, s->uplink, s->log, s->init_pid,
+						  fds, &s->allowlist);
 		if (s->loop_err < 0) {
 			set_failure(s->out, SBX_STAGE_NETWORK, -s->loop_err, "starting the proxy");
 			s->have_result = true;

@@ -717,9 +717,9 @@ static void test_askable_and_granted(void **state)
 	assert_int_equal(sbx_policy_judge_dest(p, &dest, &d), DENY);
 	assert_true(sbx_policy_askable(&d));
 	/* Floors are never askable: deny rules, special and metadata addresses, metadata names, the host. */
-	static const char *const floors[] = {"evil.test:443", "198.51.100.1:80",  "10.0.0.1:80",
-					     "169.254.169.254:80", "metadata.google.internal:80", "127.0.0.1:22",
-					     "[::1]:22", "0.0.0.0:80"};
+	static const char *const floors[] =
+		{"evil.test:443", "198.51.100.1:80", "10.0.0.1:80", "169.254.169.254:80", "metadata.google.internal:80",
+		 "127.0.0.1:22",  "[::1]:22",	     "0.0.0.0:80"};
 	for (size_t i = 0; i < SBX_ARRAY_SIZE(floors); i++) {
 		assert_int_equal(sbx_policy_dest_parse(floors[i], &dest, err, sizeof(err)), 0);
 		assert_int_equal(sbx_policy_judge_dest(p, &dest, &d), DENY);
@@ -766,11 +766,16 @@ static void test_askable_and_granted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalise),    cmocka_unit_test(test_name_length),
-		cmocka_unit_test(test_rule_syntax),  cmocka_unit_test(test_evaluation),
-		cmocka_unit_test(test_resolved),     cmocka_unit_test(test_judge_host),
-		cmocka_unit_test(test_trie_vs_scan), cmocka_unit_test(test_presets_consistent),
-		cmocka_unit_test(test_enumerate),    cmocka_unit_test(test_copy_and_edit),
+		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_name_length),
+		cmocka_unit_test(test_rule_syntax),
+		cmocka_unit_test(test_evaluation),
+		cmocka_unit_test(test_resolved),
+		cmocka_unit_test(test_judge_host),
+		cmocka_unit_test(test_trie_vs_scan),
+		cmocka_unit_test(test_presets_consistent),
+		cmocka_unit_test(test_enumerate),
+		cmocka_unit_test(test_copy_and_edit),
 		cmocka_unit_test(test_askable_and_granted),
 	};
 

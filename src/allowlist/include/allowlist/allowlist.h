@@ -22,8 +22,8 @@ int sbx_uplink_load(const struct sbx_config *cfg, struct sbx_uplink **out, char 
 void sbx_uplink_free(struct sbx_uplink *up);
 
 int sbx_allowlist_start(struct sbx_loop *loop, const struct sbx_config *cfg, struct sbx_livepolicy *live,
-			const char *id, const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid, int *fds,
-			struct sbx_allowlist **out);
+			const char *id, const struct sbx_uplink *uplink, struct sbx_jsonl *log, pid_t sandbox_pid,
+			int *fds, struct sbx_allowlist **out);
 void sbx_allowlist_free(struct sbx_allowlist *al);
 bool sbx_allowlist_is_host_address(const struct sbx_addr *a);
 
