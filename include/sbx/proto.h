@@ -260,4 +260,55 @@ int sbx_dns_build_response(const struct sbx_dns_query *q, const uint8_t *query_m
 			   size_t outlen);
 int sbx_dns_build_error(const uint8_t *msg, size_t len, int rcode, uint8_t *out, size_t outlen);
 
+/* ---- The orchestrator's lines: --control-fd requests, --ask-fd answers (orch.c) ---- */
+
+enum sbx_ctl_op {
+	SBX_CTL_NONE,	     /* a blank line or a "#" comment: no reply */
+	SBX_CTL_LIST,	     /* list */
+	SBX_CTL_ADD,	     /* allow RULE, deny RULE */
+	SBX_CTL_REMOVE_ID,   /* remove ID */
+	SBX_CTL_REMOVE_RULE, /* remove allow|deny RULE */
+	SBX_CTL_POSTURE,     /* posture NAME */
+};
+
+/**
+ * struct sbx_ctl_request - one --control-fd request.
+ * @op: what is asked.
+ * @deny: SBX_CTL_ADD, SBX_CTL_REMOVE_RULE: the rule denies.
+ * @arg: SBX_CTL_ADD, SBX_CTL_REMOVE_RULE: the rule as written (unchecked: the
+ *	policy engine judges it); SBX_CTL_POSTURE: the posture's name. Points
+ *	into the parsed line.
+ * @id: SBX_CTL_REMOVE_ID: the rule's id.
+ */
+struct sbx_ctl_request {
+	enum sbx_ctl_op op;
+	bool deny;
+	const char *arg;
+	uint32_t id;
+};
+
+int sbx_ctl_parse(char *line, struct sbx_ctl_request *req, const char **why);
+
+enum sbx_answer_scope {
+	SBX_ANSWER_ONCE,   /* this request */
+	SBX_ANSWER_ALWAYS, /* and a rule for exactly what was asked */
+	SBX_ANSWER_RULE,   /* and @rule */
+};
+
+/**
+ * struct sbx_ask_answer - one --ask-fd answer: "ASK allow|deny [once|always|rule RULE]".
+ * @ask: the question's number (1 or more).
+ * @deny: the answer denies.
+ * @scope: how far it reaches.
+ * @rule: SBX_ANSWER_RULE: the rule as written (points into the line), else NULL.
+ */
+struct sbx_ask_answer {
+	uint32_t ask;
+	bool deny;
+	enum sbx_answer_scope scope;
+	const char *rule;
+};
+
+int sbx_ask_parse_answer(char *line, struct sbx_ask_answer *a);
+
 #endif

@@ -181,47 +181,37 @@ static void exact_rule(const struct sbx_dest *d, char *buf, size_t len)
 static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad)
 {
 	struct sbx_ask *a = sbx_container_of(in, struct sbx_ask, in);
-	char *w[5], *save = NULL, *end, err[768], q[SBX_QUOTE_LEN], rule[SBX_POLICY_HOST_MAX + 16];
-	const char *text = NULL;
+	char err[768], rule[SBX_POLICY_HOST_MAX + 16];
+	struct sbx_ask_answer ans;
 	struct question *qu;
-	unsigned long id;
-	size_t n = 0;
-	bool deny;
+	int r;
 
 	if (bad) {
 		snprintf(err, sizeof(err), "answer longer than %d bytes, or with a NUL byte: ignored", SBX_LINEIN_MAX);
 		ask_error(a, lineno, err);
 		return;
 	}
-	for (char *t = strtok_r(line, " \t", &save); t && n < SBX_ARRAY_SIZE(w); t = strtok_r(NULL, " \t", &save))
-		w[n++] = t;
-	if (n == 0 || w[0][0] == '#')
-		return;
-	errno = 0;
-	id = strtoul(w[0], &end, 10);
-	if (n < 2 || n > 4 || errno || *end || w[0][0] < '0' || w[0][0] > '9' ||
-	    (strcmp(w[1], "allow") && strcmp(w[1], "deny")) ||
-	    (n == 3 && strcmp(w[2], "once") && strcmp(w[2], "always")) || (n == 4 && strcmp(w[2], "rule"))) {
-		ask_error(a, lineno, "not an answer: ID allow|deny [once|always|rule RULE]");
+	r = sbx_ask_parse_answer(line, &ans);
+	if (r > 0)
+		return; /* a blank line or a comment */
+	if (r < 0) {
+		ask_error(a, lineno, "not an answer: ASK allow|deny [once|always|rule RULE]");
 		return;
 	}
-	qu = id <= UINT32_MAX ? find(a, (unsigned)id) : NULL;
+	qu = find(a, ans.ask);
 	if (!qu) {
-		snprintf(err, sizeof(err), "no question %s is waiting (answered, timed out or never asked)",
-			 sbx_quote(q, sizeof(q), w[0]));
+		snprintf(err, sizeof(err), "no question %u is waiting (answered, timed out or never asked)",
+			 (unsigned)ans.ask);
 		ask_error(a, lineno, err);
 		return;
 	}
-	deny = w[1][0] == 'd';
-	if (n == 2 || strcmp(w[2], "once") == 0) {
-		settle(a, qu, deny ? SBX_ASK_DENY : SBX_ASK_ALLOW, NULL);
+	if (ans.scope == SBX_ANSWER_ONCE) {
+		settle(a, qu, ans.deny ? SBX_ASK_DENY : SBX_ASK_ALLOW, NULL);
 		return;
 	}
-	if (n == 4) {
-		text = w[3];
-	} else {
+	if (ans.scope == SBX_ANSWER_ALWAYS) {
 		exact_rule(&qu->dest, rule, sizeof(rule));
-		text = rule;
+		ans.rule = rule;
 	}
 	{
 		struct sbx_rule_origin o = {.kind = SBX_ORIGIN_ASK, .line = qu->id};
@@ -229,7 +219,7 @@ static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad
 		uint32_t rid;
 
 		/* The proxy and the DNS stub hear of the new version first: what it decides goes on now. */
-		if (sbx_livepolicy_add_rule(a->ctx->live, deny, text, &o, &rid, err, sizeof(err)) < 0) {
+		if (sbx_livepolicy_add_rule(a->ctx->live, ans.deny, ans.rule, &o, &rid, err, sizeof(err)) < 0) {
 			ask_error(a, lineno, err);
 			return;
 		}

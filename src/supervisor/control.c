@@ -9,13 +9,15 @@
 
 #include "control.h"
 #include "lib/linein.h"
+#include "sbx/proto.h"
 #include "sbx/util.h"
 
 /*
  * Theory of operation
  *
  * One request per line, in the words of the command line and of policy
- * files (sbx-policy(5)), so sbx needs no JSON parser for what it reads:
+ * files (sbx-policy(5)), so sbx needs no JSON parser for what it reads
+ * (split by src/proto/orch.c, which is fuzzed):
  *
  *   list                     every rule, with its id and source
  *   allow RULE | deny RULE   add a rule, as --allow / --deny would
@@ -114,36 +116,24 @@ static void do_add(struct sbx_control *c, unsigned lineno, bool deny, const char
 	reply_ok(c, lineno, op, extra);
 }
 
-/* The ids to remove: one id, or every rule written @text with that action (a preset's as "@name"). */
-static size_t find_rules(const struct sbx_policy *p, const char *action, const char *text, uint32_t *ids, size_t max)
+/* Every rule written @text with that action (a preset's as "@name"). */
+static size_t find_rules(const struct sbx_policy *p, bool deny, const char *text, uint32_t *ids, size_t max)
 {
 	size_t n = 0, count = sbx_policy_rule_count(p);
-	char *end;
 
-	if (!action) {
-		unsigned long id;
-
-		errno = 0;
-		id = strtoul(text, &end, 10);
-		if (errno || *end || text[0] < '0' || text[0] > '9' || id > UINT32_MAX ||
-		    !sbx_policy_rule_by_id(p, (uint32_t)id))
-			return 0;
-		ids[0] = (uint32_t)id;
-		return 1;
-	}
 	for (size_t i = 0; i < count && n < max; i++) {
 		const struct sbx_rule *r = sbx_policy_rule_at(p, i);
 		const char *preset = sbx_policy_rule_preset(r);
 		bool same = text[0] == '@' ? preset && strcmp(preset, text + 1) == 0
 					   : !preset && strcmp(sbx_policy_rule_text(r), text) == 0;
 
-		if (same && sbx_policy_rule_is_deny(r) == (strcmp(action, "deny") == 0))
+		if (same && sbx_policy_rule_is_deny(r) == deny)
 			ids[n++] = sbx_policy_rule_id(r);
 	}
 	return n;
 }
 
-static void do_remove(struct sbx_control *c, unsigned lineno, const char *action, const char *text)
+static void do_remove(struct sbx_control *c, unsigned lineno, const struct sbx_ctl_request *req)
 {
 	const struct sbx_policy *p = sbx_livepolicy_peek(c->lp);
 	size_t max = sbx_policy_rule_count(p) + 1;
@@ -156,13 +146,18 @@ static void do_remove(struct sbx_control *c, unsigned lineno, const char *action
 		reply_error(c, lineno, "remove", "no-memory", "out of memory");
 		return;
 	}
-	n = find_rules(p, action, text, ids, max);
+	if (req->op == SBX_CTL_REMOVE_ID) {
+		n = sbx_policy_rule_by_id(p, req->id) ? 1 : 0;
+		ids[0] = req->id;
+	} else {
+		n = find_rules(p, req->deny, req->arg, ids, max);
+	}
 	if (n == 0) {
-		sbx_quote(q, sizeof(q), text);
-		if (action)
-			snprintf(err, sizeof(err), "no %s rule is written %s (see 'list')", action, q);
+		if (req->op == SBX_CTL_REMOVE_ID)
+			snprintf(err, sizeof(err), "no rule has id %u (see 'list')", (unsigned)req->id);
 		else
-			snprintf(err, sizeof(err), "no rule has id %s (see 'list')", q);
+			snprintf(err, sizeof(err), "no %s rule is written %s (see 'list')",
+				 req->deny ? "deny" : "allow", sbx_quote(q, sizeof(q), req->arg));
 		reply_error(c, lineno, "remove", "no-such-rule", err);
 		return;
 	}
@@ -201,52 +196,38 @@ static void do_posture(struct sbx_control *c, unsigned lineno, const char *name)
 	reply_error(c, lineno, "posture", "bad-request", err);
 }
 
-/* Split @line into at most @max words at spaces and tabs; returns the count, or max + 1 when there are more. */
-static size_t words(char *line, char **w, size_t max)
-{
-	size_t n = 0;
-	char *save = NULL;
-
-	for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (n == max)
-			return max + 1;
-		w[n++] = t;
-	}
-	return n;
-}
-
 static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad)
 {
 	struct sbx_control *c = sbx_container_of(in, struct sbx_control, in);
-	char *w[4] = {NULL}, q[SBX_QUOTE_LEN], err[512];
-	size_t n;
+	struct sbx_ctl_request req;
+	const char *why;
+	char err[512];
 
 	if (bad) {
 		snprintf(err, sizeof(err), "request longer than %d bytes, or with a NUL byte: ignored", SBX_LINEIN_MAX);
 		reply_error(c, lineno, "unknown", "bad-line", err);
 		return;
 	}
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (!*line || *line == '#')
+	if (sbx_ctl_parse(line, &req, &why) < 0) {
+		reply_error(c, lineno, "unknown", "bad-request", why);
 		return;
-	n = words(line, w, 3);
-	if (strcmp(w[0], "list") == 0 && n == 1) {
+	}
+	switch (req.op) {
+	case SBX_CTL_NONE:
+		break;
+	case SBX_CTL_LIST:
 		do_list(c, lineno);
-	} else if ((strcmp(w[0], "allow") == 0 || strcmp(w[0], "deny") == 0) && n == 2) {
-		do_add(c, lineno, w[0][0] == 'd', w[1]);
-	} else if (strcmp(w[0], "remove") == 0 && n == 2) {
-		do_remove(c, lineno, NULL, w[1]);
-	} else if (strcmp(w[0], "remove") == 0 && n == 3 && (strcmp(w[1], "allow") == 0 || strcmp(w[1], "deny") == 0)) {
-		do_remove(c, lineno, w[1], w[2]);
-	} else if (strcmp(w[0], "posture") == 0 && n == 2) {
-		do_posture(c, lineno, w[1]);
-	} else {
-		snprintf(err, sizeof(err),
-			 "%s is not a request (list, allow RULE, deny RULE, remove ID, remove allow|deny RULE, "
-			 "posture NAME)",
-			 sbx_quote(q, sizeof(q), w[0]));
-		reply_error(c, lineno, "unknown", "bad-request", err);
+		break;
+	case SBX_CTL_ADD:
+		do_add(c, lineno, req.deny, req.arg);
+		break;
+	case SBX_CTL_REMOVE_ID:
+	case SBX_CTL_REMOVE_RULE:
+		do_remove(c, lineno, &req);
+		break;
+	case SBX_CTL_POSTURE:
+		do_posture(c, lineno, req.arg);
+		break;
 	}
 }
 
