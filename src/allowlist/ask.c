@@ -124,9 +124,11 @@ static void settle(struct sbx_ask *a, struct question *q, enum sbx_ask_result re
 	}
 	sbx_list_init(&q->waiters);
 	free(q);
+	/* None waits on @q any more: a callback that cancels another waiter only unlinks it from @waiters. */
+	for (struct sbx_list *pos = waiters.next; pos != &waiters; pos = pos->next)
+		sbx_list_entry(pos, struct sbx_ask_wait, link)->q = NULL;
 	while ((w = sbx_list_first(&waiters, struct sbx_ask_wait, link))) {
 		sbx_list_del(&w->link);
-		w->q = NULL;
 		w->done(w, res, why);
 	}
 	arm(a);
@@ -358,15 +360,16 @@ bool sbx_ask_submit(struct sbx_ask *a, const char *kind, const char *proto, cons
 /**
  * sbx_ask_cancel() - stop waiting (the request ended, or a rule decided it); done() is not called.
  * @a: the channel
- * @w: the waiter (a second call, or one that never waited, is harmless)
+ * @w: the waiter (a second call, or one that never waited, zero-filled, is harmless)
  */
 void sbx_ask_cancel(struct sbx_ask *a, struct sbx_ask_wait *w)
 {
 	struct question *q = w->q;
 
+	if (w->link.next)
+		sbx_list_del(&w->link); /* also off a list settle() is working through */
 	if (!q)
 		return;
-	sbx_list_del(&w->link);
 	w->q = NULL;
 	if (sbx_list_empty(&q->waiters)) {
 		/* Nobody waits for the answer any more: a late one is told so. */
