@@ -123,6 +123,18 @@ static void network(struct out *o, const struct sbx_config *cfg, const struct sb
 	     "host unix sockets refused (EACCES); the sandbox's own and --allow-unix ones reachable", NULL);
 	for (size_t i = 0; i < cfg->n_allow_unix; i++)
 		item(o, "what", "allow-unix", "path", cfg->allow_unix[i], "origin", "--allow-unix", NULL);
+	/* Issue 13: who else decides while the payload runs. */
+	if (cfg->ask_in_fd >= 0) {
+		char t[96];
+
+		snprintf(t, sizeof(t), "a destination no rule decides is asked about; no answer in %llu ms denies",
+			 (unsigned long long)(cfg->ask_timeout_ms ? cfg->ask_timeout_ms : SBX_DEFAULT_ASK_TIMEOUT_MS));
+		item(o, "what", "ask", "origin", t, NULL);
+	}
+	if (cfg->control_in_fd >= 0)
+		item(o, "what", "control", "origin",
+		     "rules may be added and removed while the payload runs (--control-fd); the posture only narrowed",
+		     NULL);
 	if (!p)
 		return;
 	for (size_t i = 0; i < sbx_policy_rule_count(p); i++) {

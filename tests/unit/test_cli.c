@@ -520,16 +520,64 @@ static void test_help_and_version(void **state)
 	sbx_config_free(&p.cfg);
 }
 
+/* Issue 13: --ask-fd, --ask-timeout, --control-fd. */
+static void test_orchestrator_channels(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "run", "--network=allowlist", "--ask-fd", "5", "--control-fd", "6,7", "--ask-timeout", "1.5", "true");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.cfg.ask_in_fd, 5);
+	assert_int_equal(p.cfg.ask_out_fd, 5);
+	assert_int_equal(p.cfg.control_in_fd, 6);
+	assert_int_equal(p.cfg.control_out_fd, 7);
+	assert_int_equal(p.cfg.ask_timeout_ms, 1500);
+	sbx_config_free(&p.cfg);
+	/* Unset: -1, and the default timeout is the supervisor's. */
+	PARSE(&p, "run", "true");
+	assert_int_equal(p.cfg.ask_in_fd, -1);
+	assert_int_equal(p.cfg.control_in_fd, -1);
+	assert_int_equal(p.cfg.control_out_fd, -1);
+	assert_int_equal(p.cfg.ask_timeout_ms, 0);
+	sbx_config_free(&p.cfg);
+	/* --control-fd in every posture. */
+	PARSE(&p, "run", "--control-fd=3", "true");
+	assert_int_equal(p.r, 0);
+	sbx_config_free(&p.cfg);
+	expect_error("--ask-fd: 'x' is not a descriptor number",
+		     PARSE(&p, "run", "--network=allowlist", "--ask-fd", "x", "true"));
+	expect_error("is not FD or IN,OUT", PARSE(&p, "run", "--network=allowlist", "--ask-fd", "3,", "true"));
+	expect_error("is not FD or IN,OUT", PARSE(&p, "run", "--control-fd", ",4", "true"));
+	expect_error("is not FD or IN,OUT", PARSE(&p, "run", "--control-fd", "3,4,5", "true"));
+	expect_error("allowlist only", PARSE(&p, "run", "--ask-fd", "3", "true"));
+	expect_error("allowlist only", PARSE(&p, "run", "--network=open", "--ask-fd", "3", "true"));
+	expect_error("--ask-timeout needs --ask-fd",
+		     PARSE(&p, "run", "--network=allowlist", "--ask-timeout", "2", "true"));
+	expect_error("not a positive number",
+		     PARSE(&p, "run", "--network=allowlist", "--ask-fd", "3", "--ask-timeout", "0", "true"));
+	expect_error("descriptors of their own",
+		     PARSE(&p, "run", "--network=allowlist", "--ask-fd", "3", "--control-fd", "3,4", "true"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_defaults),	  cmocka_unit_test(test_run_stops_at_first_operand),
-		cmocka_unit_test(test_run_all_options),	  cmocka_unit_test(test_run_bad_input),
-		cmocka_unit_test(test_repeat_limit),	  cmocka_unit_test(test_check_and_presets),
-		cmocka_unit_test(test_allowlist_options), cmocka_unit_test(test_open_options),
-		cmocka_unit_test(test_upstream_options),  cmocka_unit_test(test_allow_unix),
-		cmocka_unit_test(test_help_and_version),  cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_sizes_and_pids),	  cmocka_unit_test(test_messages_quote_values),
+		cmocka_unit_test(test_orchestrator_channels),
+		cmocka_unit_test(test_run_defaults),
+		cmocka_unit_test(test_run_stops_at_first_operand),
+		cmocka_unit_test(test_run_all_options),
+		cmocka_unit_test(test_run_bad_input),
+		cmocka_unit_test(test_repeat_limit),
+		cmocka_unit_test(test_check_and_presets),
+		cmocka_unit_test(test_allowlist_options),
+		cmocka_unit_test(test_open_options),
+		cmocka_unit_test(test_upstream_options),
+		cmocka_unit_test(test_allow_unix),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_sizes_and_pids),
+		cmocka_unit_test(test_messages_quote_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
