@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../world/allowlist.sh"
 require_userns
 
-tap_plan 12
+tap_plan 13
 al_start
 N=0
 NC() { echo "$PY $WD/bin/netclient.py --timeout ${NC_TIMEOUT:-8} $*"; }
@@ -157,5 +157,12 @@ if grep -q '"code":"bad-line"' <<<"$out" && grep -q '"rules":1' <<<"$out" && [ "
 	tap_ok "a request with a NUL byte: bad-line, nothing changed; a regular file: exit 125, one line"
 else
 	tap_diag "$out"; show; tap_fail "NUL in a request, or a file as the channel"
+fi
+# 13. The orchestrator's requests end at once: nothing changes, the run goes on and ends normally.
+wcapture sbx run --network=allowlist --allow www.test --control-fd 3,4 -- sh -c "sleep 0.3; $(NC "'a connect www.test 80 c13'")" 3< <(true) 4>"$W/cwd/ctl-eof.out"
+if [ "$RC" = 0 ] && grep -q "a	allowed" <<<"$OUT" && [ ! -s "$W/cwd/ctl-eof.out" ]; then
+	tap_ok "requests closed at once: no reply, no change, the payload runs as configured"
+else
+	show; tap_fail "closed control channel"
 fi
 tap_done
