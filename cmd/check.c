@@ -14,26 +14,6 @@
 #include "sbx/policy.h"
 #include "sbx/util.h"
 
-static void dest_text(const struct sbx_dest *d, char *buf, size_t len)
-{
-	char a[SBX_POLICY_ADDR_STRLEN];
-
-	if (!d->is_addr) {
-		if (d->port)
-			snprintf(buf, len, "%s:%u", d->host, d->port);
-		else
-			snprintf(buf, len, "%s", d->host);
-		return;
-	}
-	sbx_policy_addr_format(&d->addr, a, sizeof(a));
-	if (!d->port)
-		snprintf(buf, len, "%s", a);
-	else if (d->addr.family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, d->port);
-	else
-		snprintf(buf, len, "%s:%u", a, d->port);
-}
-
 static int check_resolved(const struct sbx_policy *p, const struct sbx_dest *d, const char *shown, FILE *out)
 {
 	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
@@ -95,7 +75,7 @@ static int check_one(const struct sbx_config *cfg, const struct sbx_policy *p, c
 			arg, refused);
 		return 1;
 	}
-	dest_text(d, shown, sizeof(shown));
+	sbx_policy_dest_format(d, shown, sizeof(shown));
 	if (cfg->resolve && !d->is_addr && sbx_policy_posture(p) != SBX_POSTURE_BLOCKED)
 		return check_resolved(p, d, shown, out);
 	/* The proxy dials from this host: an address of its own is a host service or nothing. */

@@ -613,6 +613,16 @@ int sbx_policy_host_normalise(const char *in, size_t len, char *out, size_t outl
 int sbx_policy_dest_parse(const char *s, struct sbx_dest *dest, char *err, size_t errlen);
 
 /**
+ * sbx_policy_dest_format() - a destination as a rule or `sbx check` writes it.
+ * @d: the destination.
+ * @buf: output: "host", "host:port", "1.2.3.4", "1.2.3.4:port", "::1", "[::1]:port".
+ * @len: size of @buf (SBX_POLICY_HOST_MAX + 8 suffices).
+ *
+ * Return: the length snprintf would have written.
+ */
+int sbx_policy_dest_format(const struct sbx_dest *d, char *buf, size_t len);
+
+/**
  * sbx_policy_is_metadata_name() - whether a normalised name is a cloud metadata service.
  * @host: normalised name.
  *

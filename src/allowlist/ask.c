@@ -64,29 +64,12 @@ struct sbx_ask {
 	bool closed; /* the answers' stream ended: nothing more is asked */
 };
 
-__attribute__((format(printf, 2, 3))) static void emit(struct sbx_ask *a, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	int h, n;
-
-	h = sbx_jsonl_begin(a->out, line, sizeof(line));
-	va_start(ap, fmt);
-	n = vsnprintf(line + h, sizeof(line) - 2 - (size_t)h, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 2 - (size_t)h)
-		return;
-	n += h;
-	line[n++] = '\n';
-	sbx_jsonl_put(a->out, line, (size_t)n);
-}
-
 static void ask_error(struct sbx_ask *a, unsigned lineno, const char *msg)
 {
 	char m[1024];
 
 	sbx_json_escape(m, sizeof(m), msg);
-	emit(a, "\"event\":\"ask-error\",\"line\":%u,\"message\":\"%s\"}", lineno, m);
+	sbx_jsonl_printf(a->out, "\"event\":\"ask-error\",\"line\":%u,\"message\":\"%s\"}", lineno, m);
 }
 
 /* Arm the timer for the earliest deadline (questions are kept in deadline order). */
@@ -161,25 +144,6 @@ static struct question *find(struct sbx_ask *a, unsigned id)
 	return NULL;
 }
 
-/* The rule "always" adds: exactly the destination asked about. */
-static void exact_rule(const struct sbx_dest *d, char *buf, size_t len)
-{
-	char a[SBX_POLICY_ADDR_STRLEN];
-
-	if (!d->is_addr) {
-		if (d->port)
-			snprintf(buf, len, "%s:%u", d->host, d->port);
-		else
-			snprintf(buf, len, "%s", d->host);
-		return;
-	}
-	sbx_policy_addr_format(&d->addr, a, sizeof(a));
-	if (d->addr.family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, d->port);
-	else
-		snprintf(buf, len, "%s:%u", a, d->port);
-}
-
 static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad)
 {
 	struct sbx_ask *a = sbx_container_of(in, struct sbx_ask, in);
@@ -212,7 +176,8 @@ static void on_line(struct sbx_linein *in, unsigned lineno, char *line, bool bad
 		return;
 	}
 	if (ans.scope == SBX_ANSWER_ALWAYS) {
-		exact_rule(&qu->dest, rule, sizeof(rule));
+		/* Exactly what was asked: host:port, an address and its port, or a DNS question's name. */
+		sbx_policy_dest_format(&qu->dest, rule, sizeof(rule));
 		ans.rule = rule;
 	}
 	{
@@ -343,12 +308,13 @@ bool sbx_ask_submit(struct sbx_ask *a, const char *kind, const char *proto, cons
 			sbx_json_escape(c, sizeof(c), who->comm);
 			snprintf(comm, sizeof(comm), "\"%s\"", c);
 		}
-		emit(a,
-		     "\"event\":\"question\",\"ask\":%u,\"kind\":\"%s\",\"proto\":\"%s\",\"host\":\"%s\",\"port\":%u,"
-		     "\"names\":[%s%s%s],\"addresses\":[%s%s%s],\"pid\":%s,\"comm\":%s,\"timeout_ms\":%llu}",
-		     q->id, kind, proto, host, dest->port, dest->is_addr ? "" : "\"", dest->is_addr ? "" : host,
-		     dest->is_addr ? "" : "\"", dest->is_addr ? "\"" : "", dest->is_addr ? host : "",
-		     dest->is_addr ? "\"" : "", pid, comm, (unsigned long long)a->timeout_ms);
+		sbx_jsonl_printf(a->out,
+				 "\"event\":\"question\",\"ask\":%u,\"kind\":\"%s\",\"proto\":\"%s\",\"host\":\"%s\",\"port\":%u,"
+				 "\"names\":[%s%s%s],\"addresses\":[%s%s%s],\"pid\":%s,\"comm\":%s,\"timeout_ms\":%llu}",
+				 q->id, kind, proto, host, dest->port, dest->is_addr ? "" : "\"",
+				 dest->is_addr ? "" : host, dest->is_addr ? "" : "\"", dest->is_addr ? "\"" : "",
+				 dest->is_addr ? host : "", dest->is_addr ? "\"" : "", pid, comm,
+				 (unsigned long long)a->timeout_ms);
 		if (a->n_questions == 1)
 			arm(a);
 	}

@@ -2,6 +2,7 @@
 /* JSON lines: string escaping and whole-line writes, for the status stream and the decision log. */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -325,6 +326,34 @@ void sbx_jsonl_put(struct sbx_jsonl *j, const char *line, size_t len)
 		j->dropped_total++;
 	}
 	pthread_mutex_unlock(&j->mu);
+}
+
+/**
+ * sbx_jsonl_printf() - write one line: the common fields, then @fmt's.
+ * @j: the writer, or NULL (nothing is written)
+ * @fmt: the rest of the object after its first fields, with its closing
+ *	brace and without a newline ("\"event\":\"x\",\"n\":%d}")
+ *
+ * A line that would not fit SBX_JSONL_LINE_MAX is not written (never a torn
+ * one); every caller's fields are bounded well below it.
+ */
+void sbx_jsonl_printf(struct sbx_jsonl *j, const char *fmt, ...)
+{
+	char line[SBX_JSONL_LINE_MAX];
+	va_list ap;
+	int h, n;
+
+	if (!j)
+		return;
+	h = sbx_jsonl_begin(j, line, sizeof(line));
+	va_start(ap, fmt);
+	n = vsnprintf(line + h, sizeof(line) - 1 - (size_t)h, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 1 - (size_t)h)
+		return;
+	n += h;
+	line[n++] = '\n';
+	sbx_jsonl_put(j, line, (size_t)n);
 }
 
 /**

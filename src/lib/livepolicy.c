@@ -260,18 +260,12 @@ void sbx_livepolicy_set_log(struct sbx_livepolicy *lp, struct sbx_jsonl *log)
 /* One "policy" line: the change, the version it made and the posture in force. @what ends with a comma or is "". */
 static void log_change(struct sbx_livepolicy *lp, const char *op, const char *what, const char *source)
 {
-	char line[2048], src[300];
-	int h, n;
+	char src[300];
 
-	if (!lp->log)
-		return;
 	sbx_json_escape(src, sizeof(src), source);
-	h = sbx_jsonl_begin(lp->log, line, sizeof(line));
-	n = snprintf(line + h, sizeof(line) - (size_t)h,
-		     "\"event\":\"policy\",\"op\":\"%s\",%s\"source\":\"%s\",\"version\":%u,\"posture\":\"%s\"}\n", op,
-		     what, src, lp->n_versions, sbx_posture_name(sbx_policy_posture(lp->current->p)));
-	if (n > 0 && (size_t)n < sizeof(line) - (size_t)h)
-		sbx_jsonl_put(lp->log, line, (size_t)(h + n));
+	sbx_jsonl_printf(lp->log,
+			 "\"event\":\"policy\",\"op\":\"%s\",%s\"source\":\"%s\",\"version\":%u,\"posture\":\"%s\"}",
+			 op, what, src, lp->n_versions, sbx_posture_name(sbx_policy_posture(lp->current->p)));
 }
 
 /**

@@ -636,6 +636,23 @@ enum sbx_verdict sbx_policy_judge_host(const struct sbx_policy *p, const struct 
 	return v;
 }
 
+/* The first of @addrs (resolved from an allowed name) that steps 1-4 deny, into @d. Return: true if one is. */
+static bool denied_address(const struct sbx_policy *p, const struct sbx_addr *addrs, size_t n, int32_t port,
+			   struct sbx_decision *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sbx_decision ad;
+
+		if (judge_address(p, &addrs[i], port, false, false, &ad) == SBX_VERDICT_DENY) {
+			*d = ad;
+			d->has_addr = true;
+			d->addr = addrs[i];
+			return true;
+		}
+	}
+	return false;
+}
+
 static enum sbx_verdict judge_resolved(const struct sbx_policy *p, const char *host, int32_t port,
 				       const struct sbx_addr *addrs, size_t n, struct sbx_decision *d)
 {
@@ -645,16 +662,8 @@ static enum sbx_verdict judge_resolved(const struct sbx_policy *p, const char *h
 		*d = nd;
 		return d->verdict;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct sbx_decision ad;
-
-		if (judge_address(p, &addrs[i], port, false, false, &ad) == SBX_VERDICT_DENY) {
-			*d = ad;
-			d->has_addr = true;
-			d->addr = addrs[i];
-			return d->verdict;
-		}
-	}
+	if (denied_address(p, addrs, n, port, d))
+		return d->verdict;
 	*d = nd;
 	return d->verdict;
 }
@@ -703,16 +712,8 @@ enum sbx_verdict sbx_policy_judge_granted(const struct sbx_policy *p, const stru
 		judge_name(p, dest->host, port, d);
 	if (d->verdict == SBX_VERDICT_ALLOW || !sbx_policy_askable(d))
 		return d->verdict; /* a rule decided after all, or a floor */
-	for (size_t i = 0; i < n; i++) {
-		struct sbx_decision ad;
-
-		if (judge_address(p, &addrs[i], port, false, false, &ad) == SBX_VERDICT_DENY) {
-			*d = ad;
-			d->has_addr = true;
-			d->addr = addrs[i];
-			return d->verdict;
-		}
-	}
+	if (denied_address(p, addrs, n, port, d))
+		return d->verdict;
 	memset(d, 0, sizeof(*d));
 	decide(d, SBX_VERDICT_ALLOW, SBX_REASON_GRANTED, NULL);
 	return d->verdict;
@@ -723,6 +724,19 @@ enum sbx_verdict sbx_policy_judge_dest(const struct sbx_policy *p, const struct 
 	if (dest->is_addr)
 		return sbx_policy_judge_addr(p, &dest->addr, dest->port, d);
 	return sbx_policy_judge_name(p, dest->host, dest->port, d);
+}
+
+int sbx_policy_dest_format(const struct sbx_dest *d, char *buf, size_t len)
+{
+	char a[SBX_POLICY_ADDR_STRLEN];
+
+	if (!d->is_addr)
+		return d->port ? snprintf(buf, len, "%s:%u", d->host, d->port) : snprintf(buf, len, "%s", d->host);
+	if (sbx_policy_addr_format(&d->addr, a, sizeof(a)) < 0)
+		snprintf(a, sizeof(a), "?");
+	if (!d->port)
+		return snprintf(buf, len, "%s", a);
+	return snprintf(buf, len, d->addr.family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, d->port);
 }
 
 /* ---- explanations -------------------------------------------------------- */

@@ -44,39 +44,22 @@ struct sbx_control {
 	bool own_out;	       /* @out is this module's own writer */
 };
 
-__attribute__((format(printf, 3, 4))) static void emit(struct sbx_control *c, unsigned lineno, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	int h, n;
-
-	h = sbx_jsonl_begin(c->out, line, sizeof(line));
-	va_start(ap, fmt);
-	n = vsnprintf(line + h, sizeof(line) - 2 - (size_t)h, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 2 - (size_t)h)
-		return; /* cannot happen: every field is bounded */
-	n += h;
-	line[n++] = '\n';
-	sbx_jsonl_put(c->out, line, (size_t)n);
-}
-
 static void reply_error(struct sbx_control *c, unsigned lineno, const char *op, const char *code, const char *msg)
 {
 	char m[1024];
 
 	sbx_json_escape(m, sizeof(m), msg);
-	emit(c, lineno,
-	     "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":false,\"code\":\"%s\",\"message\":\"%s\"}",
-	     lineno, op, code, m);
+	sbx_jsonl_printf(c->out,
+			 "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":false,\"code\":\"%s\",\"message\":\"%s\"}",
+			 lineno, op, code, m);
 }
 
 static void reply_ok(struct sbx_control *c, unsigned lineno, const char *op, const char *extra)
 {
-	emit(c, lineno,
-	     "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":true,%s\"version\":%u,\"posture\":\"%s\"}",
-	     lineno, op, extra, sbx_livepolicy_version(c->lp),
-	     sbx_posture_name(sbx_policy_posture(sbx_livepolicy_peek(c->lp))));
+	sbx_jsonl_printf(c->out,
+			 "\"event\":\"reply\",\"request\":%u,\"op\":\"%s\",\"ok\":true,%s\"version\":%u,\"posture\":\"%s\"}",
+			 lineno, op, extra, sbx_livepolicy_version(c->lp),
+			 sbx_posture_name(sbx_policy_posture(sbx_livepolicy_peek(c->lp))));
 }
 
 static void do_list(struct sbx_control *c, unsigned lineno)
@@ -92,9 +75,10 @@ static void do_list(struct sbx_control *c, unsigned lineno)
 		sbx_json_escape(t, sizeof(t), sbx_policy_rule_text(r));
 		sbx_policy_rule_source(r, src, sizeof(src));
 		sbx_json_escape(s, sizeof(s), src);
-		emit(c, lineno,
-		     "\"event\":\"rule\",\"request\":%u,\"rule_id\":%u,\"action\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\"}",
-		     lineno, (unsigned)sbx_policy_rule_id(r), sbx_policy_rule_is_deny(r) ? "deny" : "allow", t, s);
+		sbx_jsonl_printf(
+			c->out,
+			"\"event\":\"rule\",\"request\":%u,\"rule_id\":%u,\"action\":\"%s\",\"rule\":\"%s\",\"source\":\"%s\"}",
+			lineno, (unsigned)sbx_policy_rule_id(r), sbx_policy_rule_is_deny(r) ? "deny" : "allow", t, s);
 	}
 	snprintf(extra, sizeof(extra), "\"rules\":%zu,", n);
 	reply_ok(c, lineno, "list", extra);

@@ -11,27 +11,6 @@
 #include "lib/topology.h"
 #include "status.h"
 
-__attribute__((format(printf, 2, 3))) static void emit(struct sbx_jsonl *j, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int h, n;
-
-	if (!j)
-		return;
-	h = sbx_jsonl_begin(j, line, sizeof(line));
-	va_start(ap, fmt);
-	n = vsnprintf(line + h, sizeof(line) - 1 - (size_t)h, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	n += h;
-	if ((size_t)n >= sizeof(line) - 1)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	sbx_jsonl_put(j, line, (size_t)n);
-}
-
 /**
  * sbx_status_started() - the payload was exec'd.
  * @j: the status stream, or NULL
@@ -42,8 +21,8 @@ __attribute__((format(printf, 2, 3))) static void emit(struct sbx_jsonl *j, cons
  */
 void sbx_status_started(struct sbx_jsonl *j, pid_t sbx_pid, pid_t init_pid, pid_t pid, pid_t ns_pid)
 {
-	emit(j, "\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid, init_pid,
-	     pid, ns_pid);
+	sbx_jsonl_printf(j, "\"event\":\"started\",\"sbx_pid\":%d,\"init_pid\":%d,\"pid\":%d,\"ns_pid\":%d}", sbx_pid,
+			 init_pid, pid, ns_pid);
 }
 
 /**
@@ -58,9 +37,9 @@ void sbx_status_exited(struct sbx_jsonl *j, int signal, int code, bool killed)
 	const char *k = killed ? ",\"killed\":true" : "";
 
 	if (signal)
-		emit(j, "\"event\":\"exited\",\"signal\":%d,\"code\":%d%s}", signal, code, k);
+		sbx_jsonl_printf(j, "\"event\":\"exited\",\"signal\":%d,\"code\":%d%s}", signal, code, k);
 	else
-		emit(j, "\"event\":\"exited\",\"code\":%d%s}", code, k);
+		sbx_jsonl_printf(j, "\"event\":\"exited\",\"code\":%d%s}", code, k);
 }
 
 /**
@@ -71,7 +50,8 @@ void sbx_status_exited(struct sbx_jsonl *j, int signal, int code, bool killed)
  */
 void sbx_status_timeout(struct sbx_jsonl *j, const char *seconds, bool killed)
 {
-	emit(j, "\"event\":\"timeout\",\"seconds\":%s,\"code\":124%s}", seconds, killed ? ",\"killed\":true" : "");
+	sbx_jsonl_printf(j, "\"event\":\"timeout\",\"seconds\":%s,\"code\":124%s}", seconds,
+			 killed ? ",\"killed\":true" : "");
 }
 
 /**
@@ -89,9 +69,10 @@ void sbx_status_error(struct sbx_jsonl *j, const char *code, const char *stage, 
 
 	sbx_json_escape(s, sizeof(s), stage);
 	sbx_json_escape(m, sizeof(m), message);
-	emit(j,
-	     "\"event\":\"error\",\"code\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"errno_name\":\"%s\",\"message\":\"%s\"}",
-	     code, s, err, ename ? ename : "", m);
+	sbx_jsonl_printf(
+		j,
+		"\"event\":\"error\",\"code\":\"%s\",\"stage\":\"%s\",\"errno\":%d,\"errno_name\":\"%s\",\"message\":\"%s\"}",
+		code, s, err, ename ? ename : "", m);
 }
 
 /**
@@ -102,8 +83,10 @@ void sbx_status_error(struct sbx_jsonl *j, const char *code, const char *stage, 
  */
 void sbx_status_hello(struct sbx_jsonl *j, const char *stream, const char *posture)
 {
-	emit(j, "\"event\":\"hello\",\"schema\":%d,\"sbx\":\"%s\",\"stream\":\"%s\",\"posture\":\"%s\",\"sbx_pid\":%d}",
-	     SBX_EVENT_SCHEMA, SBX_VERSION, stream, posture, (int)getpid());
+	sbx_jsonl_printf(
+		j,
+		"\"event\":\"hello\",\"schema\":%d,\"sbx\":\"%s\",\"stream\":\"%s\",\"posture\":\"%s\",\"sbx_pid\":%d}",
+		SBX_EVENT_SCHEMA, SBX_VERSION, stream, posture, (int)getpid());
 }
 
 /**
@@ -128,20 +111,21 @@ void sbx_status_network(struct sbx_jsonl *j, enum sbx_posture posture, int landl
 	snprintf(lu, sizeof(lu), "%s (ABI %d)", landlock_unix_err ? "unavailable" : "applied", abi);
 	switch (posture) {
 	case SBX_POSTURE_ALLOWLIST:
-		emit(j,
-		     "\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4 "\",\"" SBX_GW_ADDR6
-		     "\"],\"sandbox\":[\"" SBX_SANDBOX_ADDR4 "\",\"" SBX_SANDBOX_ADDR6 "\"],\"proxy\":\"" SBX_GW_ADDR4
-		     ":%d\",\"dns\":\"" SBX_GW_ADDR4 ":%d\",\"landlock_unix\":\"%s\"}",
-		     SBX_PROXY_PORT, SBX_DNS_PORT, lu);
+		sbx_jsonl_printf(j,
+				 "\"event\":\"network\",\"posture\":\"allowlist\",\"gateway\":[\"" SBX_GW_ADDR4
+				 "\",\"" SBX_GW_ADDR6 "\"],\"sandbox\":[\"" SBX_SANDBOX_ADDR4 "\",\"" SBX_SANDBOX_ADDR6
+				 "\"],\"proxy\":\"" SBX_GW_ADDR4 ":%d\",\"dns\":\"" SBX_GW_ADDR4
+				 ":%d\",\"landlock_unix\":\"%s\"}",
+				 SBX_PROXY_PORT, SBX_DNS_PORT, lu);
 		break;
 	case SBX_POSTURE_OPEN:
-		emit(j,
-		     "\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
-		     "\"landlock\":\"%s (ABI %d)\",\"landlock_unix\":\"%s\"}",
-		     landlock_err ? "unavailable" : "scoped", abi, lu);
+		sbx_jsonl_printf(j,
+				 "\"event\":\"network\",\"posture\":\"open\",\"enforcement\":\"seccomp-notify\","
+				 "\"landlock\":\"%s (ABI %d)\",\"landlock_unix\":\"%s\"}",
+				 landlock_err ? "unavailable" : "scoped", abi, lu);
 		break;
 	case SBX_POSTURE_BLOCKED:
-		emit(j, "\"event\":\"network\",\"posture\":\"blocked\",\"landlock_unix\":\"%s\"}", lu);
+		sbx_jsonl_printf(j, "\"event\":\"network\",\"posture\":\"blocked\",\"landlock_unix\":\"%s\"}", lu);
 		break;
 	}
 }
@@ -165,5 +149,5 @@ void sbx_status_environment(struct sbx_jsonl *j, const char *const *removed)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"%s\"", i ? "," : "", name);
 	}
 	list[o] = '\0';
-	emit(j, "\"event\":\"environment\",\"removed\":[%s]}", list);
+	sbx_jsonl_printf(j, "\"event\":\"environment\",\"removed\":[%s]}", list);
 }

@@ -14,29 +14,10 @@ require_userns
 
 tap_plan 13
 al_start
-N=0
-NC() { echo "$PY $WD/bin/netclient.py --timeout ${NC_TIMEOUT:-8} $*"; }
-
-# ctl ASKER-OPTIONS... -- SBX-ARGS... -- CMD...: run asker.py (no --ask-fd)
-# in the fake host; S holds its JSON summary.
-ctl() {
-	N=$((N + 1))
-	local dir=$W/cwd/ctl-$N
-	mkdir -p "$dir"
-	[ "$IS_ROOT" = 1 ] && chown "$TESTUID:$TESTGID" "$dir"
-	CAPTURE_TIMEOUT=60 wcapture user "$PY" "$WD/bin/asker.py" --sbx "$W/sbx" --dir "$dir" --no-ask "$@"
-	S=$OUT
-}
-q() { "$PY" -c 'import json, sys; s = json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$S" "$@"; }
-nc_class() { "$PY" -c 'import json, sys
-for l in json.loads(sys.argv[1])["payload"]:
-    f = l.split("\t")
-    if f[0] == sys.argv[2]: print(f[1])' "$S" "$1"; }
-
 # 1. Control for the closing tests: with nothing changed, a held tunnel
 # stays open across the wait (so "closed" below is the policy's doing).
-ctl --on-ready 'list' -- --network=allowlist --allow www.test -- sh -c "$(NC "'h hold proxy www.test 80 c1'")"
-if [ "$(nc_class h)" = open ]; then
+orch ctl --no-ask --on-ready 'list' -- --network=allowlist --allow www.test -- sh -c "$(NC "'h hold proxy www.test 80 c1'")"
+if [ "$(s_class h)" = open ]; then
 	tap_ok "control: a held tunnel answers a second request when nothing changes"
 else
 	tap_diag "$S"; tap_fail "held tunnel control"
@@ -44,16 +25,16 @@ else
 fi
 
 # 2. list: every rule with its id and source.
-ctl --control list -- --network=allowlist --allow www.test --deny other.test:443 --allow @pypi -- true
-if q 's["replies"][0]["ok"] and s["replies"][0]["rules"] == len(s["rules"]) >= 4 and s["rules"][0]["rule"] == "www.test" and s["rules"][0]["source"] == "--allow" and s["rules"][1]["action"] == "deny" and s["rules"][2]["source"] == "@pypi via --allow" and len({r["rule_id"] for r in s["rules"]}) == len(s["rules"])'; then
+orch ctl --no-ask --control list -- --network=allowlist --allow www.test --deny other.test:443 --allow @pypi -- true
+if sq 's["replies"][0]["ok"] and s["replies"][0]["rules"] == len(s["rules"]) >= 4 and s["rules"][0]["rule"] == "www.test" and s["rules"][0]["source"] == "--allow" and s["rules"][1]["action"] == "deny" and s["rules"][2]["source"] == "@pypi via --allow" and len({r["rule_id"] for r in s["rules"]}) == len(s["rules"])'; then
 	tap_ok "list: $(q 'True' && "$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["rules"]))' "$S") rules, each with a distinct id, action and source"
 else
 	tap_diag "$S"; tap_fail "list"
 fi
 
 # 3. allow before the payload starts: it reaches what the rule allows; the change is logged.
-ctl --control 'allow other.test' -- --network=allowlist -- sh -c "$(NC "'a connect other.test 80 c2'")"
-if [ "$(nc_class a)" = allowed ] && q 's["replies"][0]["ok"] and s["replies"][0]["version"] == 2 and s["policy"][0]["source"] == "control:1" and s["policy"][0]["rule"] == "other.test"' &&
+orch ctl --no-ask --control 'allow other.test' -- --network=allowlist -- sh -c "$(NC "'a connect other.test 80 c2'")"
+if [ "$(s_class a)" = allowed ] && sq 's["replies"][0]["ok"] and s["replies"][0]["version"] == 2 and s["policy"][0]["source"] == "control:1" and s["policy"][0]["rule"] == "other.test"' &&
 	q 'any(d["host"] == "other.test" and d["source"] == "control:1" for d in s["decisions"])'; then
 	tap_ok "allow RULE: acknowledged (version 2), logged, and decides with source control:1"
 else
@@ -63,17 +44,17 @@ fi
 # 4. A rule the command line refuses is refused with its words, and changes nothing.
 capture sbx run --network=allowlist --allow 0x7f.1 -- true
 cli_msg=${ERR#sbx: }
-ctl --control 'allow 0x7f.1' --control 'deny *.' -- --network=allowlist -- true
-if [ "$RC" = 0 ] && q 's["replies"][0]["ok"] is False and s["replies"][0]["code"] == "bad-rule" and s["replies"][0]["message"] == sys.argv[3] and s["replies"][1]["ok"] is False and s["policy"] == []' "$(head -n 1 <<<"$cli_msg")"; then
+orch ctl --no-ask --control 'allow 0x7f.1' --control 'deny *.' -- --network=allowlist -- true
+if [ "$RC" = 0 ] && sq 's["replies"][0]["ok"] is False and s["replies"][0]["code"] == "bad-rule" and s["replies"][0]["message"] == sys.argv[3] and s["replies"][1]["ok"] is False and s["policy"] == []' "$(head -n 1 <<<"$cli_msg")"; then
 	tap_ok "a bad rule: the command line's message, word for word, and no new version"
 else
 	tap_diag "cli: $cli_msg"; tap_diag "$S"; tap_fail "bad rule"
 fi
 
 # 5. deny while a tunnel is open: the tunnel is reset and logged; new requests are denied.
-ctl --on-ready 'deny www.test' -- --network=allowlist --allow www.test -- \
+orch ctl --no-ask --on-ready 'deny www.test' -- --network=allowlist --allow www.test -- \
 	sh -c "$(NC "'h hold proxy www.test 80 c3'" "'b connect www.test 80 c4'")"
-if [ "$(nc_class h)" = closed ] && [ "$(nc_class b)" = denied ] &&
+if [ "$(s_class h)" = closed ] && [ "$(s_class b)" = denied ] &&
 	q 'any(d["verdict"] == "deny" and "policy change" in d["error"] and d["source"] == "control:1" and d["bytes_down"] > 0 for d in s["decisions"])'; then
 	tap_ok "deny www.test closes the open tunnel (logged with its bytes) and refuses new ones"
 else
@@ -81,9 +62,9 @@ else
 fi
 
 # 6. remove: by text and by id; an unknown id is an error.
-ctl --control 'remove allow www.test' --control 'remove 99' -- --network=allowlist --allow www.test --allow other.test -- \
+orch ctl --no-ask --control 'remove allow www.test' --control 'remove 99' -- --network=allowlist --allow www.test --allow other.test -- \
 	sh -c "$(NC "'a connect www.test 80 c5'" "'b connect other.test 80 c6'")"
-if [ "$(nc_class a)" = denied ] && [ "$(nc_class b)" = allowed ] &&
+if [ "$(s_class a)" = denied ] && [ "$(s_class b)" = allowed ] &&
 	q 's["replies"][0]["ok"] and s["replies"][0]["removed"] == [1] and s["replies"][1]["code"] == "no-such-rule"'; then
 	tap_ok "remove allow www.test takes that rule only; remove 99: no-such-rule"
 else
@@ -91,13 +72,13 @@ else
 fi
 
 # 7. posture: narrowed to blocked (an open tunnel is reset), restored, never widened.
-ctl --on-ready 'posture blocked' --on-ready 'posture open' -- --network=allowlist --allow www.test -- \
+orch ctl --no-ask --on-ready 'posture blocked' --on-ready 'posture open' -- --network=allowlist --allow www.test -- \
 	sh -c "$(NC "'h hold proxy www.test 80 c7'" "'b connect www.test 80 c8'")"
 a=$S
-ctl --control 'posture blocked' --control 'posture allowlist' -- --network=allowlist --allow www.test -- \
+orch ctl --no-ask --control 'posture blocked' --control 'posture allowlist' -- --network=allowlist --allow www.test -- \
 	sh -c "$(NC "'a connect www.test 80 c9'")"
-if [ "$(S=$a nc_class h)" = closed ] && [ "$(S=$a nc_class b)" = denied ] && [ "$(nc_class a)" = allowed ] &&
-	S=$a q 's["replies"][0]["ok"] and s["replies"][0]["posture"] == "blocked" and s["replies"][1]["code"] == "wider-posture"'; then
+if [ "$(S=$a s_class h)" = closed ] && [ "$(S=$a s_class b)" = denied ] && [ "$(s_class a)" = allowed ] &&
+	S=$a sq 's["replies"][0]["ok"] and s["replies"][0]["posture"] == "blocked" and s["replies"][1]["code"] == "wider-posture"'; then
 	tap_ok "posture blocked closes tunnels and denies; allowlist restores; open is refused"
 else
 	tap_diag "$a"; tap_diag "$S"; tap_fail "posture"
@@ -106,8 +87,8 @@ fi
 # 8. A blocked run: list works, no rule can be added (the command line's words).
 capture sbx run --network=blocked --allow www.test -- true
 cli_msg=${ERR#sbx: }
-ctl --control list --control 'allow www.test' -- --network=blocked -- true
-if q 's["replies"][0]["ok"] and s["replies"][0]["rules"] == 0 and s["replies"][1]["code"] == "bad-rule" and s["replies"][1]["message"] == sys.argv[3]' "$(head -n 1 <<<"$cli_msg")"; then
+orch ctl --no-ask --control list --control 'allow www.test' -- --network=blocked -- true
+if sq 's["replies"][0]["ok"] and s["replies"][0]["rules"] == 0 and s["replies"][1]["code"] == "bad-rule" and s["replies"][1]["message"] == sys.argv[3]' "$(head -n 1 <<<"$cli_msg")"; then
 	tap_ok "blocked stays blocked: allow is refused as the command line refuses --allow"
 else
 	tap_diag "cli: $cli_msg"; tap_diag "$S"; tap_fail "blocked run"
@@ -115,12 +96,12 @@ fi
 
 # 9. Open posture: a new deny name shuts the payload's own open connection
 # once the name's addresses are known, and refuses new ones.
-ctl --on-ready list -- --network=open -- sh -c "$(NC "'h hold direct www.test 80 c10'")"
-ctl_open=$(nc_class h)
-ctl --on-ready 'deny www.test' -- --network=open -- sh -c "$(NC "'h hold direct www.test 80 c10'" "'b direct www.test 80 c11'")"
+orch ctl --no-ask --on-ready list -- --network=open -- sh -c "$(NC "'h hold direct www.test 80 c10'")"
+ctl_open=$(s_class h)
+orch ctl --no-ask --on-ready 'deny www.test' -- --network=open -- sh -c "$(NC "'h hold direct www.test 80 c10'" "'b direct www.test 80 c11'")"
 if [ "$ctl_open" != open ]; then
 	tap_skip "open posture deny" control-failed "a held connection does not stay open even without a change ($ctl_open)"
-elif [ "$(nc_class h)" = closed ] && [ "$(nc_class b)" != allowed ] &&
+elif [ "$(s_class h)" = closed ] && [ "$(s_class b)" != allowed ] &&
 	q 'any(d["verdict"] == "deny" and "policy change" in d["error"] for d in s["decisions"])'; then
 	tap_ok "open posture: deny www.test shuts the open connection and refuses a new one"
 else
@@ -130,8 +111,8 @@ fi
 # 10. Open posture refuses what it cannot enforce, with the command line's words.
 capture sbx run --network=open --deny '*.test' -- true
 cli_msg=${ERR#sbx: }
-ctl --control 'deny *.test' -- --network=open -- true
-if q 's["replies"][0]["ok"] is False and s["replies"][0]["message"] == sys.argv[3] and s["policy"] == []' "$(head -n 1 <<<"$cli_msg")"; then
+orch ctl --no-ask --control 'deny *.test' -- --network=open -- true
+if sq 's["replies"][0]["ok"] is False and s["replies"][0]["message"] == sys.argv[3] and s["policy"] == []' "$(head -n 1 <<<"$cli_msg")"; then
 	tap_ok "open posture: a wildcard deny is refused as on the command line"
 else
 	tap_diag "cli: $cli_msg"; tap_diag "$S"; tap_fail "open wildcard"
@@ -139,9 +120,9 @@ fi
 
 # 11. Garbage: a NUL byte, an overlong line, an unknown request; each gets
 # one error reply, in order, and the run is unharmed.
-ctl --control "$(printf 'al\001low x')" --control "$(head -c 5000 /dev/zero | tr '\0' a)" --control 'frobnicate' --control '' --control '# comment' --control list -- \
+orch ctl --no-ask --control "$(printf 'al\001low x')" --control "$(head -c 5000 /dev/zero | tr '\0' a)" --control 'frobnicate' --control '' --control '# comment' --control list -- \
 	--network=allowlist --allow www.test -- sh -c "$(NC "'a connect www.test 80 c12'")"
-if [ "$(nc_class a)" = allowed ] && q '[r["ok"] for r in s["replies"]] == [False, False, False, True] and s["replies"][1]["code"] == "bad-line" and s["replies"][3]["request"] == 6 and s["rc"] == 0'; then
+if [ "$(s_class a)" = allowed ] && sq '[r["ok"] for r in s["replies"]] == [False, False, False, True] and s["replies"][1]["code"] == "bad-line" and s["replies"][3]["request"] == 6 and s["rc"] == 0'; then
 	tap_ok "garbage requests: one error reply each, in order; comments and blank lines ignored"
 else
 	tap_diag "$S"; tap_fail "garbage requests"

@@ -11,6 +11,12 @@
 #   al_run RULE... -- CMD...  same for any command
 #   al_json_ok FILE EXPR  evaluate a python expression over the decision events
 #                        of FILE (list "ev", tests/integration/events.py); 0 if true
+#   orch NAME ASKER-OPTIONS... -- SBX-ARGS... -- CMD...  run tests/world/asker.py
+#                        (a scripted orchestrator on --ask-fd/--control-fd) in
+#                        the fake host; S holds its JSON summary
+#   sq EXPR [ARG...]     a python expression over the summary (s; sys.argv[3:]) is true
+#   s_class ID           the class netclient printed for ID in the summary's payload
+#   NC OP...             a netclient.py command line for sh -c
 
 GW4=10.255.255.1
 GW6=fd73:6278::1
@@ -64,3 +70,26 @@ al_json_ok() {
 nc_detail() {
 	awk -F'\t' -v id="$1" '$1 == id { print $3; exit }' <<<"$OUT"
 }
+
+ORCH_N=0
+orch() {
+	local name=$1 dir
+	shift
+	ORCH_N=$((ORCH_N + 1))
+	dir=$W/cwd/$name-$ORCH_N
+	mkdir -p "$dir"
+	[ "$IS_ROOT" = 1 ] && chown "$TESTUID:$TESTGID" "$dir"
+	CAPTURE_TIMEOUT=60 wcapture user "$PY" "$WD/bin/asker.py" --sbx "$W/sbx" --dir "$dir" "$@"
+	S=$OUT
+}
+
+sq() { "$PY" -c 'import json, sys; s = json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$S" "$@"; }
+
+s_class() {
+	"$PY" -c 'import json, sys
+for l in json.loads(sys.argv[1])["payload"]:
+    f = l.split("\t")
+    if f[0] == sys.argv[2]: print(f[1])' "$S" "$1"
+}
+
+NC() { echo "$PY $WD/bin/netclient.py --timeout ${NC_TIMEOUT:-8} $*"; }

@@ -19,10 +19,13 @@ size_t sbx_json_escape(char *dst, size_t dst_len, const char *src);
 
 /* Every line's first fields: {"time":"RFC 3339 UTC","id":"SANDBOX-ID", */
 #define SBX_JSONL_HEADER_MAX 128
+/* The longest line sbx_jsonl_printf() writes. */
+#define SBX_JSONL_LINE_MAX 4096
 
 int sbx_jsonl_new(struct sbx_loop *loop, int fd, const char *id, struct sbx_jsonl **out);
 int sbx_jsonl_begin(const struct sbx_jsonl *j, char *buf, size_t len);
 void sbx_jsonl_put(struct sbx_jsonl *j, const char *line, size_t len);
+__attribute__((format(printf, 2, 3))) void sbx_jsonl_printf(struct sbx_jsonl *j, const char *fmt, ...);
 void sbx_jsonl_flush(struct sbx_jsonl *j);
 uint64_t sbx_jsonl_dropped(struct sbx_jsonl *j);
 int sbx_jsonl_fd(const struct sbx_jsonl *j);
