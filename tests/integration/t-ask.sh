@@ -27,11 +27,11 @@ fi
 
 # 2. allow once: the request goes through; the question names the
 # destination and the process; the decision says who allowed it.
-orch ask --answer 'other.test=allow once' -- --network=allowlist -- sh -c "$(NC "'a connect other.test 80 t2'" "'b connect other.test 80 t3'")"
-if [ "$(s_class a)" = allowed ] && [ "$(s_class b)" = allowed ] &&
-	q 'len(s["questions"]) == 2 and s["questions"][0]["host"] == "other.test" and s["questions"][0]["port"] == 80 and s["questions"][0]["kind"] == "connect" and s["questions"][0]["names"] == ["other.test"] and s["questions"][0]["comm"].startswith("python") and s["questions"][0]["pid"] > 1' &&
-	q 'all(d["verdict"] == "allow" and "allowed once" in d["reason"] for d in s["decisions"] if d["host"] == "other.test")'; then
-	tap_ok "allow once: each request is asked about, allowed, and logged as the orchestrator's"
+orch ask --answer 'other.test=allow once' -- --network=allowlist -- sh -c "$(NC "'a connect other.test 80 t2'" "'b connect other.test 80 t3'" "'c get other.test 80 t3b'" "'d socks other.test 80 t3c domain'")"
+if [ "$(s_class a)" = allowed ] && [ "$(s_class b)" = allowed ] && [ "$(s_class c)" = allowed ] && [ "$(s_class d)" = allowed ] &&
+	sq '[q["proto"] for q in s["questions"]] == ["connect", "connect", "http", "socks5"] and s["questions"][0]["host"] == "other.test" and s["questions"][0]["port"] == 80 and s["questions"][0]["kind"] == "connect" and s["questions"][0]["names"] == ["other.test"] and s["questions"][0]["comm"].startswith("python") and s["questions"][0]["pid"] > 1' &&
+	sq 'all(d["verdict"] == "allow" and "allowed once" in d["reason"] for d in s["decisions"] if d["host"] == "other.test")'; then
+	tap_ok "allow once (CONNECT, plain HTTP, SOCKS5): each request is asked about, allowed, and logged as the orchestrator's"
 else
 	tap_diag "$S"; tap_fail "allow once"
 fi
@@ -39,7 +39,7 @@ fi
 # 3. allow always: one question, then a rule for exactly host:port, logged.
 orch ask --answer 'other.test=allow always' -- --network=allowlist -- sh -c "$(NC "'a connect other.test 80 t4'" "'b connect other.test 80 t5'" "'c connect other.test 443'")"
 if [ "$(s_class a)" = allowed ] && [ "$(s_class b)" = allowed ] &&
-	q 'len([x for x in s["questions"] if x["port"] == 80]) == 1 and s["policy"][0]["rule"] == "other.test:80" and s["policy"][0]["source"] == "ask:1" and s["policy"][0]["op"] == "allow"'; then
+	sq 'len([x for x in s["questions"] if x["port"] == 80]) == 1 and s["policy"][0]["rule"] == "other.test:80" and s["policy"][0]["source"] == "ask:1" and s["policy"][0]["op"] == "allow"'; then
 	tap_ok "allow always: one question, then the rule other.test:80 (source ask:1) decides"
 else
 	tap_diag "$S"; tap_fail "allow always"
@@ -82,7 +82,7 @@ fi
 orch ask --ask-behaviour ignore -- --network=allowlist --allow www.test --ask-timeout 3 -- \
 	bash -c "$(NC "'a connect other.test 80 t12'") & sleep 0.5; $(NC "'b connect www.test 80 t13'"); wait"
 if [ "$(s_class a)" = denied ] && [ "$(s_class b)" = allowed ] && sq 's["payload"][0].startswith("b\t")' &&
-	q 'any("gave no answer" in d["reason"] and "in time" in d["error"] for d in s["decisions"])'; then
+	sq 'any("gave no answer" in d["reason"] and "in time" in d["error"] for d in s["decisions"])'; then
 	tap_ok "no answer: denied after --ask-timeout; other requests went on meanwhile"
 else
 	tap_diag "$S"; tap_fail "silent orchestrator"
