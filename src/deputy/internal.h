@@ -60,6 +60,7 @@ struct sbx_deputy {
 	enum sbx_posture posture;
 	struct sbx_livepolicy *live; /* open posture only, else NULL */
 	struct sbx_livepolicy_watcher watcher;
+	struct sbx_watch sweep_w; /* open posture: one-shot timerfd, a sweep that could not finish runs again */
 	pid_t sandbox_pid;     /* sandbox init (its PID namespace is the sandbox's), 0 until known */
 	struct sbx_jsonl *log; /* the decision log, or NULL */
 	int listener_fd;
@@ -133,12 +134,13 @@ void sbx_unix_free(struct sbx_unix *u);
 int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct sbx_names **out, char *err,
 		  size_t errlen);
 int sbx_names_check(const struct sbx_policy *policy, char *err, size_t errlen);
+bool sbx_names_retry(struct sbx_names *nm);
 int sbx_names_update(struct sbx_names *nm, const struct sbx_policy *policy, void (*learned)(void *arg), void *arg);
 bool sbx_names_deny(struct sbx_names *names, const struct sbx_policy *policy, const struct sbx_addr *a, uint16_t port,
 		    struct sbx_decision *d);
 
 /* sweep.c: open posture, after a policy change */
-void sbx_sweep_denied(struct sbx_deputy *srv);
+bool sbx_sweep_denied(struct sbx_deputy *srv);
 void sbx_names_free(struct sbx_names *names);
 
 #endif

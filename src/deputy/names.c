@@ -42,6 +42,7 @@ struct deny_name {
 	size_t n_addrs;
 	struct sbx_resolve_req *pending;
 	struct sbx_names *owner;
+	bool starved; /* the last resolution failed for want of descriptors or memory: try again */
 };
 
 struct sbx_names {
@@ -52,6 +53,7 @@ struct sbx_names {
 	struct sbx_resolver *resolver; /* NULL until a name needs one */
 	struct sbx_watch timer_w;      /* fd -1 until a name needs it */
 	void (*learned)(void *arg);    /* a name's addresses changed: connections to them may need closing */
+	bool refresh_missing;	       /* the resolver or timer could not be made (descriptors): try again */
 	void *learned_arg;
 };
 
@@ -119,6 +121,27 @@ int sbx_names_check(const struct sbx_policy *policy, char *err, size_t errlen)
 	return 0;
 }
 
+static bool is_starved(int r)
+{
+	return r == -EMFILE || r == -ENFILE || r == -ENOMEM;
+}
+
+/* A blocking resolution of @dn (the loop's thread); a failure for want of descriptors is noted, to try again. */
+static void resolve_now(struct deny_name *dn)
+{
+	struct sbx_addr addrs[SBX_RESOLVE_MAX_ADDRS];
+	size_t n = 0;
+	int r = sbx_sockaddr_resolve(dn->host, addrs, SBX_RESOLVE_MAX_ADDRS, &n);
+
+	dn->starved = is_starved(r);
+	if (r < 0 || n == 0)
+		return;
+	pthread_rwlock_wrlock(&dn->owner->lock);
+	memcpy(dn->addrs, addrs, n * sizeof(*addrs));
+	dn->n_addrs = n;
+	pthread_rwlock_unlock(&dn->owner->lock);
+}
+
 static struct deny_name *find_host(struct deny_name **names, size_t n, const char *host)
 {
 	for (size_t i = 0; i < n; i++)
@@ -132,24 +155,31 @@ static int need_refresh(struct sbx_names *nm)
 {
 	struct itimerspec its = {.it_interval = {.tv_sec = SBX_DEPUTY_REFRESH_SEC},
 				 .it_value = {.tv_sec = SBX_DEPUTY_REFRESH_SEC}};
-	int r;
+	int r = 0;
 
 	if (!nm->resolver && (r = sbx_resolver_new(nm->loop, &nm->resolver)) < 0)
 		return r;
 	if (nm->timer_w.fd >= 0)
 		return 0;
 	nm->timer_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (nm->timer_w.fd < 0 || timerfd_settime(nm->timer_w.fd, 0, &its, NULL) < 0)
+	if (nm->timer_w.fd < 0)
 		return -errno;
-	return sbx_loop_watch(nm->loop, &nm->timer_w, EPOLLIN);
+	if (timerfd_settime(nm->timer_w.fd, 0, &its, NULL) < 0 ||
+	    (r = sbx_loop_watch(nm->loop, &nm->timer_w, EPOLLIN)) < 0) {
+		r = r < 0 ? r : -errno;
+		close(nm->timer_w.fd);
+		nm->timer_w.fd = -1;
+		return r;
+	}
+	return 0;
 }
 
 /*
  * The entries for @policy's exact-name deny rules: a name known already keeps
- * its addresses; a new one is resolved now (@block: before the payload
- * starts) or on the resolver pool (a change while it runs).
+ * its addresses; a new one is resolved now, on the loop's thread, so the
+ * rule holds before anyone is told it does.
  */
-static int rebuild(struct sbx_names *nm, const struct sbx_policy *policy, bool block)
+static int rebuild(struct sbx_names *nm, const struct sbx_policy *policy)
 {
 	size_t count = sbx_policy_rule_count(policy), n = 0;
 	struct deny_name **names = calloc(count ? count : 1, sizeof(*names)), **old;
@@ -180,12 +210,10 @@ static int rebuild(struct sbx_names *nm, const struct sbx_policy *policy, bool b
 		if (known) {
 			memcpy(dn->addrs, known->addrs, sizeof(dn->addrs));
 			dn->n_addrs = known->n_addrs;
-		} else if (block) {
-			sbx_sockaddr_resolve(host, dn->addrs, SBX_RESOLVE_MAX_ADDRS, &dn->n_addrs);
+		} else {
+			resolve_now(dn);
 		}
 	}
-	if (r == 0 && n)
-		r = need_refresh(nm);
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
 			free(names[i]);
@@ -204,10 +232,31 @@ static int rebuild(struct sbx_names *nm, const struct sbx_policy *policy, bool b
 		free(old[i]);
 	}
 	free(old);
-	for (size_t i = 0; i < n && !block; i++)
-		if (!names[i]->n_addrs)
-			sbx_resolver_submit(nm->resolver, names[i]->host, on_refreshed, names[i], &names[i]->pending);
 	return 0;
+}
+
+/**
+ * sbx_names_retry() - resolve again the names whose last resolution sbx could not make.
+ * @nm: the names
+ *
+ * Context: the supervisor's event loop (blocks while they resolve).
+ * Also makes the refresh timer a change could not make.
+ *
+ * Return: true when nothing is left waiting for descriptors.
+ */
+bool sbx_names_retry(struct sbx_names *nm)
+{
+	bool done = true;
+
+	if (nm && nm->refresh_missing)
+		nm->refresh_missing = need_refresh(nm) < 0;
+	done = !(nm && nm->refresh_missing);
+	for (size_t i = 0; nm && i < nm->n; i++) {
+		if (nm->names[i]->starved)
+			resolve_now(nm->names[i]);
+		done = done && !nm->names[i]->starved;
+	}
+	return done;
 }
 
 /**
@@ -236,7 +285,19 @@ int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct
 	nm->loop = loop;
 	nm->timer_w = (struct sbx_watch){.cb = on_refresh_timer, .fd = -1};
 	pthread_rwlock_init(&nm->lock, NULL);
-	r = rebuild(nm, policy, true);
+	r = rebuild(nm, policy);
+	if (r == 0 && nm->n)
+		r = need_refresh(nm);
+	for (size_t i = 0; r == 0 && i < nm->n; i++) {
+		if (nm->names[i]->starved) {
+			char q[SBX_QUOTE_LEN];
+
+			/* Before the payload starts: refuse, rather than run with a deny that holds no address. */
+			snprintf(err, errlen, "resolving the deny rule %s: sbx is out of file descriptors (ulimit -n)",
+				 sbx_quote(q, sizeof(q), nm->names[i]->host));
+			r = -EMFILE;
+		}
+	}
 	if (r < 0) {
 		sbx_names_free(nm);
 		return r;
@@ -257,10 +318,15 @@ int sbx_names_new(struct sbx_loop *loop, const struct sbx_policy *policy, struct
  */
 int sbx_names_update(struct sbx_names *nm, const struct sbx_policy *policy, void (*learned)(void *arg), void *arg)
 {
+	int r;
+
 	nm->learned = learned;
 	nm->learned_arg = arg;
 	/* Resolved before the change is acknowledged, so the reply means "enforced". */
-	return rebuild(nm, policy, true);
+	r = rebuild(nm, policy);
+	/* The minute's refresh is made later if sbx is short of descriptors now (sbx_names_retry()). */
+	nm->refresh_missing = r == 0 && nm->n && need_refresh(nm) < 0;
+	return r;
 }
 
 /**

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -393,9 +395,31 @@ static int policy_check(struct sbx_livepolicy_watcher *w, const struct sbx_polic
 	return sbx_names_check(next, err, errlen);
 }
 
+#define SBX_SWEEP_RETRY_MS 200
+
+/* Shut what the policy in force denies; if sbx was short of descriptors (to resolve a deny name, or to look), again in a moment. */
+static void sweep(struct sbx_deputy *n)
+{
+	struct itimerspec its = {.it_value = {.tv_nsec = SBX_SWEEP_RETRY_MS * 1000000L}};
+
+	bool names = sbx_names_retry(n->names); /* a deny name sbx could not resolve for want of descriptors */
+
+	if ((!sbx_sweep_denied(n) || !names) && n->sweep_w.fd >= 0)
+		timerfd_settime(n->sweep_w.fd, 0, &its, NULL);
+}
+
+static void on_sweep_timer(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	uint64_t ticks;
+
+	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	sweep(sbx_container_of(w, struct sbx_deputy, sweep_w));
+}
+
 static void names_learned(void *arg)
 {
-	sbx_sweep_denied(arg);
+	sweep(arg);
 }
 
 /* A new version is in force: follow its deny names, and shut what it denies. */
@@ -404,7 +428,7 @@ static void policy_changed(struct sbx_livepolicy_watcher *w, const struct sbx_po
 	struct sbx_deputy *n = sbx_container_of(w, struct sbx_deputy, watcher);
 
 	sbx_names_update(n->names, now, names_learned, n);
-	sbx_sweep_denied(n);
+	sweep(n);
 }
 
 /**
@@ -445,12 +469,15 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, struct s
 	int r;
 
 	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
 	if (!n)
 		return -ENOMEM;
 	n->loop = loop;
 	n->posture = cfg->posture;
 	n->live = cfg->posture == SBX_POSTURE_OPEN ? live : NULL;
 	sbx_list_init(&n->watcher.link);
+	n->sweep_w = (struct sbx_watch){.cb = on_sweep_timer, .fd = -1};
 	n->log = log;
 	n->listener_fd = -1;
 	pthread_mutex_init(&n->mu, NULL);
@@ -466,6 +493,12 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, struct s
 	if (r < 0)
 		goto fail;
 	if (n->live) {
+		/* Made now: a retry must not need a descriptor when descriptors are short. */
+		n->sweep_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (n->sweep_w.fd < 0 || (r = sbx_loop_watch(loop, &n->sweep_w, EPOLLIN)) < 0) {
+			r = r < 0 ? r : -errno;
+			goto fail;
+		}
 		n->watcher.check = policy_check;
 		n->watcher.changed = policy_changed;
 		sbx_livepolicy_watch(live, &n->watcher);
@@ -473,7 +506,7 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, struct s
 	*out = n;
 	return 0;
 fail:
-	if (r != -EINVAL)
+	if (r != -EINVAL && errlen && !err[0])
 		snprintf(err, errlen, "preparing the seccomp notification server: %s", strerror(-r));
 	sbx_deputy_free(n);
 	return r;
@@ -550,6 +583,10 @@ void sbx_deputy_free(struct sbx_deputy *n)
 	if (!n)
 		return;
 	sbx_livepolicy_unwatch(&n->watcher);
+	if (n->sweep_w.fd >= 0) {
+		sbx_loop_unwatch(n->loop, &n->sweep_w);
+		close(n->sweep_w.fd);
+	}
 	pthread_mutex_lock(&n->mu);
 	__atomic_store_n(&n->stopping, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&n->cv);

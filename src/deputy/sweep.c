@@ -28,6 +28,11 @@
  * ways: the payload reads end of stream and its writes fail with EPIPE.
  * Each socket is judged once however many descriptors share it. The walk
  * is bounded by what the sandbox has open and runs only on a change.
+ *
+ * A walk that could not look everywhere (sbx out of descriptors or memory:
+ * a /proc directory, a pidfd or a socket copy it could not open) says so,
+ * and the server runs it again shortly (server.c): a change must not stay
+ * unenforced because sbx was short of descriptors at that moment.
  */
 
 #define SBX_SWEEP_MAX_SOCKETS 65536
@@ -36,7 +41,13 @@
 struct seen {
 	ino_t *ino;
 	size_t n, cap;
+	bool short_of; /* something could not be opened for want of descriptors or memory */
 };
+
+static bool starved(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
+}
 
 /* Whether @ino was judged already; notes it if not. */
 static bool seen_before(struct seen *s, ino_t ino)
@@ -48,8 +59,12 @@ static bool seen_before(struct seen *s, ino_t ino)
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		ino_t *n;
 
-		if (cap > SBX_SWEEP_MAX_SOCKETS || !(n = realloc(s->ino, cap * sizeof(*n))))
+		if (cap > SBX_SWEEP_MAX_SOCKETS)
 			return true; /* judged enough: the rest on the next change */
+		if (!(n = realloc(s->ino, cap * sizeof(*n)))) {
+			s->short_of = true;
+			return true;
+		}
 		s->ino = n;
 		s->cap = cap;
 	}
@@ -82,7 +97,8 @@ static void log_closed(struct sbx_deputy *srv, pid_t pid, int type, const struct
 }
 
 /* Judge one descriptor of @pid: shut it down when it is a connected inet socket the policy now denies. */
-static void judge_fd(struct sbx_deputy *srv, const struct sbx_policy *p, pid_t pid, int pidfd, int fd)
+static void judge_fd(struct sbx_deputy *srv, const struct sbx_policy *p, pid_t pid, int pidfd, int fd,
+		     struct seen *seen)
 {
 	union sbx_sockaddr peer;
 	socklen_t len = sizeof(peer);
@@ -92,8 +108,10 @@ static void judge_fd(struct sbx_deputy *srv, const struct sbx_policy *p, pid_t p
 	int sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0), type = 0;
 	socklen_t tl = sizeof(type);
 
-	if (sfd < 0)
+	if (sfd < 0) {
+		seen->short_of |= starved(errno);
 		return;
+	}
 	if (getpeername(sfd, &peer.sa, &len) < 0 || getsockopt(sfd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
 	    (peer.sa.sa_family != AF_INET && peer.sa.sa_family != AF_INET6)) {
 		close(sfd);
@@ -126,9 +144,13 @@ static void sweep_process(struct sbx_deputy *srv, const struct sbx_policy *p, pi
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	dir = opendir(path);
-	if (!dir)
+	if (!dir) {
+		seen->short_of |= starved(errno);
 		return;
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		seen->short_of |= starved(errno);
 	while (pidfd >= 0 && (de = readdir(dir))) {
 		ssize_t n;
 		unsigned long long ino;
@@ -143,7 +165,7 @@ static void sweep_process(struct sbx_deputy *srv, const struct sbx_policy *p, pi
 		if (sscanf(link, "socket:[%llu]", &ino) != 1 || seen_before(seen, (ino_t)ino))
 			continue;
 		fd = atoi(de->d_name);
-		judge_fd(srv, p, pid, pidfd, fd);
+		judge_fd(srv, p, pid, pidfd, fd, seen);
 	}
 	if (pidfd >= 0)
 		close(pidfd);
@@ -170,15 +192,20 @@ static bool sweep_one(pid_t pid, void *arg)
  *
  * Context: the supervisor's event loop, after a change (and when a deny
  * name's addresses change).
+ * Return: true when every process and socket was looked at; false when sbx
+ * was short of descriptors or memory somewhere (run it again).
  */
-void sbx_sweep_denied(struct sbx_deputy *srv)
+bool sbx_sweep_denied(struct sbx_deputy *srv)
 {
 	struct sweep sw = {.srv = srv};
+	bool done;
 
 	if (!srv->live || srv->sandbox_pid <= 0)
-		return;
+		return true;
 	sw.p = sbx_livepolicy_get(srv->live);
-	sbx_procinfo_walk(srv->sandbox_pid, SBX_SWEEP_MAX_PROCS, sweep_one, &sw);
+	done = sbx_procinfo_walk(srv->sandbox_pid, SBX_SWEEP_MAX_PROCS, sweep_one, &sw) >= 0;
 	sbx_livepolicy_put(srv->live, sw.p);
+	done = done && !sw.seen.short_of;
 	free(sw.seen.ino);
+	return done;
 }

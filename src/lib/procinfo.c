@@ -160,21 +160,36 @@ static bool holds_socket(pid_t pid, unsigned long inode)
 	return found;
 }
 
-/* Depth-first over @pid and its descendants (every thread's children); stops when @fn returns true. */
-static bool walk(pid_t pid, int *budget, bool (*fn)(pid_t pid, void *arg), void *arg)
+struct walk {
+	int budget;
+	bool starved; /* a directory or file could not be opened for want of descriptors or memory */
+	bool (*fn)(pid_t pid, void *arg);
+	void *arg;
+};
+
+static void note_errno(struct walk *w)
+{
+	if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+		w->starved = true;
+}
+
+/* Depth-first over @pid and its descendants (every thread's children); stops when the callback returns true. */
+static bool walk(pid_t pid, struct walk *wk)
 {
 	char path[64], buf[4096];
 	struct dirent *d;
 	DIR *tasks;
 
-	if (--*budget < 0)
+	if (--wk->budget < 0)
 		return false;
-	if (fn(pid, arg))
+	if (wk->fn(pid, wk->arg))
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	tasks = opendir(path);
-	if (!tasks)
+	if (!tasks) {
+		note_errno(wk);
 		return false;
+	}
 	while ((d = readdir(tasks))) {
 		char cpath[320];
 		ssize_t n;
@@ -184,15 +199,17 @@ static bool walk(pid_t pid, int *budget, bool (*fn)(pid_t pid, void *arg), void 
 			continue;
 		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", (int)pid, d->d_name);
 		fd = open(cpath, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			note_errno(wk);
 			continue;
+		}
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		if (n <= 0)
 			continue;
 		buf[n] = '\0';
 		for (char *save = NULL, *tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-			if (walk((pid_t)atoi(tok), budget, fn, arg)) {
+			if (walk((pid_t)atoi(tok), wk)) {
 				closedir(tasks);
 				return true;
 			}
@@ -213,11 +230,17 @@ static bool walk(pid_t pid, int *budget, bool (*fn)(pid_t pid, void *arg), void 
  * reaper adopts orphans). Children are read from /proc/PID/task/TID/children,
  * which needs no ptrace access to init (it is not dumpable).
  *
- * Return: true if @fn stopped the walk.
+ * Return: 1 if @fn stopped the walk, 0 when it visited every process it
+ * could see, -EMFILE when sbx was short of descriptors or memory and may
+ * have missed some.
  */
-bool sbx_procinfo_walk(pid_t init_pid, int budget, bool (*fn)(pid_t pid, void *arg), void *arg)
+int sbx_procinfo_walk(pid_t init_pid, int budget, bool (*fn)(pid_t pid, void *arg), void *arg)
 {
-	return walk(init_pid, &budget, fn, arg);
+	struct walk wk = {.budget = budget, .fn = fn, .arg = arg};
+
+	if (walk(init_pid, &wk))
+		return 1;
+	return wk.starved ? -EMFILE : 0;
 }
 
 struct holder {

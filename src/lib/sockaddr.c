@@ -69,17 +69,25 @@ size_t sbx_sockaddr_from_addrinfo(const struct addrinfo *ai, struct sbx_addr *ou
  *
  * Context: may block for the resolver's whole timeout: never on the event loop's thread.
  * Return: 0 with at least one address; -ENOENT when the name has none;
- * -EHOSTUNREACH when resolution failed; another negative errno.
+ * -EHOSTUNREACH when resolution failed; -EMFILE, -ENFILE or -ENOMEM when
+ * sbx was short of descriptors or memory (whatever getaddrinfo() said);
+ * another negative errno.
  */
 int sbx_sockaddr_resolve(const char *host, struct sbx_addr *out, size_t max, size_t *n)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *ai = NULL;
-	int r = getaddrinfo(host, NULL, &hints, &ai);
+	int r, e;
 
+	errno = 0;
+	r = getaddrinfo(host, NULL, &hints, &ai);
+	e = errno;
 	*n = 0;
+	/* Out of descriptors, glibc answers "no such name": that is sbx's shortage, not the name's. */
+	if (r != 0 && (e == EMFILE || e == ENFILE || e == ENOMEM))
+		return -e;
 	if (r != 0)
-		return r == EAI_NONAME || r == EAI_NODATA ? -ENOENT : r == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+		return r == EAI_NONAME || r == EAI_NODATA ? -ENOENT : r == EAI_SYSTEM ? -e : -EHOSTUNREACH;
 	*n = sbx_sockaddr_from_addrinfo(ai, out, max);
 	freeaddrinfo(ai);
 	return *n ? 0 : -ENOENT;

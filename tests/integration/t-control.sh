@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../world/allowlist.sh"
 require_userns
 
-tap_plan 13
+tap_plan 14
 al_start
 # 1. Control for the closing tests: with nothing changed, a held tunnel
 # stays open across the wait (so "closed" below is the policy's doing).
@@ -145,5 +145,18 @@ if [ "$RC" = 0 ] && grep -q "a	allowed" <<<"$OUT" && [ ! -s "$W/cwd/ctl-eof.out"
 	tap_ok "requests closed at once: no reply, no change, the payload runs as configured"
 else
 	show; tap_fail "closed control channel"
+fi
+# 14. Open posture, sbx out of descriptors when the change comes: the
+# connection cannot be shut then (the control: with the limit held, it stays
+# open), and is shut by the retry once descriptors are back.
+orch ctl --no-ask --squeeze hold --on-ready 'deny www.test' -- --network=open -- sh -c "$(NC "'h hold direct www.test 80 c14'")"
+held=$(s_class h)
+orch ctl --no-ask --squeeze restore --on-ready 'deny www.test' -- --network=open -- sh -c "$(NC "'h hold direct www.test 80 c15'")"
+if [ "$held" != open ]; then
+	tap_skip "a sweep short of descriptors is retried" control-failed "squeezing sbx's descriptors did not keep the connection open ($held)"
+elif [ "$(s_class h)" = closed ] && sq 'any("policy change" in d["error"] for d in s["decisions"])'; then
+	tap_ok "open posture, sbx out of descriptors at the change: the connection is shut once they are back"
+else
+	tap_diag "$S"; tap_fail "sweep retry after descriptor exhaustion"
 fi
 tap_done

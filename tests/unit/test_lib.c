@@ -352,6 +352,27 @@ static void test_status_field(void **state)
 	umask(old);
 }
 
+/* Out of descriptors, getaddrinfo() says "no such name": sbx reports its own shortage instead. */
+static void test_resolve_out_of_fds(void **state)
+{
+	struct sbx_addr addrs[4];
+	struct rlimit old, low;
+	size_t n;
+	int r;
+
+	(void)state;
+	if (sbx_sockaddr_resolve("localhost", addrs, 4, &n) != 0)
+		skip(); /* control: no "localhost" in /etc/hosts here */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 3; /* 0, 1, 2 only: /etc/hosts cannot be opened */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	r = sbx_sockaddr_resolve("localhost", addrs, 4, &n);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(r, -EMFILE);
+	assert_int_equal(n, 0);
+}
+
 /* ---- lib/livepolicy.c ---------------------------------------------------- */
 
 struct watch_probe {
@@ -542,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_loop_pause_silences_hup),
 		cmocka_unit_test(test_jsonl_full_pipe),
 		cmocka_unit_test(test_jsonl_full_file),
+		cmocka_unit_test(test_resolve_out_of_fds),
 		cmocka_unit_test(test_livepolicy),
 		cmocka_unit_test(test_linein),
 	};

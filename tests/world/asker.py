@@ -20,6 +20,10 @@ Usage: asker.py --sbx SBX --dir DIR [OPTIONS] -- SBX_RUN_ARGS... -- CMD...
   --on-ready LINE       a request sent when the payload prints READY; the
                         payload gets "go" on its stdin once every reply to
                         these came back
+  --squeeze MODE        with --on-ready: first leave sbx no descriptor to open
+                        (its soft RLIMIT_NOFILE at its lowest free number),
+                        then "restore" it before the payload goes on, or
+                        "hold" it until the payload has gone on
   --no-ask / --no-control  leave a channel out
   --wall S              the orchestrator's own deadline (default 40)
 
@@ -36,7 +40,17 @@ import selectors
 import signal
 import subprocess
 import sys
+import resource
 import time
+
+
+def squeeze(pid):
+    """sbx may open no descriptor: its soft limit becomes its lowest free number. Returns the old limits."""
+    old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    used = {int(n) for n in os.listdir("/proc/%d/fd" % pid)}
+    low = next(i for i in range(len(used) + 1) if i not in used)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (low, old[1]))
+    return old
 
 
 def main():
@@ -50,6 +64,7 @@ def main():
     ap.add_argument("--no-ask", action="store_true")
     ap.add_argument("--no-control", action="store_true")
     ap.add_argument("--wall", type=float, default=40.0)
+    ap.add_argument("--squeeze", choices=["restore", "hold"])
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     rest = a.rest[1:] if a.rest and a.rest[0] == "--" else a.rest
@@ -149,6 +164,8 @@ def main():
                     text = raw.decode(errors="replace")
                     out["payload"].append(text)
                     if text == "READY" and not a.no_control:
+                        if a.squeeze:
+                            out["squeezed"] = squeeze(proc.pid)
                         pending_ready = len(a.on_ready)
                         for line in a.on_ready:
                             os.write(c_w, (line + "\n").encode())
@@ -165,6 +182,11 @@ def main():
                     if kind == "reply" and pending_ready:
                         pending_ready -= 1
                         if pending_ready == 0:
+                            if a.squeeze:
+                                time.sleep(0.6)  # sbx tries (and fails) meanwhile
+                            if a.squeeze == "restore":
+                                resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, tuple(out["squeezed"]))
+                                time.sleep(0.6)  # sbx's retry comes within 0.2 s
                             os.write(in_w, b"go\n")
                 elif kind == "ask-error":
                     out["ask_errors"].append(ev)

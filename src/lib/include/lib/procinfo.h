@@ -18,7 +18,7 @@ struct sbx_procinfo {
 
 int sbx_procinfo_read(pid_t pid, struct sbx_procinfo *info);
 int sbx_procinfo_status_field(pid_t pid, const char *key, char *out, size_t len);
-bool sbx_procinfo_walk(pid_t init_pid, int budget, bool (*fn)(pid_t pid, void *arg), void *arg);
+int sbx_procinfo_walk(pid_t init_pid, int budget, bool (*fn)(pid_t pid, void *arg), void *arg);
 int sbx_procinfo_inode_owner(pid_t init_pid, unsigned long inode, struct sbx_procinfo *info);
 int sbx_procinfo_socket_owner(pid_t init_pid, const char *proto, bool v6, uint16_t port, struct sbx_procinfo *info);
 
