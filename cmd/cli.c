@@ -948,6 +948,11 @@ int sbx_cli_check_run(const struct sbx_config *cfg, char *err, size_t errlen)
 	if (cfg->ask_in_fd >= 0 && cfg->control_in_fd >= 0 &&
 	    (cfg->ask_in_fd == cfg->control_in_fd || cfg->ask_out_fd == cfg->control_out_fd))
 		return usage_error(err, errlen, "--ask-fd and --control-fd need descriptors of their own");
+	if (cfg->ask_in_fd >= 0 && (cfg->ask_out_fd == cfg->json_status_fd || cfg->ask_out_fd == cfg->log_fd ||
+				    cfg->ask_in_fd == cfg->json_status_fd || cfg->ask_in_fd == cfg->log_fd))
+		return usage_error(err, errlen,
+				   "--ask-fd needs descriptors of its own (not --json-status-fd's or --log-fd's): "
+				   "questions wait for answers on it");
 	return 0;
 }
 

@@ -558,6 +558,10 @@ static void test_orchestrator_channels(void **state)
 		     PARSE(&p, "run", "--network=allowlist", "--ask-fd", "3", "--ask-timeout", "0", "true"));
 	expect_error("descriptors of their own",
 		     PARSE(&p, "run", "--network=allowlist", "--ask-fd", "3", "--control-fd", "3,4", "true"));
+	expect_error("--ask-fd needs descriptors of its own",
+		     PARSE(&p, "run", "--network=allowlist", "--ask-fd", "3,4", "--json-status-fd", "4", "true"));
+	expect_error("--ask-fd needs descriptors of its own",
+		     PARSE(&p, "run", "--network=allowlist", "--ask-fd", "5", "--log-fd", "5", "true"));
 }
 
 int main(void)
