@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../world/allowlist.sh"
 require_userns
 
-tap_plan 15
+tap_plan 16
 al_start
 # 1. Control: without --ask-fd an unknown destination is denied, and the
 # same destination is reachable once a rule allows it.
@@ -143,5 +143,16 @@ if [ "$RC" = 125 ] && grep -q "allowlist only" <<<"$ERR"; then
 	tap_ok "--ask-fd with --network=open: exit 125, one clear line"
 else
 	show; tap_fail "--ask-fd posture check"
+fi
+# 16. One socket per channel (--ask-fd FD, --control-fd FD): a question
+# answered, a control request replied to, and a close (shutdown) that denies.
+orch ask --socket --answer 'other.test=allow' --control list -- --network=allowlist -- sh -c "$(NC "'a connect other.test 80 t22'")"
+a=$S
+orch ask --socket --ask-behaviour close --answer '*=allow' -- --network=allowlist --ask-timeout 30 -- sh -c "$(NC "'a connect other.test 80 t23'")"
+if [ "$(S=$a s_class a)" = allowed ] && S=$a sq 'len(s["questions"]) == 1 and s["replies"][0]["ok"]' &&
+	[ "$(s_class a)" = denied ] && sq 's["elapsed"] < 15'; then
+	tap_ok "a socket per channel: questions answered and requests replied to on one descriptor; a shutdown denies at once"
+else
+	tap_diag "$a"; tap_diag "$S"; tap_fail "socket channels"
 fi
 tap_done

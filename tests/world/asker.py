@@ -24,6 +24,7 @@ Usage: asker.py --sbx SBX --dir DIR [OPTIONS] -- SBX_RUN_ARGS... -- CMD...
                         (its soft RLIMIT_NOFILE at its lowest free number),
                         then "restore" it before the payload goes on, or
                         "hold" it until the payload has gone on
+  --socket              one socket per channel (sbx gets a single FD), not two pipes
   --no-ask / --no-control  leave a channel out
   --wall S              the orchestrator's own deadline (default 40)
 
@@ -37,6 +38,7 @@ import fnmatch
 import json
 import os
 import selectors
+import socket
 import signal
 import subprocess
 import sys
@@ -65,6 +67,7 @@ def main():
     ap.add_argument("--no-control", action="store_true")
     ap.add_argument("--wall", type=float, default=40.0)
     ap.add_argument("--squeeze", choices=["restore", "hold"])
+    ap.add_argument("--socket", action="store_true")
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     rest = a.rest[1:] if a.rest and a.rest[0] == "--" else a.rest
@@ -76,31 +79,45 @@ def main():
     os.makedirs(a.dir, exist_ok=True)
     files = {name: open(os.path.join(a.dir, name + ".jsonl"), "wb")
              for name in ("questions", "control", "decisions")}
-    q_r, q_w = os.pipe()      # sbx writes questions
-    ans_r, ans_w = os.pipe()  # sbx reads answers
-    c_r, c_w = os.pipe()      # sbx reads requests
-    cr_r, cr_w = os.pipe()    # sbx writes replies
+    socks = []
+    if a.socket:
+        # One socket per channel: sbx gets one end as a single FD, we read and write the other.
+        for _ in range(2):
+            ours, theirs = socket.socketpair()
+            socks.append(ours)
+            socks.append(theirs)
+        q_r = ans_w = socks[0].detach()
+        ans_r = q_w = socks[1].detach()
+        c_w = cr_r = socks[2].detach()
+        c_r = cr_w = socks[3].detach()
+    else:
+        q_r, q_w = os.pipe()      # sbx writes questions
+        ans_r, ans_w = os.pipe()  # sbx reads answers
+        c_r, c_w = os.pipe()      # sbx reads requests
+        cr_r, cr_w = os.pipe()    # sbx writes replies
     log_r, log_w = os.pipe()
     in_r, in_w = os.pipe()    # the payload's stdin
     cmd = [a.sbx, "run", "--log-fd", str(log_w)]
     keep = [log_w]
+    def fd_arg(i, o):
+        return str(i) if i == o else "%d,%d" % (i, o)
     if not a.no_ask:
-        cmd += ["--ask-fd", "%d,%d" % (ans_r, q_w)]
-        keep += [ans_r, q_w]
+        cmd += ["--ask-fd", fd_arg(ans_r, q_w)]
+        keep += sorted({ans_r, q_w})
     if not a.no_control:
-        cmd += ["--control-fd", "%d,%d" % (c_r, cr_w)]
-        keep += [c_r, cr_w]
+        cmd += ["--control-fd", fd_arg(c_r, cr_w)]
+        keep += sorted({c_r, cr_w})
     cmd += rest
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, pass_fds=keep, stdin=in_r, stdout=subprocess.PIPE, start_new_session=True)
     for fd in keep + [in_r]:
         os.close(fd)
     if a.no_ask:
-        os.close(ans_w)
-        os.close(q_r)
+        for fd in {ans_w, q_r}:
+            os.close(fd)
     if a.no_control:
-        os.close(c_w)
-        os.close(cr_r)
+        for fd in {c_w, cr_r}:
+            os.close(fd)
 
     out = {"payload": [], "questions": [], "ask_errors": [], "replies": [], "rules": [], "decisions": [],
            "policy": []}
@@ -196,7 +213,10 @@ def main():
                     if beh == "ignore":
                         continue
                     if beh == "close" and ans_open:
-                        os.close(ans_w)
+                        if a.socket:
+                            socket.socket(fileno=os.dup(ans_w)).shutdown(socket.SHUT_WR)
+                        else:
+                            os.close(ans_w)
                         ans_open = False
                         continue
                     if beh == "garbage" and ans_open:
