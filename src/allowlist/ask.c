@@ -240,6 +240,8 @@ int sbx_ask_new(const struct sbx_gw_ctx *ctx, int in_fd, int out_fd, const char 
 	if (r == 0)
 		r = sbx_jsonl_new(ctx->loop, out_fd, id, &a->out);
 	if (r == 0)
+		sbx_jsonl_hello(a->out, "questions", "allowlist");
+	if (r == 0)
 		r = sbx_linein_start(&a->in, ctx->loop, in_fd, on_line, on_end);
 	if (r < 0)
 		goto fail;

@@ -357,6 +357,21 @@ void sbx_jsonl_printf(struct sbx_jsonl *j, const char *fmt, ...)
 }
 
 /**
+ * sbx_jsonl_hello() - the first line of a stream: which schema, which sbx, which sandbox.
+ * @j: a stream, or NULL
+ * @stream: "status", "decisions", "status+decisions" (one descriptor for
+ *	both), "questions" (--ask-fd) or "control" (--control-fd)
+ * @posture: the posture's name
+ */
+void sbx_jsonl_hello(struct sbx_jsonl *j, const char *stream, const char *posture)
+{
+	sbx_jsonl_printf(
+		j,
+		"\"event\":\"hello\",\"schema\":%d,\"sbx\":\"%s\",\"stream\":\"%s\",\"posture\":\"%s\",\"sbx_pid\":%d}",
+		SBX_EVENT_SCHEMA, SBX_VERSION, stream, posture, (int)getpid());
+}
+
+/**
  * sbx_jsonl_flush() - write what a slow reader left buffered, as far as it takes it now.
  * @j: the writer, or NULL
  *

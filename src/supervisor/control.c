@@ -247,6 +247,7 @@ int sbx_control_new(struct sbx_loop *loop, int in_fd, struct sbx_jsonl *out, int
 			return r;
 		}
 		c->own_out = true;
+		sbx_jsonl_hello(c->out, "control", sbx_posture_name(sbx_livepolicy_launch_posture(lp)));
 	}
 	r = sbx_linein_start(&c->in, loop, in_fd, on_line, NULL);
 	if (r < 0) {

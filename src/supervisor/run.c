@@ -256,9 +256,9 @@ static int open_streams(struct supervisor *s, int log_file_fd)
 			return r;
 		}
 	}
-	sbx_status_hello(s->status, s->log == s->status ? "status+decisions" : "status", posture);
+	sbx_jsonl_hello(s->status, s->log == s->status ? "status+decisions" : "status", posture);
 	if (s->log != s->status)
-		sbx_status_hello(s->log, "decisions", posture);
+		sbx_jsonl_hello(s->log, "decisions", posture);
 	return 0;
 }
 

@@ -76,20 +76,6 @@ void sbx_status_error(struct sbx_jsonl *j, const char *code, const char *stage, 
 }
 
 /**
- * sbx_status_hello() - the first line of a stream: which schema, which sbx, which sandbox.
- * @j: a stream, or NULL
- * @stream: "status", "decisions", or "status+decisions" when one descriptor carries both
- * @posture: the posture's name
- */
-void sbx_status_hello(struct sbx_jsonl *j, const char *stream, const char *posture)
-{
-	sbx_jsonl_printf(
-		j,
-		"\"event\":\"hello\",\"schema\":%d,\"sbx\":\"%s\",\"stream\":\"%s\",\"posture\":\"%s\",\"sbx_pid\":%d}",
-		SBX_EVENT_SCHEMA, SBX_VERSION, stream, posture, (int)getpid());
-}
-
-/**
  * sbx_status_network() - the network event: the posture is in force (before "started").
  * @j: the status stream, or NULL
  * @posture: the posture

@@ -15,11 +15,8 @@ void sbx_status_exited(struct sbx_jsonl *j, int signal, int code, bool killed);
 void sbx_status_timeout(struct sbx_jsonl *j, const char *seconds, bool killed);
 void sbx_status_network(struct sbx_jsonl *j, enum sbx_posture posture, int landlock_err, int landlock_unix_err,
 			int abi);
-/* The version of the event schema (docs/sbx-events.schema.json, man/sbx-json.7). */
-#define SBX_EVENT_SCHEMA 1
 
 void sbx_status_environment(struct sbx_jsonl *j, const char *const *removed);
-void sbx_status_hello(struct sbx_jsonl *j, const char *stream, const char *posture);
 void sbx_status_error(struct sbx_jsonl *j, const char *code, const char *stage, int err, const char *message);
 
 #endif

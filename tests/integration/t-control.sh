@@ -141,8 +141,9 @@ else
 fi
 # 13. The orchestrator's requests end at once: nothing changes, the run goes on and ends normally.
 wcapture sbx run --network=allowlist --allow www.test --control-fd 3,4 -- sh -c "sleep 0.3; $(NC "'a connect www.test 80 c13'")" 3< <(true) 4>"$W/cwd/ctl-eof.out"
-if [ "$RC" = 0 ] && grep -q "a	allowed" <<<"$OUT" && [ ! -s "$W/cwd/ctl-eof.out" ]; then
-	tap_ok "requests closed at once: no reply, no change, the payload runs as configured"
+if [ "$RC" = 0 ] && grep -q "a	allowed" <<<"$OUT" && [ "$(grep -c . "$W/cwd/ctl-eof.out")" = 1 ] &&
+	grep -q '"event":"hello".*"stream":"control"' "$W/cwd/ctl-eof.out"; then
+	tap_ok "requests closed at once: the hello line only, no change, the payload runs as configured"
 else
 	show; tap_fail "closed control channel"
 fi

@@ -64,7 +64,7 @@ static void test_lines(void **state)
 
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(sbx_jsonl_new(NULL, p[1], "t-1", &j), 0);
-	sbx_status_hello(j, "status", "blocked");
+	sbx_jsonl_hello(j, "status", "blocked");
 	assert_non_null(strstr(body(read_pipe(p[0]), "t-1"), "\"event\":\"hello\",\"schema\":1,\"sbx\":\""));
 	sbx_status_started(j, 10, 11, 12, 2);
 	assert_string_equal(body(read_pipe(p[0]), "t-1"),

@@ -191,6 +191,9 @@ def main():
                     continue
                 ev = json.loads(raw)
                 kind = ev.get("event")
+                if kind == "hello":
+                    out.setdefault("hello", {})[name] = ev
+                    continue
                 if name == "decisions":
                     if kind in ("policy", "decision"):
                         out["policy" if kind == "policy" else "decisions"].append(ev)

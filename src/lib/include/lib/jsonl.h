@@ -25,6 +25,10 @@ size_t sbx_json_escape(char *dst, size_t dst_len, const char *src);
 int sbx_jsonl_new(struct sbx_loop *loop, int fd, const char *id, struct sbx_jsonl **out);
 int sbx_jsonl_begin(const struct sbx_jsonl *j, char *buf, size_t len);
 void sbx_jsonl_put(struct sbx_jsonl *j, const char *line, size_t len);
+/* The version of the event schema (docs/sbx-events.schema.json, man/sbx-json.7). */
+#define SBX_EVENT_SCHEMA 1
+
+void sbx_jsonl_hello(struct sbx_jsonl *j, const char *stream, const char *posture);
 __attribute__((format(printf, 2, 3))) void sbx_jsonl_printf(struct sbx_jsonl *j, const char *fmt, ...);
 void sbx_jsonl_flush(struct sbx_jsonl *j);
 uint64_t sbx_jsonl_dropped(struct sbx_jsonl *j);
