@@ -61,8 +61,8 @@ struct sbx_deputy {
 	struct sbx_livepolicy *live; /* open posture only, else NULL */
 	struct sbx_livepolicy_watcher watcher;
 	struct sbx_watch sweep_w; /* open posture: one-shot timerfd, a sweep that could not finish runs again */
-	pid_t sandbox_pid;     /* sandbox init (its PID namespace is the sandbox's), 0 until known */
-	struct sbx_jsonl *log; /* the decision log, or NULL */
+	pid_t sandbox_pid;	  /* sandbox init (its PID namespace is the sandbox's), 0 until known */
+	struct sbx_jsonl *log;	  /* the decision log, or NULL */
 	int listener_fd;
 	struct sbx_names *names; /* open posture only */
 	struct sbx_unix *doors;	 /* unix socket paths */
