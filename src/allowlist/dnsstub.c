@@ -48,6 +48,7 @@ struct dns_tcp {
 	uint8_t buf[2 + 65535];
 	size_t len;
 	bool busy; /* one query at a time per connection */
+	bool eof;  /* the client half-closed: answer what it sent, then close */
 	bool dead;
 	uint64_t deadline_ms;
 };
@@ -82,6 +83,7 @@ struct sbx_dnsstub {
 };
 
 static void tcp_close(struct dns_tcp *t);
+static void tcp_continue(void *arg);
 
 static void send_answer(struct dns_q *dq, const uint8_t *out, size_t len)
 {
@@ -93,10 +95,14 @@ static void send_answer(struct dns_q *dq, const uint8_t *out, size_t len)
 		frame[0] = (uint8_t)(len >> 8);
 		frame[1] = (uint8_t)len;
 		memcpy(frame + 2, out, len);
-		if (send(dq->tcp->w.fd, frame, len + 2, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(len + 2))
+		if (send(dq->tcp->w.fd, frame, len + 2, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(len + 2)) {
 			tcp_close(dq->tcp);
-		else
+		} else {
 			dq->tcp->busy = false;
+			/* The next query may already be waiting in the buffer (pipelined), and no
+			 * read event will come for it: take it up after this batch, never recursively. */
+			sbx_loop_defer(dq->ds->ctx->loop, tcp_continue, dq->tcp);
+		}
 		return;
 	}
 	sendto(dq->udp_fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT, &dq->peer.sa, dq->peer_len);
@@ -404,21 +410,10 @@ static void tcp_close(struct dns_tcp *t)
 	sbx_loop_defer(ds->ctx->loop, tcp_free, t);
 }
 
-static void tcp_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+/* Serve the complete queries in the buffer, one at a time; a half-closed client is closed once all are answered. */
+static void tcp_serve(struct dns_tcp *t)
 {
-	struct dns_tcp *t = sbx_container_of(w, struct dns_tcp, w);
-	ssize_t n;
-
-	if (t->dead)
-		return;
-	n = recv(w->fd, t->buf + t->len, sizeof(t->buf) - t->len, MSG_DONTWAIT);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		tcp_close(t);
-		return;
-	}
-	if (n > 0)
-		t->len += (size_t)n;
-	while (!t->busy && t->len >= 2) {
+	while (!t->dead && !t->busy && t->len >= 2) {
 		size_t mlen = ((size_t)t->buf[0] << 8) | t->buf[1];
 		uint8_t msg[65535];
 
@@ -430,9 +425,39 @@ static void tcp_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
 		t->busy = true;
 		t->deadline_ms = sbx_loop_now_ms() + SBX_DNS_TIMEOUT_MS;
 		handle_query(t->ds, -1, t, msg, mlen, NULL, 0);
-		if (t->dead)
-			return;
 	}
+	if (!t->dead && t->eof && !t->busy)
+		tcp_close(t); /* a partial query left behind can never complete */
+}
+
+static void tcp_continue(void *arg)
+{
+	struct dns_tcp *t = arg;
+
+	if (!t->dead)
+		tcp_serve(t);
+}
+
+static void tcp_cb(struct sbx_loop *loop, struct sbx_watch *w, uint32_t events)
+{
+	struct dns_tcp *t = sbx_container_of(w, struct dns_tcp, w);
+	ssize_t n;
+
+	if (t->dead || t->eof)
+		return;
+	n = recv(w->fd, t->buf + t->len, sizeof(t->buf) - t->len, MSG_DONTWAIT);
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		tcp_close(t);
+		return;
+	}
+	if (n == 0) {
+		/* Half-closed after its queries (allowed by RFC 7766): answer them, read no more. */
+		t->eof = true;
+		sbx_loop_pause(loop, w);
+	}
+	if (n > 0)
+		t->len += (size_t)n;
+	tcp_serve(t);
 }
 
 /**

@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../world/allowlist.sh"
 require_userns
 
-tap_plan 15
+tap_plan 16
 al_start
 
 CA=$WD/etc/ca.crt
@@ -121,6 +121,15 @@ if [ "$RC" = 0 ] && grep -q '11.11.0.20 11.11.0.21 11.11.0.22' <<<"$a4" && grep 
 	tap_ok "DNS stub: allowed names get their records (A and AAAA)"
 else
 	show; tap_fail "DNS stub answers allowed names"
+fi
+
+# 9b. DNS over TCP as glibc's use-vc sends it: A and AAAA pipelined in one
+# write get both answers, also when the client half-closes right after.
+NC_TIMEOUT=4 al_nc --allow www.test --allow other.test -- "a dns-tcp-batch www.test 0" "b dns-tcp-batch other.test 1"
+if [ "$(nc_class a)" = answered-2 ] && [ "$(nc_class b)" = answered-2 ]; then
+	tap_ok "DNS stub over TCP: pipelined queries both answered, half-closed or not (names not cached)"
+else
+	show; tap_fail "DNS over TCP, pipelined and half-closed"
 fi
 
 # 10. IPv6-only name and a multi-record name through the proxy.

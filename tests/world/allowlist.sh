@@ -66,6 +66,11 @@ al_json_ok() {
 	"$PY" "$TESTDIR/events.py" "$1" "$2" decision
 }
 
+# nc_class ID: the class netclient printed for ID (in OUT).
+nc_class() {
+	awk -F'\t' -v id="$1" '$1 == id { print $2; exit }' <<<"$OUT"
+}
+
 # nc_detail ID: the JSON details netclient printed for ID.
 nc_detail() {
 	awk -F'\t' -v id="$1" '$1 == id { print $3; exit }' <<<"$OUT"

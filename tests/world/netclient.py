@@ -17,6 +17,8 @@ Each OP is one argument, fields separated by spaces, the first field an id:
   "ID socks-cmd CMD"              SOCKS5 with command bind|udp to 11.11.0.10:80
   "ID socks4 HOST PORT"           a SOCKS4(a) request
   "ID dns NAME TYPE [tcp]"        query the DNS stub
+  "ID dns-tcp-batch NAME 0|1"     A and AAAA in one TCP write (1: then half-close);
+                                  class answered-N
   "ID tcp HOST PORT TOKEN"        plain TCP connect, send TOKEN
   "ID udp HOST PORT TOKEN"        connected UDP socket, send TOKEN, wait 0.5 s
   "ID scan HOST PORTSPEC"         TCP connect to every port (1-1024,3128,...)
@@ -231,14 +233,47 @@ def op_socks4(host, port):
     return "socks4-refused", {"reply": r.hex()}
 
 
-def dns_query(name, qtype, tcp=False, server=None):
-    server = server or DNS
+def dns_message(name, qtype):
     qid = random.randrange(65536)
     q = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
     for lab in name.rstrip(".").split("."):
         b = lab.encode()
         q += bytes([len(b)]) + b
     q += b"\x00" + struct.pack("!HH", {"A": 1, "AAAA": 28}[qtype], 1)
+    return qid, q
+
+
+def op_dns_tcp_batch(name, halfclose):
+    """A and AAAA in one write on one TCP connection (as glibc's use-vc does),
+    optionally half-closed at once; class answered-N for N answers read."""
+    s = socket.socket(fam_of(DNS), socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT)
+    s.connect((DNS, 53))
+    data = b""
+    for qt in ("A", "AAAA"):
+        q = dns_message(name, qt)[1]
+        data += struct.pack("!H", len(q)) + q
+    s.sendall(data)
+    if halfclose == "1":
+        s.shutdown(socket.SHUT_WR)
+    got = 0
+    try:
+        for _ in range(2):
+            h = s.recv(2, socket.MSG_WAITALL)
+            if len(h) < 2:
+                break
+            n = struct.unpack("!H", h)[0]
+            if len(s.recv(n, socket.MSG_WAITALL)) < n:
+                break
+            got += 1
+    except socket.timeout:
+        return "timeout", {"answers": got}
+    return "answered-%d" % got, {}
+
+
+def dns_query(name, qtype, tcp=False, server=None):
+    server = server or DNS
+    qid, q = dns_message(name, qtype)
     fam = fam_of(server)
     if tcp:
         s = socket.socket(fam, socket.SOCK_STREAM)
@@ -409,7 +444,7 @@ def op_hold(how, host, port, token):
     return ("open" if second == 200 else "closed"), {"first": first, "second": second}
 
 
-OPS = {"connect": lambda h, p, t: op_connect(h, p, t), "hold": op_hold, "connect-tls": lambda h, p: op_connect(h, p),
+OPS = {"connect": lambda h, p, t: op_connect(h, p, t), "hold": op_hold, "dns-tcp-batch": op_dns_tcp_batch, "connect-tls": lambda h, p: op_connect(h, p),
        "get": op_get, "socks": op_socks, "socks-cmd": op_socks_cmd, "socks4": op_socks4,
        "dns": op_dns, "tcp": op_tcp, "udp": op_udp, "scan": op_scan, "direct": op_direct}
 
