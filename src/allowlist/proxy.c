@@ -569,15 +569,21 @@ static const char *tunnel_error(bool client, int err)
  * clean end of stream: a truncated download would look complete. Bytes still
  * pending are dropped, as a reset drops them.
  */
-static void tunnel_abort(struct sbx_conn *c, bool client, int err)
+/* Close both sides with SO_LINGER 0: each peer still there gets a reset; @why goes to the log. */
+static void reset_both(struct sbx_conn *c, const char *why)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
-	c->error = tunnel_error(client, err);
+	c->error = why;
 	setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (c->uw.fd >= 0)
 		setsockopt(c->uw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	conn_close(c);
+}
+
+static void tunnel_abort(struct sbx_conn *c, bool client, int err)
+{
+	reset_both(c, tunnel_error(client, err));
 }
 
 static void tunnel_event(struct sbx_conn *c, bool client, uint32_t events)
@@ -1343,8 +1349,9 @@ void sbx_proxy_tick(struct sbx_proxy *px, uint64_t now)
 		struct sbx_conn *c = sbx_list_entry(pos, struct sbx_conn, link);
 
 		if (c->state == S_TUNNEL) {
+			/* A reset, not a clean end: a transfer cut by the timeout must not look complete. */
 			if (px->ctx->idle_timeout_ms && now - c->last_ms >= px->ctx->idle_timeout_ms)
-				conn_close(c);
+				reset_both(c, "idle for --proxy-idle-timeout: reset by sbx");
 		} else if (now >= c->deadline_ms) {
 			if (c->state == S_HEAD)
 				fail_request(c, 408, SBX_SOCKS5_REP_GENERAL_FAILURE, "request not received in time",
@@ -1421,15 +1428,7 @@ void sbx_proxy_policy_changed(struct sbx_proxy *px)
 			deny(c); /* no reply was sent yet: a 403 / REP 0x02 */
 			continue;
 		}
-		{
-			struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-			c->error = "closed: a policy change denies it";
-			setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-			if (c->uw.fd >= 0)
-				setsockopt(c->uw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-			conn_close(c);
-		}
+		reset_both(c, "closed: a policy change denies it");
 	}
 }
 

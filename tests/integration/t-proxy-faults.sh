@@ -14,6 +14,8 @@
 #   upstream socket gets 503 naming ulimit -n and --proxy-max-conns, never a
 #   502 that blames the destination; waiting clients are served once
 #   descriptors free up.
+# - --proxy-idle-timeout ends a stalled tunnel with a reset, never a clean
+#   end of stream, and logs why.
 # - A destination that resets mid-response: the client sees ECONNRESET, not
 #   a clean end of stream, through CONNECT, SOCKS5 and plain-HTTP
 #   forwarding; a client's reset reaches the destination as a reset. The
@@ -27,7 +29,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../world/allowlist.sh"
 require_userns
 
-tap_plan 17
+tap_plan 18
 al_start
 
 C=$W/cwd
@@ -310,5 +312,16 @@ if al_json_ok "$DLOG" 'any(e.get("port") == 7004 and e.get("error") == "reset by
 	tap_ok "decision log: \"reset by the client\""
 else
 	tap_diag "log: $(cat "$DLOG")"; tap_fail "decision log: want error \"reset by the client\""
+fi
+# A tunnel idle past --proxy-idle-timeout is reset (a clean end would make a
+# stalled transfer look complete), and the log says why. The hold client
+# reads one response on a kept-alive tunnel, then waits 3 s and tries again.
+al_run --allow www.test --proxy-idle-timeout 1 -- sh -c "(sleep 3; echo go) | $PY $WD/bin/netclient.py --timeout 8 'h hold proxy www.test 80 idle-$RANDOM'"
+d=$(nc_detail h)
+if [ "$(nc_class h)" = closed ] && grep -Eq '"errno": "(ECONNRESET|EPIPE)"' <<<"$d" && grep -q '"first": 200' <<<"$d" &&
+	al_json_ok "$DLOG" 'any(e.get("host") == "www.test" and "proxy-idle-timeout" in e.get("error", "") for e in ev)'; then
+	tap_ok "--proxy-idle-timeout resets a stalled tunnel and logs why"
+else
+	show; tap_diag "log: $(cat "$DLOG")"; tap_fail "idle timeout: want a reset, got '$(nc_class h)' $d"
 fi
 tap_done
