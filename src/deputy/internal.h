@@ -102,6 +102,8 @@ int sbx_call_open_path(struct call *c, const char *path, int o_flags, int *out);
 
 /* judge.c */
 int sbx_judge_read_addr(struct call *c, uint64_t ptr, uint64_t ulen, struct sockaddr_storage *ss, socklen_t *len);
+void sbx_judge_log(struct sbx_deputy *srv, pid_t pid, const char *proto, const struct sbx_addr *a, uint16_t port,
+		   const struct sbx_decision *d, const char *error);
 int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, bool is_send, int deny_err);
 
 /* perform.c */

@@ -18,8 +18,18 @@
 #include "lib/procinfo.h"
 #include "sbx/util.h"
 
-static void log_decision(struct sbx_deputy *srv, pid_t pid, const char *proto, const struct sbx_addr *a, uint16_t port,
-			 const struct sbx_decision *d, int result, uint64_t bytes)
+/**
+ * sbx_judge_log() - one decision-log line for an inet destination of the payload.
+ * @srv: the server
+ * @pid: the payload thread that asked (host view)
+ * @proto: "connect", "sendto", ...
+ * @a: the destination
+ * @port: its port
+ * @d: the decision
+ * @error: why it failed or was ended (for the log), or NULL
+ */
+void sbx_judge_log(struct sbx_deputy *srv, pid_t pid, const char *proto, const struct sbx_addr *a, uint16_t port,
+		   const struct sbx_decision *d, const char *error)
 {
 	char host[SBX_POLICY_ADDR_STRLEN] = "";
 	struct sbx_procinfo who;
@@ -31,8 +41,7 @@ static void log_decision(struct sbx_deputy *srv, pid_t pid, const char *proto, c
 		.addrs = a,
 		.n_addrs = 1,
 		.d = d,
-		.error = result < 0 ? strerror(-result) : NULL,
-		.bytes_up = bytes,
+		.error = error,
 	};
 
 	sbx_policy_addr_format(a, host, sizeof(host));
@@ -178,9 +187,9 @@ int sbx_judge_dest(struct call *c, struct sockaddr_storage *ss, socklen_t *len, 
 	if (sbx_policy_judge_addr(p, &a, port, &d) == SBX_VERDICT_ALLOW)
 		sbx_names_deny(c->srv->names, p, &a, port, &d);
 	if (d.verdict == SBX_VERDICT_DENY)
-		log_decision(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, -deny_err, 0);
+		sbx_judge_log(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, strerror(deny_err));
 	else if (c->srv->log)
-		log_decision(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, 0, 0);
+		sbx_judge_log(c->srv, (pid_t)c->req->pid, c->proto, &a, port, &d, NULL);
 	sbx_livepolicy_put(c->srv->live, p);
 	return d.verdict == SBX_VERDICT_DENY ? deny_err : 0;
 }

@@ -492,8 +492,9 @@ int sbx_deputy_new(struct sbx_loop *loop, const struct sbx_config *cfg, struct s
 		r = sbx_names_new(loop, sbx_livepolicy_peek(live), &n->names, err, errlen);
 	if (r < 0)
 		goto fail;
-	if (n->live) {
-		/* Made now: a retry must not need a descriptor when descriptors are short. */
+	if (n->live && cfg->control_in_fd >= 0) {
+		/* Only --control-fd changes an open run's policy. Made now: a retry must not need a
+		 * descriptor when descriptors are short. */
 		n->sweep_w.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (n->sweep_w.fd < 0 || (r = sbx_loop_watch(loop, &n->sweep_w, EPOLLIN)) < 0) {
 			r = r < 0 ? r : -errno;

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "lib/netlog.h"
 #include "lib/procinfo.h"
 #include "lib/sockaddr.h"
 
@@ -72,30 +71,6 @@ static bool seen_before(struct seen *s, ino_t ino)
 	return false;
 }
 
-static void log_closed(struct sbx_deputy *srv, pid_t pid, int type, const struct sbx_addr *a, uint16_t port,
-		       const struct sbx_decision *d)
-{
-	char host[SBX_POLICY_ADDR_STRLEN] = "";
-	struct sbx_procinfo who;
-	struct sbx_netlog_entry e = {
-		.posture = sbx_posture_name(srv->posture),
-		.proto = type == SOCK_STREAM ? "connect" : "sendto",
-		.host = host,
-		.port = port,
-		.addrs = a,
-		.n_addrs = 1,
-		.d = d,
-		.error = "closed: a policy change denies it",
-	};
-
-	sbx_policy_addr_format(a, host, sizeof(host));
-	if (sbx_procinfo_read(pid, &who) == 0) {
-		e.pid = who.ns_pid;
-		e.comm = who.comm;
-	}
-	sbx_netlog_write(srv->log, &e);
-}
-
 /* Judge one descriptor of @pid: shut it down when it is a connected inet socket the policy now denies. */
 static void judge_fd(struct sbx_deputy *srv, const struct sbx_policy *p, pid_t pid, int pidfd, int fd,
 		     struct seen *seen)
@@ -130,7 +105,8 @@ static void judge_fd(struct sbx_deputy *srv, const struct sbx_policy *p, pid_t p
 		sbx_names_deny(srv->names, p, &a, port, &d);
 	if (d.verdict == SBX_VERDICT_DENY) {
 		shutdown(sfd, SHUT_RDWR);
-		log_closed(srv, pid, type, &a, port, &d);
+		sbx_judge_log(srv, pid, type == SOCK_STREAM ? "connect" : "sendto", &a, port, &d,
+			      "closed: a policy change denies it");
 	}
 	close(sfd);
 }
